@@ -1,0 +1,116 @@
+// Writing Kafka's primitive types into a growing byte buffer, and the matching size functions
+// that let generated code compute an encoding's length without writing it.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/wire/types.h"
+
+namespace brook::wire {
+
+class writer {
+ public:
+  writer() = default;
+  explicit writer(size_t reserve) { _buf.reserve(reserve); }
+
+  size_t size() const { return _buf.size(); }
+  std::span<const uint8_t> bytes() const { return _buf; }
+  std::vector<uint8_t> take() { return std::move(_buf); }
+  void reserve(size_t n) { _buf.reserve(n); }
+
+  void write_int8(int8_t v) { _buf.push_back(static_cast<uint8_t>(v)); }
+  void write_int16(int16_t v) { write_be(static_cast<uint16_t>(v)); }
+  void write_uint16(uint16_t v) { write_be(v); }
+  void write_int32(int32_t v) { write_be(static_cast<uint32_t>(v)); }
+  void write_uint32(uint32_t v) { write_be(v); }
+  void write_int64(int64_t v) { write_be(static_cast<uint64_t>(v)); }
+  void write_float64(double v) { write_be(std::bit_cast<uint64_t>(v)); }
+  void write_bool(bool v) { _buf.push_back(v ? 1 : 0); }
+  void write_uuid(const uuid& u) { write_raw(u.bytes); }
+  void write_uvarint(uint32_t v) {
+    while (v >= 0x80) {
+      _buf.push_back(static_cast<uint8_t>(v | 0x80));
+      v >>= 7;
+    }
+    _buf.push_back(static_cast<uint8_t>(v));
+  }
+  void write_uvarlong(uint64_t v) {
+    while (v >= 0x80) {
+      _buf.push_back(static_cast<uint8_t>(v | 0x80));
+      v >>= 7;
+    }
+    _buf.push_back(static_cast<uint8_t>(v));
+  }
+  void write_varint(int32_t v) {
+    write_uvarint((static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31));
+  }
+  void write_varlong(int64_t v) {
+    write_uvarlong((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+  }
+  void write_raw(std::span<const uint8_t> s) { _buf.insert(_buf.end(), s.begin(), s.end()); }
+
+  // Overwrites 4 bytes already written at `pos` (frame sizes, batch lengths, CRCs).
+  void patch_int32(size_t pos, int32_t v) {
+    uint32_t be = static_cast<uint32_t>(v);
+    if constexpr (std::endian::native == std::endian::little) be = __builtin_bswap32(be);
+    std::memcpy(_buf.data() + pos, &be, 4);
+  }
+
+  void write_string(std::string_view s, bool compact);
+  void write_nullable_string(const std::optional<std::string>& s, bool compact);
+  void write_bytes(std::span<const uint8_t> b, bool compact);
+  void write_nullable_bytes(const std::optional<std::vector<uint8_t>>& b, bool compact);
+  void write_nullable_bytes(const std::optional<shared_bytes>& b, bool compact);
+  // n < 0 writes the null marker.
+  void write_array_length(int64_t n, bool compact);
+  void write_unknown_tags(const unknown_tagged_fields& tags);
+
+ private:
+  template <class T>
+  void write_be(T v) {
+    if constexpr (std::endian::native == std::endian::little) {
+      if constexpr (sizeof(T) == 2) v = __builtin_bswap16(v);
+      if constexpr (sizeof(T) == 4) v = __builtin_bswap32(v);
+      if constexpr (sizeof(T) == 8) v = __builtin_bswap64(v);
+    }
+    size_t at = _buf.size();
+    _buf.resize(at + sizeof(T));
+    std::memcpy(_buf.data() + at, &v, sizeof(T));
+  }
+
+  std::vector<uint8_t> _buf;
+};
+
+// Sizes of encodings, for computing lengths before writing.
+constexpr size_t uvarint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+constexpr size_t varint_size(int32_t v) {
+  return uvarint_size((static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31));
+}
+constexpr size_t varlong_size(int64_t v) {
+  return uvarint_size((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
+}
+// Length prefix of a string (int16) or bytes (int32) value of `len` bytes; len < 0 means null.
+constexpr size_t length_prefix_size(int64_t len, bool compact, bool is_bytes) {
+  if (compact) return uvarint_size(static_cast<uint64_t>(len + 1));
+  return is_bytes ? 4 : 2;
+}
+constexpr size_t array_length_size(int64_t n, bool compact) {
+  return compact ? uvarint_size(static_cast<uint64_t>(n + 1)) : 4;
+}
+size_t unknown_tags_size(const unknown_tagged_fields& tags);
+
+}  // namespace brook::wire
