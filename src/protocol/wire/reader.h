@@ -22,7 +22,9 @@ namespace brook::wire {
 class reader {
  public:
   explicit reader(std::span<const uint8_t> buf, std::shared_ptr<const void> owner = {})
-      : _begin(buf.data()), _pos(buf.data()), _end(buf.data() + buf.size()),
+      : _begin(buf.data()),
+        _pos(buf.data()),
+        _end(buf.data() + buf.size()),
         _owner(std::move(owner)) {}
 
   size_t remaining() const { return static_cast<size_t>(_end - _pos); }
