@@ -10,6 +10,4 @@ if [[ -x build/release/src/app/brookd ]]; then
   exec build/release/src/app/brookd "$@"
 fi
 echo "brookd is not built yet (see issue 3); running the codec benchmarks instead"
-for b in build/release/bench/*_bench; do
-  [[ -x "$b" ]] && "$b" --benchmark_min_time=0.2
-done
+python3 bench/report.py build/release/bench/*_bench

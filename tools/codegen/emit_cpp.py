@@ -508,7 +508,7 @@ def _struct_defs(ctx, type_name, fields, top):
     out.append(f"void {qual}::encode(wire::writer& w, int16_t version_) const {{")
     if top:
         out.append(f"  if (version_ < min_version || version_ > max_version)")
-        out.append(f'    throw wire::encode_error(fmt::format("{msg.name}: no version {{}}", version_));')
+        out.append(f'    wire::throw_encode_error("{msg.name}: no such version", version_);')
     out.append(f"  [[maybe_unused]] const bool flexible = {flex_cond};")
     for f in live:
         m = snake(f.name)
@@ -522,7 +522,7 @@ def _struct_defs(ctx, type_name, fields, top):
         if not f.ignorable and ctx.cond(set(msg.versions) - f.versions) != "false":
             absent = ctx.cond(set(msg.versions) - f.versions)
             out.append(f"  if (({absent}) && {m} != {ctx.default_expr(f)})")
-            out.append(f'    throw wire::encode_error(fmt::format("{msg.name}.{f.name} cannot be set in version {{}}", version_));')
+            out.append(f'    wire::throw_encode_error("{msg.name}.{f.name} cannot be set in this version", version_);')
     out.append("  if (flexible) {")
     out.append("    uint32_t count = static_cast<uint32_t>(unknown_tags.size());")
     for f in tagged:
@@ -589,7 +589,7 @@ def _struct_defs(ctx, type_name, fields, top):
     out.append(f"{qual} {qual}::decode(wire::reader& r, int16_t version_) {{")
     if top:
         out.append(f"  if (version_ < min_version || version_ > max_version)")
-        out.append(f'    throw wire::decode_error(fmt::format("{msg.name}: no version {{}}", version_));')
+        out.append(f'    wire::throw_decode_error("{msg.name}: no such version", version_);')
     out.append(f"  [[maybe_unused]] const bool flexible = {flex_cond};")
     out.append(f"  {short} out;")
     for f in live:
@@ -684,7 +684,7 @@ def emit_message(msg):
     h.append("")
 
     c = [GENERATED_BANNER, f'#include "protocol/generated/{ctx.struct_name}.h"', "",
-         "#include <fmt/format.h>", "", "namespace brook::protocol {", ""]
+         "namespace brook::protocol {", ""]
     for type_name, fields in structs:
         c += _struct_defs(ctx, type_name, fields, False)
     c += _struct_defs(ctx, None, msg.fields, True)

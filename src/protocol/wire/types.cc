@@ -1,5 +1,7 @@
 #include "protocol/wire/types.h"
 
+#include <fmt/format.h>
+
 namespace brook::wire {
 
 namespace {
@@ -73,6 +75,14 @@ std::optional<uuid> uuid::parse(std::string_view text) {
   }
   if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;  // non-canonical trailing bits
   return u;
+}
+
+void throw_decode_error(std::string_view what, int16_t version) {
+  throw decode_error(fmt::format("{} (version {})", what, version));
+}
+
+void throw_encode_error(std::string_view what, int16_t version) {
+  throw encode_error(fmt::format("{} (version {})", what, version));
 }
 
 shared_bytes::shared_bytes(std::vector<uint8_t> owned) {

@@ -29,6 +29,11 @@ class encode_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Out-of-line throws for generated code: "<what> (version N)". Keeping the formatting out of line
+// keeps every generated source free of heavy formatting headers.
+[[noreturn]] void throw_decode_error(std::string_view what, int16_t version);
+[[noreturn]] void throw_encode_error(std::string_view what, int16_t version);
+
 // A 128-bit UUID as Kafka carries it: 16 bytes, most significant first.
 struct uuid {
   std::array<uint8_t, 16> bytes{};
