@@ -71,7 +71,7 @@ void bm_metadata_response_encode(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * bytes);
   state.counters["ns_per_partition"] = benchmark::Counter(
-      1000.0 * state.iterations(), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+      1000.0 * state.iterations() / 1e9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void bm_metadata_response_memcpy(benchmark::State& state) {
@@ -84,7 +84,7 @@ void bm_produce_request_decode_encode(benchmark::State& state) {
   const int16_t v = 11;
   wire::writer w;
   p.encode(w, v);
-  auto bytes = std::make_shared<std::vector<uint8_t>>(w.take());
+  auto bytes = std::make_shared<wire::byte_buffer>(w.take());
   for (auto _ : state) {
     wire::reader r(*bytes, bytes);
     auto d = produce_request::decode(r, v);
@@ -94,7 +94,7 @@ void bm_produce_request_decode_encode(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * bytes->size());
   state.counters["ns_per_record"] = benchmark::Counter(
-      1000.0 * state.iterations(), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+      1000.0 * state.iterations() / 1e9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void bm_produce_request_memcpy(benchmark::State& state) {
@@ -107,6 +107,7 @@ void bm_produce_request_memcpy(benchmark::State& state) {
 // Pairs named brook/<case> and reference/<case>: bench/report.py prints their ratio.
 BENCHMARK(bm_metadata_response_encode)->Name("brook/metadata_response_1000_partitions_encode");
 BENCHMARK(bm_metadata_response_memcpy)->Name("reference/metadata_response_1000_partitions_encode");
-BENCHMARK(bm_produce_request_decode_encode)->Name("brook/produce_request_1000_records_decode_encode");
+BENCHMARK(bm_produce_request_decode_encode)
+    ->Name("brook/produce_request_1000_records_decode_encode");
 BENCHMARK(bm_produce_request_memcpy)->Name("reference/produce_request_1000_records_decode_encode");
 BENCHMARK_MAIN();

@@ -29,6 +29,9 @@ class encode_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The byte buffer that encoders produce.
+using byte_buffer = std::vector<uint8_t>;
+
 // Out-of-line throws for generated code: "<what> (version N)". Keeping the formatting out of line
 // keeps every generated source free of heavy formatting headers.
 [[noreturn]] void throw_decode_error(std::string_view what, int16_t version);

@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace brook::wire {
+
+void writer::grow(size_t n) {
+  _buf.resize(std::max(_len + n, std::max<size_t>(64, _buf.size() * 2)));
+}
 
 void writer::write_string(std::string_view s, bool compact) {
   if (compact) {

@@ -18,35 +18,38 @@ namespace brook::wire {
 class writer {
  public:
   writer() = default;
-  explicit writer(size_t reserve) { _buf.reserve(reserve); }
+  explicit writer(size_t reserve) { _buf.resize(reserve); }
 
-  size_t size() const { return _buf.size(); }
-  std::span<const uint8_t> bytes() const { return _buf; }
-  std::vector<uint8_t> take() { return std::move(_buf); }
-  void reserve(size_t n) { _buf.reserve(n); }
+  size_t size() const { return _len; }
+  std::span<const uint8_t> bytes() const { return {_buf.data(), _len}; }
+  byte_buffer take() {
+    _buf.resize(_len);
+    _len = 0;
+    return std::move(_buf);
+  }
+  void reserve(size_t n) {
+    if (n > _buf.size()) _buf.resize(n);
+  }
 
-  void write_int8(int8_t v) { _buf.push_back(static_cast<uint8_t>(v)); }
+  void write_int8(int8_t v) { *ensure(1) = static_cast<uint8_t>(v), ++_len; }
   void write_int16(int16_t v) { write_be(static_cast<uint16_t>(v)); }
   void write_uint16(uint16_t v) { write_be(v); }
   void write_int32(int32_t v) { write_be(static_cast<uint32_t>(v)); }
   void write_uint32(uint32_t v) { write_be(v); }
   void write_int64(int64_t v) { write_be(static_cast<uint64_t>(v)); }
   void write_float64(double v) { write_be(std::bit_cast<uint64_t>(v)); }
-  void write_bool(bool v) { _buf.push_back(v ? 1 : 0); }
+  void write_bool(bool v) { write_int8(v ? 1 : 0); }
   void write_uuid(const uuid& u) { write_raw(u.bytes); }
-  void write_uvarint(uint32_t v) {
-    while (v >= 0x80) {
-      _buf.push_back(static_cast<uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    _buf.push_back(static_cast<uint8_t>(v));
-  }
+  void write_uvarint(uint32_t v) { write_uvarlong(v); }
   void write_uvarlong(uint64_t v) {
+    uint8_t* p = ensure(10);
+    uint8_t* start = p;
     while (v >= 0x80) {
-      _buf.push_back(static_cast<uint8_t>(v | 0x80));
+      *p++ = static_cast<uint8_t>(v | 0x80);
       v >>= 7;
     }
-    _buf.push_back(static_cast<uint8_t>(v));
+    *p++ = static_cast<uint8_t>(v);
+    _len += static_cast<size_t>(p - start);
   }
   void write_varint(int32_t v) {
     write_uvarint((static_cast<uint32_t>(v) << 1) ^ static_cast<uint32_t>(v >> 31));
@@ -54,7 +57,11 @@ class writer {
   void write_varlong(int64_t v) {
     write_uvarlong((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
   }
-  void write_raw(std::span<const uint8_t> s) { _buf.insert(_buf.end(), s.begin(), s.end()); }
+  void write_raw(std::span<const uint8_t> s) {
+    if (s.empty()) return;
+    std::memcpy(ensure(s.size()), s.data(), s.size());
+    _len += s.size();
+  }
 
   // Overwrites 4 bytes already written at `pos` (frame sizes, batch lengths, CRCs).
   void patch_int32(size_t pos, int32_t v) {
@@ -73,6 +80,15 @@ class writer {
   void write_unknown_tags(const unknown_tagged_fields& tags);
 
  private:
+  // Room for n more bytes at the cursor. The buffer's size is its usable capacity; bytes past
+  // _len are scratch, cut off by take().
+  uint8_t* ensure(size_t n) {
+    if (_len + n > _buf.size()) [[unlikely]]
+      grow(n);
+    return _buf.data() + _len;
+  }
+  void grow(size_t n);
+
   template <class T>
   void write_be(T v) {
     if constexpr (std::endian::native == std::endian::little) {
@@ -80,12 +96,12 @@ class writer {
       if constexpr (sizeof(T) == 4) v = __builtin_bswap32(v);
       if constexpr (sizeof(T) == 8) v = __builtin_bswap64(v);
     }
-    size_t at = _buf.size();
-    _buf.resize(at + sizeof(T));
-    std::memcpy(_buf.data() + at, &v, sizeof(T));
+    std::memcpy(ensure(sizeof(T)), &v, sizeof(T));
+    _len += sizeof(T);
   }
 
-  std::vector<uint8_t> _buf;
+  byte_buffer _buf;
+  size_t _len = 0;
 };
 
 // Sizes of encodings, for computing lengths before writing.
