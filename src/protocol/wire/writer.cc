@@ -68,15 +68,6 @@ void writer::write_nullable_bytes(const std::optional<shared_bytes>& b, bool com
   write_bytes(b->span(), compact);
 }
 
-void writer::write_array_length(int64_t n, bool compact) {
-  if (n > 0x7ffffffe) throw encode_error("array too long");
-  if (compact) {
-    write_uvarint(static_cast<uint32_t>(n + 1));
-  } else {
-    write_int32(static_cast<int32_t>(n));
-  }
-}
-
 void writer::write_unknown_tags(const unknown_tagged_fields& tags) {
   for (const auto& t : tags) {
     write_uvarint(t.tag);

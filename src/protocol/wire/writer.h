@@ -76,7 +76,15 @@ class writer {
   void write_nullable_bytes(const std::optional<std::vector<uint8_t>>& b, bool compact);
   void write_nullable_bytes(const std::optional<shared_bytes>& b, bool compact);
   // n < 0 writes the null marker.
-  void write_array_length(int64_t n, bool compact);
+  void write_array_length(int64_t n, bool compact) {
+    if (n > 0x7ffffffe) [[unlikely]]
+      throw encode_error("array too long");
+    if (compact) {
+      write_uvarint(static_cast<uint32_t>(n + 1));
+    } else {
+      write_int32(static_cast<int32_t>(n));
+    }
+  }
   void write_unknown_tags(const unknown_tagged_fields& tags);
 
  private:
