@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "protocol/generated/messages.h"
 
@@ -17,6 +22,21 @@ T pick(int& seed, T dflt) {
   return v;
 }
 
+// With BROOK_CODEC_DUMP_DIR set, keeps every checked encoding as
+// $BROOK_CODEC_DUMP_DIR/<MessageName>.v<version>.<n>.bin (n counts per message and version), for
+// tests/compat/kafka-codec to read back with Apache Kafka's own codec.
+inline void dump_encoding(std::string_view name, int16_t version, std::span<const uint8_t> bytes) {
+  const char* dir = std::getenv("BROOK_CODEC_DUMP_DIR");
+  if (dir == nullptr || *dir == '\0') return;
+  static std::map<std::string, int> counts;
+  std::string key = std::string(name) + ".v" + std::to_string(version);
+  std::string path = std::string(dir) + "/" + key + "." + std::to_string(counts[key]++) + ".bin";
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  EXPECT_TRUE(out.good()) << "cannot write " << path;
+}
+
 template <class M>
 void check_round_trip(const M& m, int16_t version) {
   SCOPED_TRACE(std::string(M::message_name) + " v" + std::to_string(version));
@@ -24,6 +44,7 @@ void check_round_trip(const M& m, int16_t version) {
   ASSERT_NO_THROW(m.encode(w, version));
   auto bytes = w.take();
   EXPECT_EQ(bytes.size(), m.encoded_size(version));
+  dump_encoding(M::message_name, version, bytes);
 
   wire::reader r(bytes);
   M back = M::decode(r, version);
