@@ -23,18 +23,23 @@ T pick(int& seed, T dflt) {
 }
 
 // With BROOK_CODEC_DUMP_DIR set, keeps every checked encoding as
-// $BROOK_CODEC_DUMP_DIR/<MessageName>.v<version>.<n>.bin (n counts per message and version), for
-// tests/compat/kafka-codec to read back with Apache Kafka's own codec.
-inline void dump_encoding(std::string_view name, int16_t version, std::span<const uint8_t> bytes) {
+// $BROOK_CODEC_DUMP_DIR/<MessageName>.v<version>.<n>.bin and Brook's JSON rendering of the same
+// message beside it as <MessageName>.v<version>.<n>.json (n counts per message and version), for
+// tests/compat/kafka-codec to read back with Apache Kafka's own codec and JSON converters.
+inline void dump_encoding(std::string_view name, int16_t version, std::span<const uint8_t> bytes,
+                          std::string_view json) {
   const char* dir = std::getenv("BROOK_CODEC_DUMP_DIR");
   if (dir == nullptr || *dir == '\0') return;
   static std::map<std::string, int> counts;
   std::string key = std::string(name) + ".v" + std::to_string(version);
-  std::string path = std::string(dir) + "/" + key + "." + std::to_string(counts[key]++) + ".bin";
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-  EXPECT_TRUE(out.good()) << "cannot write " << path;
+  std::string stem = std::string(dir) + "/" + key + "." + std::to_string(counts[key]++);
+  auto write = [](const std::string& path, const char* data, size_t size) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(data, static_cast<std::streamsize>(size));
+    EXPECT_TRUE(out.good()) << "cannot write " << path;
+  };
+  write(stem + ".bin", reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  write(stem + ".json", json.data(), json.size());
 }
 
 template <class M>
@@ -44,7 +49,10 @@ void check_round_trip(const M& m, int16_t version) {
   ASSERT_NO_THROW(m.encode(w, version));
   auto bytes = w.take();
   EXPECT_EQ(bytes.size(), m.encoded_size(version));
-  dump_encoding(M::message_name, version, bytes);
+  wire::json_writer j;
+  m.write_json(j, version);
+  EXPECT_EQ(j.str().front(), '{');
+  dump_encoding(M::message_name, version, bytes, j.str());
 
   wire::reader r(bytes);
   M back = M::decode(r, version);
@@ -54,10 +62,6 @@ void check_round_trip(const M& m, int16_t version) {
   back.encode(w2, version);
   EXPECT_EQ(w2.bytes().size(), bytes.size());
   EXPECT_TRUE(std::ranges::equal(w2.bytes(), bytes));
-
-  wire::json_writer j;
-  m.write_json(j, version);
-  EXPECT_EQ(j.str().front(), '{');
 
   // Every proper prefix of a message is incomplete and must be rejected, never overread.
   for (size_t n = 0; n < bytes.size(); ++n) {
