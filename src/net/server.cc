@@ -1,0 +1,258 @@
+#include "net/server.h"
+
+#include <sys/socket.h>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/read.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <deque>
+#include <unordered_map>
+
+#include "base/log.h"
+
+namespace brook::net {
+
+namespace {
+const log::logger lg("net");
+
+uint32_t load_be32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+}  // namespace
+
+struct server::per_shard {
+  std::vector<std::shared_ptr<asio::ip::tcp::acceptor>> acceptors;
+  std::unordered_map<uint64_t, std::weak_ptr<connection>> connections;
+  bool stopping = false;
+};
+
+// One client connection: a read loop that dispatches requests in order, one coroutine per
+// request in flight, and a write loop that answers in order. All three share the connection.
+class server::connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(server& srv, per_shard& home, asio::ip::tcp::socket socket, connection_info info,
+             const listener_config& config)
+      : _server(srv),
+        _home(home),
+        _socket(std::move(socket)),
+        _info(std::move(info)),
+        _config(config),
+        _wake_writer(_socket.get_executor()),
+        _space(_socket.get_executor()) {}
+
+  const connection_info& info() const { return _info; }
+
+  asio::awaitable<void> read_loop() {
+    auto self = shared_from_this();
+    asio::co_spawn(_socket.get_executor(), write_loop(), asio::detached);
+    try {
+      for (;;) {
+        uint8_t size_bytes[4];
+        co_await asio::async_read(_socket, asio::buffer(size_bytes), asio::use_awaitable);
+        const int32_t size = static_cast<int32_t>(load_be32(size_bytes));
+        if (size < 0 || size > _config.max_frame_bytes) {
+          lg.warn(
+              "closing connection {} from {}: request frame of {} bytes is outside 0..{} "
+              "(socket.request.max.bytes)",
+              _info.id, endpoint_text(_info.peer), size, _config.max_frame_bytes);
+          break;
+        }
+        auto frame = std::make_shared<wire::byte_buffer>(static_cast<size_t>(size));
+        co_await asio::async_read(_socket, asio::buffer(*frame), asio::use_awaitable);
+        auto s = std::make_shared<slot>(_socket.get_executor());
+        _queue.push_back(s);
+        asio::co_spawn(_socket.get_executor(), process(std::move(frame), s), asio::detached);
+        co_await s->dispatched.wait();
+        while (!_closing && _queue.size() >= static_cast<size_t>(_config.max_in_flight)) {
+          _space.reset();
+          co_await _space.wait();
+        }
+        if (_closing) break;
+      }
+    } catch (const std::system_error& e) {
+      if (e.code() != asio::error::eof && e.code() != asio::error::operation_aborted &&
+          e.code() != asio::error::connection_reset)
+        lg.debug("connection {}: read ended: {}", _info.id, e.code().message());
+    }
+    _reading_done = true;
+    _wake_writer.set();
+  }
+
+  // Stops reading new requests; the ones in flight are still answered.
+  void stop_reading() {
+    std::error_code ec;
+    _socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  }
+
+ private:
+  struct slot {
+    explicit slot(const asio::any_io_executor& ex) : dispatched(ex) {}
+    event dispatched;
+    std::optional<response_frame> response;
+    bool done = false;
+    bool close = false;
+  };
+
+  static std::string endpoint_text(const asio::ip::tcp::endpoint& e) {
+    return e.address().to_string() + ":" + std::to_string(e.port());
+  }
+
+  asio::awaitable<void> process(std::shared_ptr<wire::byte_buffer> frame, std::shared_ptr<slot> s) {
+    auto self = shared_from_this();
+    try {
+      s->response = co_await _server._handler(_info, std::move(frame), s->dispatched);
+      if (s->response && s->response->close_after) s->close = true;
+    } catch (const std::exception& e) {
+      lg.warn("closing connection {} from {}: {}", _info.id, endpoint_text(_info.peer), e.what());
+      s->response.reset();
+      s->close = true;
+    }
+    s->done = true;
+    s->dispatched.set();
+    _wake_writer.set();
+  }
+
+  asio::awaitable<void> write_loop() {
+    auto self = shared_from_this();
+    std::vector<std::shared_ptr<slot>> batch;
+    std::vector<asio::const_buffer> buffers;
+    try {
+      for (;;) {
+        batch.clear();
+        buffers.clear();
+        bool close = false;
+        while (!_queue.empty() && _queue.front()->done && !close) {
+          auto s = std::move(_queue.front());
+          _queue.pop_front();
+          if (s->response) buffers.emplace_back(asio::buffer(s->response->bytes));
+          close = s->close;
+          batch.push_back(std::move(s));
+        }
+        if (!batch.empty()) _space.set();
+        if (!buffers.empty()) co_await asio::async_write(_socket, buffers, asio::use_awaitable);
+        if (close || (_reading_done && _queue.empty())) break;
+        if (batch.empty()) {
+          _wake_writer.reset();
+          // Re-check after reset: a request may have completed while we wrote.
+          if (!(_reading_done || (!_queue.empty() && _queue.front()->done)))
+            co_await _wake_writer.wait();
+        }
+      }
+    } catch (const std::system_error& e) {
+      lg.debug("connection {}: write ended: {}", _info.id, e.code().message());
+    }
+    _closing = true;
+    _space.set();
+    std::error_code ec;
+    _socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    _socket.close(ec);
+    _home.connections.erase(_info.id);
+    _server._open.fetch_sub(1, std::memory_order_relaxed);
+    lg.debug("connection {} from {} closed", _info.id, endpoint_text(_info.peer));
+  }
+
+  server& _server;
+  per_shard& _home;
+  asio::ip::tcp::socket _socket;
+  connection_info _info;
+  const listener_config& _config;
+  std::deque<std::shared_ptr<slot>> _queue;
+  event _wake_writer;
+  event _space;
+  bool _reading_done = false;
+  bool _closing = false;
+};
+
+server::server(shard_set& shards, frame_handler handler)
+    : _shards(shards), _handler(std::move(handler)) {
+  for (shard_id s = 0; s < shards.size(); ++s) _per_shard.push_back(std::make_unique<per_shard>());
+}
+
+server::~server() = default;
+
+void server::listen(const listener_config& config) {
+  _configs.push_back(config);
+  const size_t index = _configs.size() - 1;
+  auto address = asio::ip::make_address(config.host);
+  uint16_t port = config.port;
+  for (shard_id s = 0; s < _shards.size(); ++s) {
+    auto acceptor = std::make_shared<asio::ip::tcp::acceptor>(_shards.context(s));
+    asio::ip::tcp::endpoint ep(address, port);
+    acceptor->open(ep.protocol());
+    acceptor->set_option(asio::socket_base::reuse_address(true));
+    int one = 1;
+    if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+      throw std::system_error(errno, std::generic_category(), "SO_REUSEPORT");
+    acceptor->bind(ep);
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    // With port 0 the first socket picks the port and the others join it.
+    port = acceptor->local_endpoint().port();
+    _per_shard[s]->acceptors.push_back(acceptor);
+    asio::co_spawn(_shards.context(s), accept_loop(s, index, acceptor), asio::detached);
+  }
+  _ports.push_back(port);
+  lg.info("listening on {}://{}:{} with {} shards", config.name, config.host, port, _shards.size());
+}
+
+asio::awaitable<void> server::accept_loop(shard_id s, size_t listener_index,
+                                          std::shared_ptr<asio::ip::tcp::acceptor> acceptor) {
+  const listener_config& config = _configs[listener_index];
+  for (;;) {
+    std::error_code ec;
+    asio::ip::tcp::socket socket =
+        co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
+      lg.warn("accept on {}:{} failed: {}", config.host, config.port, ec.message());
+      // Out of file descriptors and the like: back off rather than spin.
+      asio::steady_timer t(acceptor->get_executor(), std::chrono::milliseconds(100));
+      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    if (_per_shard[s]->stopping) continue;
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    if (config.send_buffer_bytes > 0)
+      socket.set_option(asio::socket_base::send_buffer_size(config.send_buffer_bytes), ec);
+    if (config.receive_buffer_bytes > 0)
+      socket.set_option(asio::socket_base::receive_buffer_size(config.receive_buffer_bytes), ec);
+    connection_info info;
+    info.id = _next_id.fetch_add(1, std::memory_order_relaxed);
+    info.shard = s;
+    info.listener_name = config.name;
+    info.peer = socket.remote_endpoint(ec);
+    info.local = socket.local_endpoint(ec);
+    auto c = std::make_shared<connection>(*this, *_per_shard[s], std::move(socket), std::move(info),
+                                          config);
+    _per_shard[s]->connections[c->info().id] = c;
+    _open.fetch_add(1, std::memory_order_relaxed);
+    asio::co_spawn(acceptor->get_executor(), c->read_loop(), asio::detached);
+  }
+}
+
+asio::awaitable<void> server::stop_shard(shard_id s) {
+  co_await run_on(_shards.context(s), [this, s]() -> asio::awaitable<void> {
+    auto& ps = *_per_shard[s];
+    ps.stopping = true;
+    for (auto& a : ps.acceptors) {
+      std::error_code ec;
+      a->close(ec);
+    }
+    for (auto& [id, weak] : ps.connections)
+      if (auto c = weak.lock()) c->stop_reading();
+    // Requests in flight get up to 30 s (a long-polling Fetch ends well before).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    asio::steady_timer t(_shards.context(s));
+    while (!ps.connections.empty() && std::chrono::steady_clock::now() < deadline) {
+      t.expires_after(std::chrono::milliseconds(10));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    if (!ps.connections.empty())
+      lg.warn("shard {}: {} connections still open at shutdown", s, ps.connections.size());
+  });
+}
+
+}  // namespace brook::net

@@ -1,0 +1,105 @@
+// Kafka framing over TCP: each request and response is an int32 size followed by that many bytes.
+// A server accepts connections on one shard per listener socket; the kernel spreads new
+// connections across shards (SO_REUSEPORT), and a connection stays on the shard that accepted it.
+//
+// Requests on one connection are dispatched in the order they arrived and answered in that
+// order. By default a request is handled to completion before the next one starts, which is what
+// Kafka does; a handler that can let later requests start early (a Produce whose appends are
+// queued in order, a Fetch that only reads) sets its `dispatched` event, and then several
+// requests of one connection are in flight at once, at most max_in_flight. Responses that finish
+// out of order wait for the ones before them.
+//
+// Bad input: a size below 0 or above max_frame_bytes, or an exception from the handler, closes
+// that connection with a log line; other connections go on.
+//
+// Ownership: the app creates one server, calls listen() before the shards start and stop()
+// (on any thread) to stop accepting and to close every connection once the requests in flight
+// are answered. A connection lives on its shard as a set of coroutines that share it.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/event.h"
+#include "net/shards.h"
+#include "protocol/wire/types.h"
+
+namespace brook::net {
+
+// What a handler knows about the connection a request came on.
+struct connection_info {
+  uint64_t id = 0;
+  shard_id shard = 0;
+  std::string listener_name;
+  asio::ip::tcp::endpoint peer;
+  asio::ip::tcp::endpoint local;
+};
+
+// A response ready to be written: the bytes include the int32 size prefix.
+struct response_frame {
+  wire::byte_buffer bytes;
+  // Close the connection once this response (and those before it) is written.
+  bool close_after = false;
+};
+
+// Turns one request frame (without its size prefix) into a response. Runs on the connection's
+// shard. Returns nullopt when the request gets no response (Produce with acks=0). Sets
+// `dispatched` when later requests of the connection may start before this one completes.
+// Throwing closes the connection.
+using frame_handler = std::function<asio::awaitable<std::optional<response_frame>>(
+    const connection_info&, std::shared_ptr<wire::byte_buffer> frame, event& dispatched)>;
+
+struct listener_config {
+  std::string name = "PLAINTEXT";
+  std::string host = "127.0.0.1";
+  // 0 picks a free port; port() then tells which.
+  uint16_t port = 9092;
+  // socket.request.max.bytes
+  int32_t max_frame_bytes = 100 * 1024 * 1024;
+  int32_t max_in_flight = 100;
+  int32_t send_buffer_bytes = -1;
+  int32_t receive_buffer_bytes = -1;
+};
+
+class server {
+ public:
+  server(shard_set& shards, frame_handler handler);
+  ~server();
+
+  // Binds one socket per shard to the listener's address and starts accepting once the shards
+  // run. Throws std::system_error when the address cannot be bound.
+  void listen(const listener_config& config);
+  // The port of the n-th listener, as bound.
+  uint16_t port(size_t listener = 0) const { return _ports.at(listener); }
+
+  // Stops accepting, lets the requests in flight be answered, and closes every connection.
+  // The awaitable completes on the calling shard once shard `s` is done; call for every shard.
+  asio::awaitable<void> stop_shard(shard_id s);
+
+  uint64_t connections_open() const { return _open.load(std::memory_order_relaxed); }
+
+ private:
+  struct per_shard;
+  class connection;
+
+  asio::awaitable<void> accept_loop(shard_id s, size_t listener_index,
+                                    std::shared_ptr<asio::ip::tcp::acceptor> acceptor);
+
+  shard_set& _shards;
+  frame_handler _handler;
+  std::vector<listener_config> _configs;
+  std::vector<uint16_t> _ports;
+  std::vector<std::unique_ptr<per_shard>> _per_shard;
+  std::atomic<uint64_t> _next_id{1};
+  std::atomic<uint64_t> _open{0};
+};
+
+}  // namespace brook::net
