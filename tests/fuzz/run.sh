@@ -21,6 +21,15 @@ for bin in build/fuzz/tests/fuzz/fuzz_*; do
     find tests/data/captures -name '*.req.bin' -exec cp {} "$work-seeds/" \; 2>/dev/null || true
     seeds+=("$work-seeds")
   fi
+  if [[ "$name" == fuzz_records && -d tests/data/captures ]]; then
+    # Produce frames from real clients, behind the byte that selects fuzz_records' frame form.
+    mkdir -p "$work-seeds"
+    for f in tests/data/captures/*/*-Produce-*.req.bin; do
+      [[ -f "$f" ]] || continue
+      { printf '\x01'; cat "$f"; } >"$work-seeds/$(basename "$(dirname "$f")")-$(basename "$f")"
+    done
+    seeds+=("$work-seeds")
+  fi
   log="build/fuzz/$name.log"
   if "$bin" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="build/fuzz/$name-" "$work" "${seeds[@]}" >"$log" 2>&1; then
