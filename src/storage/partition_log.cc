@@ -1,0 +1,673 @@
+#include "storage/partition_log.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <sstream>
+
+#include "base/log.h"
+#include "protocol/records/byte_order.h"
+#include "protocol/records/record_batch.h"
+
+namespace brook::storage {
+
+namespace {
+
+namespace rec = protocol::records;
+using rec::load_be;
+using rec::store_be;
+
+const log::logger lg("storage");
+
+constexpr int64_t k_batch_header = static_cast<int64_t>(rec::k_batch_header_size);
+constexpr size_t k_scan_chunk = 1 << 20;
+constexpr size_t k_max_uncompressed = 256u << 20;
+
+int64_t wall_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string segment_name(int64_t base, const char* ext) {
+  return fmt::format("{:020d}{}", base, ext);
+}
+
+failure<storage_error> io_error(std::string message) {
+  return failure{storage_error{std::move(message), storage_errc::io}};
+}
+
+// The fixed fields of a stored batch that the log needs, read from its first 61 bytes.
+struct batch_info {
+  int64_t position = 0;
+  int64_t base_offset = 0;
+  int64_t size = 0;  // offset and length fields included
+  int64_t last_offset = 0;
+  int64_t max_timestamp = -1;
+  int8_t magic = 0;
+  std::span<const uint8_t> bytes;  // the whole batch when the scanner was asked for it
+};
+
+// Reads batches of a segment file in order, through a buffer, stopping at the end or at the
+// first batch that is not a plausible magic-2 batch (or, with check_crc, fails its CRC).
+class scanner {
+ public:
+  scanner(const file& f, int64_t from, int64_t end, bool whole, bool check_crc)
+      : _f(f), _pos(from), _end(end), _whole(whole || check_crc), _check_crc(check_crc) {}
+
+  result<std::optional<batch_info>, storage_error> next() {
+    if (_pos >= _end) return std::optional<batch_info>{};
+    if (_end - _pos < k_batch_header) return stop("partial batch header");
+    if (auto r = fill(_pos, k_batch_header); !r) return failure{r.error()};
+    const uint8_t* h = at(_pos);
+    batch_info b;
+    b.position = _pos;
+    b.base_offset = load_be<int64_t>(h);
+    const int32_t length = load_be<int32_t>(h + 8);
+    b.magic = static_cast<int8_t>(h[16]);
+    b.size = int64_t{length} + static_cast<int64_t>(rec::k_log_overhead);
+    if (b.magic != rec::k_magic_v2) return stop(fmt::format("magic {}", b.magic));
+    if (length < k_batch_header - static_cast<int64_t>(rec::k_log_overhead) || b.size > _end - _pos)
+      return stop(fmt::format("batch length {}", length));
+    b.last_offset = b.base_offset + load_be<int32_t>(h + 23);
+    b.max_timestamp = load_be<int64_t>(h + 35);
+    if (b.base_offset < _min_offset || b.last_offset < b.base_offset)
+      return stop(fmt::format("offset {} out of order", b.base_offset));
+    if (_whole) {
+      if (auto r = fill(_pos, b.size); !r) return failure{r.error()};
+      b.bytes = std::span<const uint8_t>(at(_pos), static_cast<size_t>(b.size));
+      if (_check_crc && !rec::batch_view(b.bytes).crc_matches()) return stop("CRC mismatch");
+    }
+    _min_offset = b.last_offset + 1;
+    _pos += b.size;
+    return std::optional<batch_info>{b};
+  }
+
+  // Where the valid batches end.
+  int64_t position() const { return _pos; }
+  const std::string& invalid() const { return _invalid; }
+
+ private:
+  result<std::optional<batch_info>, storage_error> stop(std::string why) {
+    _invalid = fmt::format("{} at position {}", why, _pos);
+    return std::optional<batch_info>{};
+  }
+  const uint8_t* at(int64_t pos) const { return _buf.data() + (pos - _buf_start); }
+  result<void, storage_error> fill(int64_t pos, int64_t n) {
+    if (pos >= _buf_start && pos + n <= _buf_start + static_cast<int64_t>(_buf.size())) return {};
+    const int64_t want = std::min<int64_t>(std::max<int64_t>(n, k_scan_chunk), _end - pos);
+    _buf.resize(static_cast<size_t>(want));
+    auto got = _f.read_at(pos, _buf);
+    if (!got) return io_error(got.error());
+    _buf.resize(*got);
+    _buf_start = pos;
+    if (static_cast<int64_t>(*got) < n)
+      return io_error(fmt::format("short read of {}", _f.path().string()));
+    return {};
+  }
+
+  const file& _f;
+  int64_t _pos;
+  int64_t _end;
+  bool _whole;
+  bool _check_crc;
+  int64_t _min_offset = std::numeric_limits<int64_t>::min();
+  wire::byte_buffer _buf;
+  int64_t _buf_start = 0;
+  std::string _invalid;
+};
+
+}  // namespace
+
+struct partition_log::segment {
+  int64_t base = 0;
+  std::shared_ptr<file> log, index, timeindex;
+  int64_t size = 0;
+  int64_t next_offset = 0;
+  // (last offset of a batch - base, its position), every index.interval.bytes.
+  std::vector<std::pair<int32_t, int32_t>> index_entries;
+  // (largest timestamp so far, relative offset of its record), at the same points.
+  std::vector<std::pair<int64_t, int32_t>> time_entries;
+  int64_t bytes_since_index = 0;
+  int64_t max_ts = -1;
+  int64_t offset_of_max_ts = -1;
+  int64_t roll_base_ms = -1;
+
+  // The position to scan from for `offset`.
+  int64_t lookup(int64_t offset) const {
+    auto it = std::upper_bound(index_entries.begin(), index_entries.end(), offset - base,
+                               [](int64_t rel, const auto& e) { return rel < e.first; });
+    return it == index_entries.begin() ? 0 : std::prev(it)->second;
+  }
+
+  // Index bookkeeping for a batch at `position` (Kafka's rule: an entry for the batch that comes
+  // once more than index.interval.bytes were written since the last one).
+  result<void, storage_error> track(const batch_info& b, int64_t max_ts_batch,
+                                    int64_t offset_of_max, int32_t interval) {
+    if (max_ts_batch > max_ts) {
+      max_ts = max_ts_batch;
+      offset_of_max_ts = offset_of_max;
+    }
+    if (bytes_since_index > interval) {
+      index_entries.emplace_back(static_cast<int32_t>(b.last_offset - base),
+                                 static_cast<int32_t>(b.position));
+      uint8_t e[12];
+      store_be<int32_t>(e, index_entries.back().first);
+      store_be<int32_t>(e + 4, index_entries.back().second);
+      if (auto r = index->write_at(static_cast<int64_t>(index_entries.size() - 1) * 8, {e, 8}); !r)
+        return io_error(r.error());
+      if (max_ts >= 0 && (time_entries.empty() || max_ts > time_entries.back().first)) {
+        time_entries.emplace_back(max_ts, static_cast<int32_t>(offset_of_max_ts - base));
+        store_be<int64_t>(e, time_entries.back().first);
+        store_be<int32_t>(e + 8, time_entries.back().second);
+        if (auto r =
+                timeindex->write_at(static_cast<int64_t>(time_entries.size() - 1) * 12, {e, 12});
+            !r)
+          return io_error(r.error());
+      }
+      bytes_since_index = 0;
+    }
+    bytes_since_index += b.size;
+    next_offset = b.last_offset + 1;
+    return {};
+  }
+};
+
+result<void, storage_error> read_result::read_into(wire::byte_buffer& out) const {
+  if (_size == 0) return {};
+  const size_t at = out.size();
+  out.resize(at + _size);
+  auto got = _file->read_at(_position, std::span<uint8_t>(out.data() + at, _size));
+  if (!got) {
+    out.resize(at);
+    return io_error(got.error());
+  }
+  if (*got != _size) {
+    out.resize(at);
+    return io_error(fmt::format("short read of {}", _file->path().string()));
+  }
+  return {};
+}
+
+partition_log::partition_log(std::filesystem::path dir, log_config config)
+    : _dir(std::move(dir)), _config(config) {}
+
+partition_log::~partition_log() {
+  if (!_closed) (void)close();
+}
+
+result<std::unique_ptr<partition_log>, storage_error> partition_log::open(
+    const std::filesystem::path& dir, const log_config& config, const open_options& options) {
+  std::unique_ptr<partition_log> l(new partition_log(dir, config));
+  if (auto r = l->load(options); !r) return failure{r.error()};
+  return l;
+}
+
+result<partition_log::segment*, storage_error> partition_log::new_segment(int64_t base,
+                                                                          int64_t now_ms) {
+  auto s = std::make_unique<segment>();
+  s->base = base;
+  s->next_offset = base;
+  auto log = file::open(_dir / segment_name(base, ".log"), true);
+  auto index = file::open(_dir / segment_name(base, ".index"), true);
+  auto timeindex = file::open(_dir / segment_name(base, ".timeindex"), true);
+  if (!log) return io_error(log.error());
+  if (!index) return io_error(index.error());
+  if (!timeindex) return io_error(timeindex.error());
+  s->log = *log;
+  s->index = *index;
+  s->timeindex = *timeindex;
+  for (auto* f : {s->log.get(), s->index.get(), s->timeindex.get()})
+    if (auto r = f->truncate(0); !r) return io_error(r.error());
+  sync_dir(_dir);
+  (void)now_ms;
+  _segments.push_back(std::move(s));
+  return _segments.back().get();
+}
+
+result<void, storage_error> partition_log::recover_segment(segment& s, bool check_crc,
+                                                           int64_t from_position) {
+  auto file_size = s.log->size();
+  if (!file_size) return io_error(file_size.error());
+  if (from_position == 0) {
+    s.index_entries.clear();
+    s.time_entries.clear();
+    s.bytes_since_index = 0;
+    s.max_ts = -1;
+    s.offset_of_max_ts = -1;
+    s.next_offset = s.base;
+    if (auto r = s.index->truncate(0); !r) return io_error(r.error());
+    if (auto r = s.timeindex->truncate(0); !r) return io_error(r.error());
+  }
+  // Batches whose timestamps need their records (the offset of the max) are rare: only when the
+  // batch raises the segment's max, which the header tells.
+  scanner sc(*s.log, from_position, *file_size, false, check_crc);
+  for (;;) {
+    auto b = sc.next();
+    if (!b) return failure{b.error()};
+    if (!*b) break;
+    if ((*b)->base_offset < s.base) {
+      lg.warn("{}: batch at offset {} below the segment base {}; cut there", _dir.string(),
+              (*b)->base_offset, s.base);
+      break;
+    }
+    // The offset of the record with the max timestamp: the last offset is what a scan of headers
+    // can tell without decompressing; appends record the exact one.
+    if (auto r = s.track(**b, (*b)->max_timestamp, (*b)->last_offset, _config.index_interval_bytes);
+        !r)
+      return r;
+  }
+  s.size = sc.position();
+  if (s.size < *file_size) {
+    lg.warn("{}: truncating {} from {} to {} bytes ({})", _dir.string(),
+            segment_name(s.base, ".log"), *file_size, s.size,
+            sc.invalid().empty() ? "invalid batch" : sc.invalid());
+    if (auto r = s.log->truncate(s.size); !r) return io_error(r.error());
+    if (auto r = s.log->sync(); !r) return io_error(r.error());
+  }
+  return {};
+}
+
+result<void, storage_error> partition_log::load(const open_options& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(_dir, ec);
+  if (ec) return io_error(fmt::format("cannot create {}: {}", _dir.string(), ec.message()));
+
+  std::vector<int64_t> bases;
+  for (const auto& e : std::filesystem::directory_iterator(_dir, ec)) {
+    const auto name = e.path().filename().string();
+    const auto ext = e.path().extension().string();
+    if (ext == ".tmp" || ext == ".deleted" || ext == ".cleaned" || ext == ".swap") {
+      std::filesystem::remove(e.path(), ec);
+      continue;
+    }
+    if (ext != ".log" || name.size() != 24) continue;
+    try {
+      bases.push_back(std::stoll(name.substr(0, 20)));
+    } catch (const std::exception&) {
+    }
+  }
+  if (ec) return io_error(fmt::format("cannot list {}: {}", _dir.string(), ec.message()));
+  std::sort(bases.begin(), bases.end());
+
+  // The log start offset DeleteRecords left, if any.
+  int64_t start_checkpoint = 0;
+  if (auto t = read_small_file(_dir / "log-start-offset"); t) {
+    try {
+      start_checkpoint = std::stoll(*t);
+    } catch (const std::exception&) {
+    }
+  }
+
+  if (bases.empty()) {
+    auto s = new_segment(start_checkpoint, options.now_ms);
+    if (!s) return failure{s.error()};
+  }
+  for (size_t i = 0; i < bases.size(); ++i) {
+    const bool last = i + 1 == bases.size();
+    auto s = std::make_unique<segment>();
+    s->base = bases[i];
+    s->next_offset = s->base;
+    auto log = file::open(_dir / segment_name(s->base, ".log"), false);
+    auto index = file::open(_dir / segment_name(s->base, ".index"), true);
+    auto timeindex = file::open(_dir / segment_name(s->base, ".timeindex"), true);
+    if (!log) return io_error(log.error());
+    if (!index) return io_error(index.error());
+    if (!timeindex) return io_error(timeindex.error());
+    s->log = *log;
+    s->index = *index;
+    s->timeindex = *timeindex;
+
+    // Trust the indexes where the log was closed cleanly (or rolled, which synced it), as far as
+    // they are consistent with the file; then read the tail after the last entry.
+    bool rebuild = last && !options.clean_shutdown;
+    int64_t from = 0;
+    if (!rebuild) {
+      auto size = s->log->size();
+      if (!size) return io_error(size.error());
+      wire::byte_buffer idx(
+          static_cast<size_t>(s->index->size().has_value() ? *s->index->size() : 0));
+      wire::byte_buffer tix(
+          static_cast<size_t>(s->timeindex->size().has_value() ? *s->timeindex->size() : 0));
+      bool ok = idx.size() % 8 == 0 && tix.size() % 12 == 0 && s->index->read_at(0, idx) &&
+                s->timeindex->read_at(0, tix);
+      for (size_t p = 0; ok && p < idx.size(); p += 8) {
+        int32_t rel = load_be<int32_t>(&idx[p]), pos = load_be<int32_t>(&idx[p + 4]);
+        if (rel < 0 || pos < 0 || pos >= *size ||
+            (!s->index_entries.empty() &&
+             (rel <= s->index_entries.back().first || pos <= s->index_entries.back().second)))
+          ok = false;
+        else
+          s->index_entries.emplace_back(rel, pos);
+      }
+      for (size_t p = 0; ok && p < tix.size(); p += 12) {
+        int64_t ts = load_be<int64_t>(&tix[p]);
+        int32_t rel = load_be<int32_t>(&tix[p + 8]);
+        if (rel < 0)
+          ok = false;
+        else if (s->time_entries.empty() || ts > s->time_entries.back().first)
+          s->time_entries.emplace_back(ts, rel);
+      }
+      if (!ok) {
+        lg.warn("{}: rebuilding the indexes of {}", _dir.string(), segment_name(s->base, ".log"));
+        rebuild = true;
+      } else if (!s->index_entries.empty()) {
+        from = s->index_entries.back().second;
+        if (!s->time_entries.empty()) {
+          s->max_ts = s->time_entries.back().first;
+          s->offset_of_max_ts = s->base + s->time_entries.back().second;
+        }
+      }
+    }
+    if (rebuild) {
+      if (auto r = recover_segment(*s, true, 0); !r) return r;
+    } else {
+      // Tail scan from the last indexed batch (counted, as after an append, in the bytes since
+      // that entry).
+      auto file_size = s->log->size();
+      if (!file_size) return io_error(file_size.error());
+      scanner sc(*s->log, from, *file_size, false, false);
+      for (;;) {
+        auto b = sc.next();
+        if (!b) return failure{b.error()};
+        if (!*b) break;
+        if ((*b)->max_timestamp > s->max_ts) {
+          s->max_ts = (*b)->max_timestamp;
+          s->offset_of_max_ts = (*b)->last_offset;
+        }
+        s->bytes_since_index += (*b)->size;
+        s->next_offset = (*b)->last_offset + 1;
+      }
+      s->size = sc.position();
+      if (s->size < *file_size) {
+        lg.warn("{}: {} has {} bytes that are not batches ({}); truncating", _dir.string(),
+                segment_name(s->base, ".log"), *file_size - s->size, sc.invalid());
+        if (auto r = s->log->truncate(s->size); !r) return io_error(r.error());
+      }
+    }
+    if (s->size > 0) s->roll_base_ms = options.now_ms;
+    if (!_segments.empty() && _segments.back()->next_offset > s->base) {
+      return io_error(fmt::format("{}: segment {} overlaps the one before it", _dir.string(),
+                                  segment_name(s->base, ".log")));
+    }
+    _segments.push_back(std::move(s));
+  }
+  _end = _segments.back()->next_offset;
+  _log_start = std::clamp(start_checkpoint, _segments.front()->base, _end);
+  _last_flush_ms = options.now_ms;
+
+  // Leader epochs, cut to the log that survived.
+  if (auto t = read_small_file(_dir / "leader-epoch-checkpoint"); t) {
+    std::istringstream in(*t);
+    int version = -1;
+    size_t n = 0;
+    in >> version >> n;
+    int32_t epoch;
+    int64_t start;
+    while (version == 0 && in >> epoch >> start)
+      if (start <= _end && (_epochs.empty() || epoch > _epochs.back().first))
+        _epochs.emplace_back(epoch, start);
+  }
+  if (!std::filesystem::exists(_dir / "partition.metadata")) {
+    auto text = fmt::format("version: 0\ntopic_id: {}\n", options.topic_id.to_string());
+    if (auto r = write_file_atomic(_dir / "partition.metadata", text); !r)
+      return io_error(r.error());
+  }
+  return {};
+}
+
+int64_t partition_log::size_bytes() const {
+  int64_t n = 0;
+  for (const auto& s : _segments) n += s->size;
+  return n;
+}
+
+result<void, storage_error> partition_log::roll(int64_t now_ms) {
+  auto& active = *_segments.back();
+  if (active.size == 0) return {};
+  // Everything before the new segment is on disk: recovery reads only the last segment.
+  if (auto r = active.log->sync(); !r) return io_error(r.error());
+  (void)active.index->sync();
+  (void)active.timeindex->sync();
+  auto s = new_segment(_end, now_ms);
+  if (!s) return failure{s.error()};
+  return {};
+}
+
+result<void, storage_error> partition_log::append(std::span<const uint8_t> batch,
+                                                  const append_info& info) {
+  if (info.first_offset != _end || static_cast<int64_t>(batch.size()) < k_batch_header)
+    return io_error(fmt::format("{}: append at offset {} but the log ends at {}", _dir.string(),
+                                info.first_offset, _end));
+  const int64_t now = wall_ms();
+  {
+    auto& a = *_segments.back();
+    const bool full =
+        a.size + static_cast<int64_t>(batch.size()) > _config.segment_bytes ||
+        static_cast<int64_t>(a.index_entries.size() + 1) * 8 > _config.segment_index_bytes ||
+        info.last_offset - a.base > std::numeric_limits<int32_t>::max() ||
+        a.size + static_cast<int64_t>(batch.size()) > std::numeric_limits<int32_t>::max();
+    const bool old = a.roll_base_ms >= 0 &&
+                     now - a.roll_base_ms >= _config.segment_ms + _config.segment_jitter_ms;
+    if (a.size > 0 && (full || old))
+      if (auto r = roll(now); !r) return r;
+  }
+  auto& a = *_segments.back();
+  if (auto r = a.log->write_at(a.size, batch); !r) {
+    (void)a.log->truncate(a.size);
+    return io_error(r.error());
+  }
+  batch_info b;
+  b.position = a.size;
+  b.base_offset = info.first_offset;
+  b.size = static_cast<int64_t>(batch.size());
+  b.last_offset = info.last_offset;
+  if (auto r = a.track(b, info.max_timestamp, info.offset_of_max_timestamp,
+                       _config.index_interval_bytes);
+      !r)
+    return r;
+  if (a.roll_base_ms < 0) a.roll_base_ms = now;
+  a.size += b.size;
+  _end = info.last_offset + 1;
+  _unflushed_messages += info.record_count;
+  if (_unflushed_messages >= _config.flush_messages) return flush();
+  return {};
+}
+
+result<read_result, storage_error> partition_log::read(int64_t offset, int32_t max_bytes,
+                                                       int64_t max_offset_excl, bool min_one) {
+  if (offset < _log_start || offset > _end)
+    return failure{
+        storage_error{fmt::format("offset {} is outside [{}, {}]", offset, _log_start, _end),
+                      storage_errc::offset_out_of_range}};
+  if (offset == _end || offset >= max_offset_excl) return read_result{};
+  auto it = std::upper_bound(_segments.begin(), _segments.end(), offset,
+                             [](int64_t o, const auto& s) { return o < s->base; });
+  if (it != _segments.begin()) --it;
+  for (; it != _segments.end(); ++it) {
+    auto& s = **it;
+    if (s.next_offset <= offset) continue;
+    scanner sc(*s.log, s.lookup(offset), s.size, false, false);
+    int64_t start = -1, total = 0;
+    for (;;) {
+      auto b = sc.next();
+      if (!b) return failure{b.error()};
+      if (!*b) break;
+      if ((*b)->last_offset < offset) continue;
+      if ((*b)->base_offset >= max_offset_excl) break;
+      if (total + (*b)->size > max_bytes && !(total == 0 && min_one)) break;
+      if (start < 0) start = (*b)->position;
+      total += (*b)->size;
+      if (total >= max_bytes) break;
+    }
+    if (start < 0) return read_result{};
+    return read_result{s.log, start, static_cast<size_t>(total)};
+  }
+  return read_result{};
+}
+
+void partition_log::assign_epoch(int32_t epoch, int64_t start_offset) {
+  if (!_epochs.empty() && epoch <= _epochs.back().first) return;
+  _epochs.emplace_back(epoch, start_offset);
+  write_epochs();
+}
+
+std::optional<std::pair<int32_t, int64_t>> partition_log::end_offset_for_epoch(
+    int32_t epoch) const {
+  if (_epochs.empty()) return std::nullopt;
+  if (epoch >= _epochs.back().first) return std::pair{_epochs.back().first, _end};
+  auto next = std::upper_bound(_epochs.begin(), _epochs.end(), epoch,
+                               [](int32_t e, const auto& p) { return e < p.first; });
+  if (next == _epochs.begin()) return std::nullopt;
+  return std::pair{std::prev(next)->first, next->second};
+}
+
+void partition_log::write_epochs() {
+  std::string text = fmt::format("0\n{}\n", _epochs.size());
+  for (const auto& [e, o] : _epochs) text += fmt::format("{} {}\n", e, o);
+  if (auto r = write_file_atomic(_dir / "leader-epoch-checkpoint", text); !r)
+    lg.error("{}: {}", _dir.string(), r.error());
+}
+
+void partition_log::write_log_start() {
+  if (auto r = write_file_atomic(_dir / "log-start-offset", fmt::format("{}\n", _log_start)); !r)
+    lg.error("{}: {}", _dir.string(), r.error());
+}
+
+std::optional<timestamp_and_offset> partition_log::max_timestamp() const {
+  std::optional<timestamp_and_offset> best;
+  for (const auto& s : _segments)
+    if (s->max_ts >= 0 && s->offset_of_max_ts >= _log_start &&
+        (!best || s->max_ts > best->timestamp))
+      best = timestamp_and_offset{s->max_ts, s->offset_of_max_ts};
+  return best;
+}
+
+result<std::optional<timestamp_and_offset>, storage_error> partition_log::offset_for_timestamp(
+    int64_t ts) {
+  for (auto& sp : _segments) {
+    auto& s = *sp;
+    if (s.max_ts < ts || s.next_offset <= _log_start) continue;
+    scanner sc(*s.log, 0, s.size, true, false);
+    for (;;) {
+      auto b = sc.next();
+      if (!b) return failure{b.error()};
+      if (!*b) break;
+      if ((*b)->max_timestamp < ts || (*b)->last_offset < _log_start) continue;
+      try {
+        rec::batch_view v((*b)->bytes);
+        if (v.ts_type() == rec::timestamp_type::log_append_time)
+          return std::optional{
+              timestamp_and_offset{v.max_timestamp(), std::max(v.base_offset(), _log_start)}};
+        for (const auto& r : rec::decode_records(v, k_max_uncompressed)) {
+          const int64_t o = v.offset_of(r), t = v.timestamp_of(r);
+          if (o >= _log_start && t >= ts) return std::optional{timestamp_and_offset{t, o}};
+        }
+      } catch (const wire::decode_error& e) {
+        return io_error(fmt::format("{}: unreadable batch at offset {}: {}", _dir.string(),
+                                    (*b)->base_offset, e.what()));
+      }
+    }
+  }
+  return std::optional<timestamp_and_offset>{};
+}
+
+void partition_log::delete_front_segments(size_t count) {
+  count = std::min(count, _segments.size() - 1);
+  if (count == 0) return;
+  for (size_t i = 0; i < count; ++i) {
+    const auto base = _segments[i]->base;
+    std::error_code ec;
+    for (const char* ext : {".log", ".index", ".timeindex"})
+      std::filesystem::remove(_dir / segment_name(base, ext), ec);
+    lg.info("{}: deleted segment {}", _dir.string(), segment_name(base, ".log"));
+  }
+  _segments.erase(_segments.begin(), _segments.begin() + static_cast<ptrdiff_t>(count));
+  _log_start = std::max(_log_start, _segments.front()->base);
+  sync_dir(_dir);
+}
+
+void partition_log::roll_if_due(int64_t now_ms) {
+  auto& a = *_segments.back();
+  if (a.size > 0 && a.roll_base_ms >= 0 &&
+      now_ms - a.roll_base_ms >= _config.segment_ms + _config.segment_jitter_ms) {
+    if (auto r = roll(now_ms); !r)
+      lg.error("{}: roll failed: {}", _dir.string(), r.error().message);
+  }
+  if (_unflushed_messages > 0 && _config.flush_ms != std::numeric_limits<int64_t>::max() &&
+      now_ms - _last_flush_ms >= _config.flush_ms)
+    (void)flush();
+}
+
+void partition_log::enforce_retention(int64_t now_ms) {
+  if (!_config.delete_retention) return;
+  size_t count = 0;
+  if (_config.retention_ms >= 0) {
+    while (count < _segments.size()) {
+      const auto& s = *_segments[count];
+      const int64_t ts = s.max_ts >= 0 ? s.max_ts : s.roll_base_ms;
+      if (s.size == 0 || ts < 0 || now_ms - ts <= _config.retention_ms) break;
+      ++count;
+    }
+    if (count == _segments.size()) {
+      // Everything expired: roll so that the active segment can go too.
+      if (auto r = roll(now_ms); !r) return;
+    }
+  }
+  if (_config.retention_bytes >= 0) {
+    int64_t excess = size_bytes() - _config.retention_bytes;
+    for (size_t i = 0; i < count; ++i) excess -= _segments[i]->size;
+    while (count + 1 < _segments.size() && _segments[count]->size <= excess) {
+      excess -= _segments[count]->size;
+      ++count;
+    }
+  }
+  delete_front_segments(count);
+}
+
+result<void, storage_error> partition_log::delete_records_before(int64_t offset) {
+  if (offset < 0 || offset > _end)
+    return failure{
+        storage_error{fmt::format("offset {} is outside [{}, {}]", offset, _log_start, _end),
+                      storage_errc::offset_out_of_range}};
+  if (offset <= _log_start) return {};
+  _log_start = offset;
+  if (offset == _end)
+    if (auto r = roll(wall_ms()); !r) return r;
+  size_t count = 0;
+  while (count + 1 < _segments.size() && _segments[count]->next_offset <= offset) ++count;
+  delete_front_segments(count);
+  write_log_start();
+  return {};
+}
+
+result<void, storage_error> partition_log::flush() {
+  auto& a = *_segments.back();
+  if (auto r = a.log->sync(); !r) return io_error(r.error());
+  _unflushed_messages = 0;
+  _last_flush_ms = wall_ms();
+  return {};
+}
+
+result<void, storage_error> partition_log::close() {
+  if (_closed) return {};
+  _closed = true;
+  auto& a = *_segments.back();
+  auto r = flush();
+  (void)a.index->sync();
+  (void)a.timeindex->sync();
+  _segments.clear();
+  return r;
+}
+
+result<void, storage_error> partition_log::remove() {
+  _closed = true;
+  _segments.clear();
+  std::error_code ec;
+  std::filesystem::remove_all(_dir, ec);
+  if (ec) return io_error(fmt::format("cannot delete {}: {}", _dir.string(), ec.message()));
+  return {};
+}
+
+}  // namespace brook::storage

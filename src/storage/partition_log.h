@@ -1,0 +1,149 @@
+// One partition's log, in Kafka's layout: a folder <topic>-<partition>/ of segments, each named by
+// its base offset in 20 digits: a .log of record batches exactly as they were validated (the bytes
+// a Fetch sends), a sparse .index (int32 offset relative to the base, int32 file position) and a
+// .timeindex (int64 timestamp, int32 relative offset), both big-endian. Beside them:
+// leader-epoch-checkpoint and partition.metadata as Kafka writes them, and log-start-offset once
+// DeleteRecords has moved the start past a segment boundary.
+//
+// Only magic-2 batches are stored (the validator converts older formats).
+//
+// Recovery: after a clean shutdown the segments are trusted and only the tail after each
+// segment's last index entry is read; otherwise the last segment (the only one written since the
+// previous roll, which synced the one before) is read batch by batch with CRCs checked, cut at the
+// first invalid batch, and its indexes rebuilt.
+//
+// Not thread-safe: owned and used by one shard.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "protocol/wire/types.h"
+#include "storage/file.h"
+#include "storage/log_config.h"
+
+namespace brook::storage {
+
+enum class storage_errc { io, offset_out_of_range };
+
+struct storage_error {
+  std::string message;
+  storage_errc code = storage_errc::io;
+};
+
+struct open_options {
+  wire::uuid topic_id;
+  int64_t now_ms = 0;
+  // The previous run closed this log cleanly: skip the recovery scan.
+  bool clean_shutdown = false;
+};
+
+// What the validator learned about a batch about to be appended.
+struct append_info {
+  int64_t first_offset = 0;
+  int64_t last_offset = 0;
+  int64_t max_timestamp = -1;
+  int64_t offset_of_max_timestamp = -1;
+  int32_t record_count = 0;
+};
+
+struct timestamp_and_offset {
+  int64_t timestamp = -1;
+  int64_t offset = -1;
+};
+
+// A byte range of one segment file, ready to send. Holds the file open.
+class read_result {
+ public:
+  read_result() = default;
+  read_result(std::shared_ptr<file> f, int64_t position, size_t size)
+      : _file(std::move(f)), _position(position), _size(size) {}
+  size_t size() const { return _size; }
+  int64_t position() const { return _position; }
+  const std::shared_ptr<file>& source() const { return _file; }
+  // Appends the bytes to `out`.
+  result<void, storage_error> read_into(wire::byte_buffer& out) const;
+
+ private:
+  std::shared_ptr<file> _file;
+  int64_t _position = 0;
+  size_t _size = 0;
+};
+
+class partition_log {
+ public:
+  static result<std::unique_ptr<partition_log>, storage_error> open(
+      const std::filesystem::path& dir, const log_config& config, const open_options& options);
+  ~partition_log();
+
+  // Appends one validated batch (base offset already assigned: info.first_offset == end_offset()).
+  result<void, storage_error> append(std::span<const uint8_t> batch, const append_info& info);
+
+  // Whole batches from the one holding `offset`, up to `max_bytes` (the first batch even if larger
+  // when `min_one`), none starting at or after `max_offset_excl`. OFFSET_OUT_OF_RANGE outside
+  // [log_start_offset, end_offset]; an empty result at end_offset.
+  result<read_result, storage_error> read(int64_t offset, int32_t max_bytes,
+                                          int64_t max_offset_excl, bool min_one);
+
+  int64_t log_start_offset() const { return _log_start; }
+  int64_t end_offset() const { return _end; }
+  int64_t size_bytes() const;
+  size_t segment_count() const { return _segments.size(); }
+  const std::filesystem::path& dir() const { return _dir; }
+
+  // Leader epochs: (epoch, start offset) pairs, kept in leader-epoch-checkpoint.
+  int32_t latest_epoch() const { return _epochs.empty() ? -1 : _epochs.back().first; }
+  void assign_epoch(int32_t epoch, int64_t start_offset);
+  // The end offset of `epoch` (start of the next larger one, or the log end) and the largest epoch
+  // at or below it, as OffsetForLeaderEpoch answers; nullopt when no epoch is that small.
+  std::optional<std::pair<int32_t, int64_t>> end_offset_for_epoch(int32_t epoch) const;
+
+  // The largest timestamp in the log and the offset of its record.
+  std::optional<timestamp_and_offset> max_timestamp() const;
+  // The first record with a timestamp at or after `ts`.
+  result<std::optional<timestamp_and_offset>, storage_error> offset_for_timestamp(int64_t ts);
+
+  void set_config(const log_config& c) { _config = c; }
+  // Rolls the active segment when segment.ms has passed; flushes by flush.ms.
+  void roll_if_due(int64_t now_ms);
+  // Deletes the oldest segments past retention.ms or beyond retention.bytes.
+  void enforce_retention(int64_t now_ms);
+  // DeleteRecords: moves the log start offset to `offset` (at most the end offset) and deletes
+  // the segments wholly below it.
+  result<void, storage_error> delete_records_before(int64_t offset);
+
+  result<void, storage_error> flush();
+  // Flushes and closes (clean shutdown).
+  result<void, storage_error> close();
+  // Closes and deletes the partition's folder.
+  result<void, storage_error> remove();
+
+ private:
+  struct segment;
+  partition_log(std::filesystem::path dir, log_config config);
+  result<void, storage_error> load(const open_options& options);
+  result<void, storage_error> recover_segment(segment& s, bool check_crc, int64_t from_position);
+  result<void, storage_error> roll(int64_t now_ms);
+  result<segment*, storage_error> new_segment(int64_t base_offset, int64_t now_ms);
+  void delete_front_segments(size_t count);
+  void write_epochs();
+  void write_log_start();
+
+  std::filesystem::path _dir;
+  log_config _config;
+  std::vector<std::unique_ptr<segment>> _segments;
+  std::vector<std::pair<int32_t, int64_t>> _epochs;
+  int64_t _log_start = 0;
+  int64_t _end = 0;
+  int64_t _unflushed_messages = 0;
+  int64_t _last_flush_ms = 0;
+  bool _closed = false;
+};
+
+}  // namespace brook::storage
