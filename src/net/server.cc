@@ -137,9 +137,10 @@ class server::connection : public std::enable_shared_from_this<connection> {
         if (close || (_reading_done && _queue.empty())) break;
         if (batch.empty()) {
           _wake_writer.reset();
-          // Re-check after reset: a request may have completed while we wrote.
-          if (!(_reading_done || (!_queue.empty() && _queue.front()->done)))
-            co_await _wake_writer.wait();
+          // Re-check after reset: a request may have completed while we wrote. With reading
+          // done, answers still in flight are waited for, not polled.
+          const bool ready = !_queue.empty() && _queue.front()->done;
+          if (!ready && !(_reading_done && _queue.empty())) co_await _wake_writer.wait();
         }
       }
     } catch (const std::system_error& e) {

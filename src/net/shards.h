@@ -61,16 +61,42 @@ struct is_awaitable : std::false_type {};
 template <class T, class E>
 struct is_awaitable<asio::awaitable<T, E>> : std::true_type {};
 
+namespace detail {
+// The callable lives in this coroutine's own frame (a by-value parameter), so a lambda's captures
+// outlive every suspension of the coroutine it returns. Capturing lambdas that are themselves
+// coroutines are not handed to co_spawn directly: with GCC 12 and Asio 1.22 their captures were
+// seen freed while the coroutine still ran.
+template <class R, class F>
+asio::awaitable<R> call_in_frame(F f) {
+  if constexpr (is_awaitable<std::invoke_result_t<F&>>::value)
+    co_return co_await f();
+  else
+    co_return f();
+}
+template <class F>
+asio::awaitable<void> call_in_frame_void(F f) {
+  if constexpr (is_awaitable<std::invoke_result_t<F&>>::value)
+    co_await f();
+  else
+    f();
+}
+template <class T>
+struct awaitable_value {
+  using type = T;
+};
+template <class T, class E>
+struct awaitable_value<asio::awaitable<T, E>> {
+  using type = T;
+};
+}  // namespace detail
+
 template <class F>
 auto run_on(asio::io_context& target, F f) {
-  using R = std::invoke_result_t<F>;
-  if constexpr (is_awaitable<R>::value) {
-    return asio::co_spawn(target, std::move(f), asio::use_awaitable);
-  } else {
-    return asio::co_spawn(
-        target, [f = std::move(f)]() mutable -> asio::awaitable<R> { co_return f(); },
-        asio::use_awaitable);
-  }
+  using R = typename detail::awaitable_value<std::invoke_result_t<F&>>::type;
+  if constexpr (std::is_void_v<R>)
+    return asio::co_spawn(target, detail::call_in_frame_void(std::move(f)), asio::use_awaitable);
+  else
+    return asio::co_spawn(target, detail::call_in_frame<R>(std::move(f)), asio::use_awaitable);
 }
 
 }  // namespace brook::net

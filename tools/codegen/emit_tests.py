@@ -25,6 +25,10 @@ def _fill_lines(ctx, fields, target, ind):
             out.append(f"{i2}}} else {{")
             i2 += "  "
         val_target = f"{m}.emplace()" if ctx.is_optional(f) else m
+        if ctx.is_optional(f) and not f.is_array and _is_struct(f):
+            # clang 14 decides std::optional<Nested>::emplace() is not viable when the nested
+            # struct has default member initializers; emplacing a value avoids the question.
+            val_target = f"{m}.emplace(std::remove_cvref_t<decltype(*{m})>{{}})"
         if f.is_array:
             out.append(f"{i2}auto& a = {val_target};")
             out.append(f"{i2}a.clear();")
@@ -37,6 +41,11 @@ def _fill_lines(ctx, fields, target, ind):
             out.append(f"{ind}  }}")
         out.append(f"{ind}}}")
     return out
+
+
+def _is_struct(f):
+    t = f.element_type
+    return not (t in INT_TYPES or t in ("bool", "float64", "uuid", "string", "bytes", "records"))
 
 
 def _elem_lines(ctx, f, target, ind, is_array, dflt=None):

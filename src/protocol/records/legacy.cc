@@ -19,7 +19,6 @@ constexpr size_t k_offset_at = 0;
 constexpr size_t k_size_at = 8;
 constexpr size_t k_crc_at = 12;
 constexpr size_t k_magic_at = 16;
-constexpr size_t k_attributes_at = 17;
 constexpr size_t k_timestamp_at = 18;
 constexpr int8_t k_message_codec_mask = 0x07;
 constexpr int8_t k_message_log_append_time = 0x08;

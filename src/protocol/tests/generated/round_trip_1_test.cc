@@ -647,7 +647,7 @@ consumer_group_heartbeat_response sample_consumer_group_heartbeat_response(int16
     if (nulls && (true)) {
       x.assignment = std::nullopt;
     } else {
-      fill(x.assignment.emplace(), version_, seed, nulls);
+      fill(x.assignment.emplace(std::remove_cvref_t<decltype(*x.assignment)>{}), version_, seed, nulls);
     }
   }
   return x;

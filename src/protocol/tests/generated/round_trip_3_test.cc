@@ -510,7 +510,7 @@ describe_topic_partitions_request sample_describe_topic_partitions_request(int16
     if (nulls && (true)) {
       x.cursor = std::nullopt;
     } else {
-      fill(x.cursor.emplace(), version_, seed, nulls);
+      fill(x.cursor.emplace(std::remove_cvref_t<decltype(*x.cursor)>{}), version_, seed, nulls);
     }
   }
   return x;
@@ -632,7 +632,7 @@ describe_topic_partitions_response sample_describe_topic_partitions_response(int
     if (nulls && (true)) {
       x.next_cursor = std::nullopt;
     } else {
-      fill(x.next_cursor.emplace(), version_, seed, nulls);
+      fill(x.next_cursor.emplace(std::remove_cvref_t<decltype(*x.next_cursor)>{}), version_, seed, nulls);
     }
   }
   return x;

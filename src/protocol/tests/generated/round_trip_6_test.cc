@@ -778,7 +778,7 @@ share_group_heartbeat_response sample_share_group_heartbeat_response(int16_t ver
     if (nulls && (true)) {
       x.assignment = std::nullopt;
     } else {
-      fill(x.assignment.emplace(), version_, seed, nulls);
+      fill(x.assignment.emplace(std::remove_cvref_t<decltype(*x.assignment)>{}), version_, seed, nulls);
     }
   }
   return x;
@@ -1210,7 +1210,7 @@ void fill(streams_group_describe_response::member& x, int16_t version_, int& see
     if (nulls && (true)) {
       x.user_endpoint = std::nullopt;
     } else {
-      fill(x.user_endpoint.emplace(), version_, seed, nulls);
+      fill(x.user_endpoint.emplace(std::remove_cvref_t<decltype(*x.user_endpoint)>{}), version_, seed, nulls);
     }
   }
   if (true) {
@@ -1272,7 +1272,7 @@ void fill(streams_group_describe_response::described_group& x, int16_t version_,
     if (nulls && (true)) {
       x.topology = std::nullopt;
     } else {
-      fill(x.topology.emplace(), version_, seed, nulls);
+      fill(x.topology.emplace(std::remove_cvref_t<decltype(*x.topology)>{}), version_, seed, nulls);
     }
   }
   if (true) {
@@ -1289,7 +1289,7 @@ void fill(streams_group_describe_response::described_group& x, int16_t version_,
     if (nulls && (version_ >= 1)) {
       x.topology_description = std::nullopt;
     } else {
-      fill(x.topology_description.emplace(), version_, seed, nulls);
+      fill(x.topology_description.emplace(std::remove_cvref_t<decltype(*x.topology_description)>{}), version_, seed, nulls);
     }
   }
   if (version_ >= 1) {
@@ -1511,7 +1511,7 @@ streams_group_heartbeat_request sample_streams_group_heartbeat_request(int16_t v
     if (nulls && (true)) {
       x.topology = std::nullopt;
     } else {
-      fill(x.topology.emplace(), version_, seed, nulls);
+      fill(x.topology.emplace(std::remove_cvref_t<decltype(*x.topology)>{}), version_, seed, nulls);
     }
   }
   if (true) {
@@ -1558,7 +1558,7 @@ streams_group_heartbeat_request sample_streams_group_heartbeat_request(int16_t v
     if (nulls && (true)) {
       x.user_endpoint = std::nullopt;
     } else {
-      fill(x.user_endpoint.emplace(), version_, seed, nulls);
+      fill(x.user_endpoint.emplace(std::remove_cvref_t<decltype(*x.user_endpoint)>{}), version_, seed, nulls);
     }
   }
   if (true) {
