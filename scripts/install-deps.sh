@@ -10,8 +10,9 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format-14
 )
 if [[ "${1:-}" == "--test" ]]; then
-  # Real clients and the reference broker for the compatibility tests.
-  packages+=(kcat default-jdk-headless maven)
+  # Real clients and the reference broker for the compatibility tests; python3-venv for the
+  # virtual environment that holds kafka-python.
+  packages+=(kcat default-jdk-headless maven python3-venv)
 fi
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Brook and runs every test: generator tests, generated-code drift, formatting, module
 # dependency order, the unit and round-trip tests under ASan+UBSan, Kafka's own codec against
-# Brook's encodings, and a short fuzz run. One command on a fresh Debian 12 machine.
+# Brook's encodings, Kafka clients' decoders against the record batches Brook builds, and a short
+# fuzz run. One command on a fresh Debian 12 machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -36,6 +37,11 @@ ctest --preset sanitize -j"$(nproc)"
 if [[ -x tests/compat/kafka-codec/run.sh ]]; then
   step "Kafka's own codec reads and rewrites Brook's encodings byte for byte"
   tests/compat/kafka-codec/run.sh "$root/build/sanitize/src/protocol/brook_protocol_tests"
+fi
+
+if [[ -x tests/compat/records-interop/run.sh ]]; then
+  step "Kafka clients read batches Brook builds"
+  tests/compat/records-interop/run.sh "$root/build/sanitize/src/protocol/brook_protocol_tests"
 fi
 
 step "fuzz: short runs"
