@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds Brook and runs every test: generator tests, generated-code drift, formatting, module
 # dependency order, the unit and round-trip tests under ASan+UBSan, Kafka's own codec against
-# Brook's encodings, Kafka clients' decoders against the record batches Brook builds, and a short
-# fuzz run. One command on a fresh Debian 12 machine.
+# Brook's encodings, Kafka clients' decoders against the record batches Brook builds, real clients
+# against brookd, crash and bad-input tests, and a short fuzz run. One command on a fresh Debian 12 machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -43,6 +43,12 @@ if [[ -x tests/compat/records-interop/run.sh ]]; then
   step "Kafka clients read batches Brook builds"
   tests/compat/records-interop/run.sh "$root/build/sanitize/src/protocol/brook_protocol_tests"
 fi
+
+step "real clients against brookd (kcat, confluent-kafka, kafka-python; restarts and kill -9)"
+tests/compat/clients/run.sh "$root/build/sanitize/src/app/brookd"
+
+step "robustness: kill -9 under an acks=all producer; malformed input on many connections"
+tests/compat/robustness/run.sh "$root/build/sanitize/src/app/brookd"
 
 step "fuzz: short runs"
 bash tests/fuzz/run.sh 30

@@ -1,0 +1,392 @@
+#include "broker/broker.h"
+
+#include <sys/resource.h>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_future.hpp>
+
+#include <chrono>
+#include <future>
+#include <random>
+#include <regex>
+
+#include "base/log.h"
+#include "broker/config.h"
+#include "broker/dispatch.h"
+#include "protocol/errors.h"
+#include "storage/log_dir.h"
+
+namespace brook::broker {
+
+namespace {
+const log::logger lg("broker");
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+wire::uuid random_uuid() {
+  std::random_device rd;
+  std::mt19937_64 gen((uint64_t{rd()} << 32) ^ rd());
+  for (;;) {
+    auto u = wire::uuid::from_halves(gen(), gen());
+    // Kafka reserves the zero uuid and the "metadata topic" id 1.
+    if (!u.is_zero() && !(u.msb() == 0 && u.lsb() == 1)) return u;
+  }
+}
+
+// Kafka's rule for topic names: 1..249 characters of [a-zA-Z0-9._-], not "." or "..".
+bool valid_topic_name(const std::string& n) {
+  static const std::regex pattern("[a-zA-Z0-9._-]+");
+  return !n.empty() && n.size() <= 249 && n != "." && n != ".." && std::regex_match(n, pattern);
+}
+
+// Holding many partitions open takes file descriptors; ask for the hard limit up front.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+template <class F>
+auto block_on(asio::io_context& ctx, F f) {
+  return asio::co_spawn(ctx, net::detail::call_in_frame_void(std::move(f)), asio::use_future).get();
+}
+
+// Writes the cluster state a topic change leads to; on failure fills `r` with
+// KAFKA_STORAGE_ERROR and the reason.
+bool persist(const std::filesystem::path& log_dir, const cluster_snapshot& next,
+             broker::topic_change_result& r) {
+  auto saved = save_cluster(log_dir, next);
+  if (saved) return true;
+  r.error_code = static_cast<int16_t>(protocol::error_code::kafka_storage_error);
+  r.message = saved.error();
+  return false;
+}
+
+}  // namespace
+
+broker::broker(broker_options options) : _options(std::move(options)) {
+  if (_options.shards == 0) _options.shards = 1;
+}
+
+broker::~broker() { stop(); }
+
+shard_state& broker::local() {
+  auto s = net::shard_set::current();
+  BROOK_ASSERT(s != net::shard_set::k_not_a_shard, "broker::local() off a shard thread");
+  return *_states[s];
+}
+
+net::shard_id broker::shard_of(const wire::uuid& topic, int32_t partition) const {
+  return static_cast<net::shard_id>(topic_partition_hash{}({topic, partition}) % _states.size());
+}
+
+std::vector<advertised_listener> broker::advertised() const {
+  std::vector<advertised_listener> out;
+  for (size_t i = 0; i < _options.listeners.size(); ++i) {
+    const auto& l = _options.listeners[i];
+    advertised_listener a{l.name, l.host, _server ? _server->port(i) : l.port};
+    for (const auto& adv : _options.advertised)
+      if (adv.name == l.name) {
+        a.host = adv.host;
+        if (adv.port != 0) a.port = adv.port;
+      }
+    if (a.host.empty() || a.host == "0.0.0.0") a.host = "127.0.0.1";
+    out.push_back(a);
+  }
+  return out;
+}
+
+storage::log_config broker::log_config_for(const topic_info& t) const {
+  return topic_log_config(_options.log_defaults, t.configs);
+}
+
+void broker::start() {
+  raise_fd_limit();
+  std::error_code ec;
+  std::filesystem::create_directories(_options.log_dir, ec);
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("cannot create log dir {}: {}", _options.log_dir.string(), ec.message()));
+
+  auto meta = storage::read_or_create_meta_properties(_options.log_dir, _options.node_id,
+                                                      _options.cluster_id);
+  if (!meta) throw std::runtime_error(meta.error());
+  _cluster_id = meta->cluster_id;
+  _clean_shutdown = storage::take_clean_shutdown_marker(_options.log_dir);
+  lg.info("node {} of cluster {}, data in {} ({} shutdown)", _options.node_id, _cluster_id,
+          _options.log_dir.string(), _clean_shutdown ? "clean" : "unclean or first");
+
+  auto cluster = load_cluster(_options.log_dir);
+  if (!cluster) throw std::runtime_error(cluster.error());
+
+  _shards = std::make_unique<net::shard_set>(_options.shards);
+  for (uint32_t i = 0; i < _options.shards; ++i) _states.push_back(std::make_unique<shard_state>());
+  _server = std::make_unique<net::server>(*_shards, make_dispatcher(*this));
+  _shards->start();
+
+  // Open every partition on its shard before accepting connections.
+  block_on(_shards->context(0), [this, snapshot = *cluster]() -> asio::awaitable<void> {
+    co_await publish(snapshot);
+    for (const auto& [name, t] : snapshot->by_name) co_await open_partitions(t, false);
+  });
+  size_t partitions = 0;
+  for (auto& s : _states) partitions += s->partitions.size();
+  lg.info("{} topics, {} partitions open", (*cluster)->by_name.size(), partitions);
+
+  for (const auto& l : _options.listeners) _server->listen(l);
+  // Background log maintenance: roll by time, retention, flush by time.
+  for (net::shard_id s = 0; s < _shards->size(); ++s)
+    asio::co_spawn(_shards->context(s), maintenance_loop(s), asio::detached);
+}
+
+asio::awaitable<void> broker::maintenance_loop(net::shard_id s) {
+  asio::steady_timer t(_shards->context(s));
+  const auto period = std::chrono::milliseconds(
+      std::min<int64_t>(std::max<int64_t>(_options.retention_check_interval_ms, 100), 60000));
+  while (!_stopped.load()) {
+    t.expires_after(period);
+    std::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (_stopped.load()) break;
+    for (auto& [key, p] : _states[s]->partitions) p->maintain(now_ms());
+  }
+}
+
+void broker::stop() {
+  if (!_shards || _stopped.exchange(true)) return;
+  lg.info("shutting down: finishing requests in flight");
+  for (net::shard_id s = 0; s < _shards->size(); ++s)
+    block_on(_shards->context(s),
+             [this, s]() -> asio::awaitable<void> { co_await _server->stop_shard(s); });
+  lg.info("closing logs");
+  for (net::shard_id s = 0; s < _shards->size(); ++s)
+    block_on(_shards->context(s), [this, s]() -> asio::awaitable<void> {
+      for (auto& [key, p] : _states[s]->partitions) p->close();
+      _states[s]->partitions.clear();
+      co_return;
+    });
+  _shards->stop();
+  _shards->join();
+  storage::write_clean_shutdown_marker(_options.log_dir);
+  lg.info("stopped cleanly");
+}
+
+asio::awaitable<void> broker::publish(std::shared_ptr<const cluster_snapshot> snapshot) {
+  for (net::shard_id s = 0; s < _shards->size(); ++s)
+    co_await net::run_on(_shards->context(s), [this, s, snapshot] {
+      _states[s]->cluster = snapshot;
+      return 0;
+    });
+}
+
+asio::awaitable<void> broker::open_partitions(std::shared_ptr<const topic_info> topic,
+                                              bool created) {
+  const auto config = log_config_for(*topic);
+  for (int32_t p = 0; p < topic->partitions; ++p) {
+    const auto s = shard_of(topic->id, p);
+    std::string error = co_await net::run_on(_shards->context(s), [&, s, p]() -> std::string {
+      topic_partition_key key{topic->id, p};
+      if (_states[s]->partitions.contains(key)) return {};
+      storage::open_options o;
+      o.topic_id = topic->id;
+      o.now_ms = now_ms();
+      o.clean_shutdown = _clean_shutdown && !created;
+      auto dir = _options.log_dir / fmt::format("{}-{}", topic->name, p);
+      auto log = storage::partition_log::open(dir, config, o);
+      if (!log) return fmt::format("cannot open {}: {}", dir.string(), log.error().message);
+      _states[s]->partitions[key] =
+          std::make_unique<partition>(topic->name, topic->id, p, std::move(*log), config);
+      return {};
+    });
+    if (!error.empty()) throw std::runtime_error(error);
+  }
+}
+
+asio::awaitable<broker::topic_change_result> broker::create_topic(
+    std::string name, int32_t partitions, std::map<std::string, std::string> configs,
+    bool validate_only) {
+  using protocol::error_code;
+  co_return co_await net::run_on(
+      _shards->context(0), [&, this]() -> asio::awaitable<topic_change_result> {
+        topic_change_result r;
+        auto& state = *_states[0];
+        if (!valid_topic_name(name)) {
+          r.error_code = static_cast<int16_t>(error_code::invalid_topic_exception);
+          r.message = fmt::format(
+              "Topic name \"{}\" is illegal, it contains a character other "
+              "than ASCII alphanumerics, '.', '_' and '-'",
+              name);
+          co_return r;
+        }
+        if (state.cluster->find(name)) {
+          r.error_code = static_cast<int16_t>(error_code::topic_already_exists);
+          r.message = fmt::format("Topic '{}' already exists.", name);
+          co_return r;
+        }
+        if (partitions == -1) partitions = _options.num_partitions;
+        if (partitions <= 0) {
+          r.error_code = static_cast<int16_t>(error_code::invalid_partitions);
+          r.message = "Number of partitions must be larger than 0.";
+          co_return r;
+        }
+        if (auto bad = validate_topic_configs(configs); !bad.empty()) {
+          r.error_code = static_cast<int16_t>(error_code::invalid_config);
+          r.message = bad;
+          co_return r;
+        }
+        topic_info t;
+        t.name = name;
+        t.id = random_uuid();
+        t.partitions = partitions;
+        t.configs = std::move(configs);
+        t.is_internal = name.starts_with("__");
+        if (validate_only) {
+          r.snapshot = state.cluster->with(t);
+          r.topic = r.snapshot->find(name);
+          co_return r;
+        }
+        auto next = state.cluster->with(t);
+        if (!persist(_options.log_dir, *next, r)) co_return r;
+        co_await open_partitions(next->by_name.at(name), true);
+        co_await publish(next);
+        lg.info("created topic {} ({} partitions, id {})", name, partitions, t.id.to_string());
+        r.snapshot = next;
+        r.topic = next->find(name);
+        co_return r;
+      });
+}
+
+asio::awaitable<broker::topic_change_result> broker::delete_topic(std::string name) {
+  using protocol::error_code;
+  co_return co_await net::run_on(
+      _shards->context(0), [&, this]() -> asio::awaitable<topic_change_result> {
+        topic_change_result r;
+        auto& state = *_states[0];
+        const topic_info* t = state.cluster->find(name);
+        if (!t) {
+          r.error_code = static_cast<int16_t>(error_code::unknown_topic_or_partition);
+          r.message = "This server does not host this topic-partition.";
+          co_return r;
+        }
+        auto gone = *t;
+        auto next = state.cluster->with(gone, true);
+        if (!persist(_options.log_dir, *next, r)) co_return r;
+        co_await publish(next);
+        for (int32_t p = 0; p < gone.partitions; ++p) {
+          const auto s = shard_of(gone.id, p);
+          co_await net::run_on(_shards->context(s), [&, s, p] {
+            auto it = _states[s]->partitions.find({gone.id, p});
+            if (it != _states[s]->partitions.end()) {
+              it->second->remove();
+              _states[s]->partitions.erase(it);
+            }
+            return 0;
+          });
+        }
+        lg.info("deleted topic {}", name);
+        r.snapshot = next;
+        co_return r;
+      });
+}
+
+asio::awaitable<broker::topic_change_result> broker::alter_topic_configs(std::string name,
+                                                                         config_editor edit,
+                                                                         bool validate_only) {
+  using protocol::error_code;
+  co_return co_await net::run_on(
+      _shards->context(0), [&, this]() -> asio::awaitable<topic_change_result> {
+        topic_change_result r;
+        auto& state = *_states[0];
+        const topic_info* t = state.cluster->find(name);
+        if (!t) {
+          r.error_code = static_cast<int16_t>(error_code::unknown_topic_or_partition);
+          r.message = fmt::format("The topic '{}' does not exist.", name);
+          co_return r;
+        }
+        topic_info changed = *t;
+        if (auto e = edit(changed.configs); e.error_code != 0) {
+          r.error_code = e.error_code;
+          r.message = std::move(e.message);
+          co_return r;
+        }
+        if (auto bad = validate_topic_configs(changed.configs); !bad.empty()) {
+          r.error_code = static_cast<int16_t>(error_code::invalid_config);
+          r.message = bad;
+          co_return r;
+        }
+        auto next = state.cluster->with(changed);
+        if (validate_only) {
+          r.snapshot = next;
+          r.topic = next->find(name);
+          co_return r;
+        }
+        if (!persist(_options.log_dir, *next, r)) co_return r;
+        co_await publish(next);
+        const auto config = log_config_for(changed);
+        for (int32_t p = 0; p < changed.partitions; ++p) {
+          const auto s = shard_of(changed.id, p);
+          co_await net::run_on(_shards->context(s), [&, s, p] {
+            auto it = _states[s]->partitions.find({changed.id, p});
+            if (it != _states[s]->partitions.end()) it->second->set_config(config);
+            return 0;
+          });
+        }
+        lg.info("altered configs of topic {}", name);
+        r.snapshot = next;
+        r.topic = next->find(name);
+        co_return r;
+      });
+}
+
+asio::awaitable<broker::topic_change_result> broker::add_partitions(std::string name, int32_t count,
+                                                                    bool validate_only) {
+  using protocol::error_code;
+  co_return co_await net::run_on(
+      _shards->context(0), [&, this]() -> asio::awaitable<topic_change_result> {
+        topic_change_result r;
+        auto& state = *_states[0];
+        const topic_info* t = state.cluster->find(name);
+        if (!t) {
+          r.error_code = static_cast<int16_t>(error_code::unknown_topic_or_partition);
+          co_return r;
+        }
+        if (count == t->partitions) {
+          r.error_code = static_cast<int16_t>(error_code::invalid_partitions);
+          r.message = fmt::format("Topic already has {} partition(s).", t->partitions);
+          co_return r;
+        }
+        if (count < t->partitions) {
+          r.error_code = static_cast<int16_t>(error_code::invalid_partitions);
+          r.message = fmt::format(
+              "The topic {} currently has {} partition(s); {} would not be an "
+              "increase.",
+              name, t->partitions, count);
+          co_return r;
+        }
+        topic_info grown = *t;
+        grown.partitions = count;
+        auto next = state.cluster->with(grown);
+        if (validate_only) {
+          r.snapshot = next;
+          r.topic = next->find(name);
+          co_return r;
+        }
+        if (!persist(_options.log_dir, *next, r)) co_return r;
+        co_await open_partitions(next->by_name.at(name), true);
+        co_await publish(next);
+        lg.info("topic {} now has {} partitions", name, count);
+        r.snapshot = next;
+        r.topic = next->find(name);
+        co_return r;
+      });
+}
+
+}  // namespace brook::broker

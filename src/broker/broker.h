@@ -1,0 +1,145 @@
+// The broker: one node serving the Kafka protocol from its shards. It owns the shards, the
+// network server, the cluster state and, per shard, the partitions that shard owns.
+//
+// Threads: one per shard (net::shard_set). Partition p of topic t lives on shard
+// shard_of(t, p) and is touched only there; the cluster state is written only by shard 0 and read
+// everywhere through per-shard snapshots. Requests arrive on the shard of their connection and
+// reach other shards with net::run_on.
+//
+// Life cycle: the app builds a broker from its options, calls start() (opens the logs, binds the
+// listeners, runs the shards), and on SIGTERM/SIGINT calls stop(): no new connections, requests
+// in flight answered, every log flushed and closed cleanly (so the next start skips recovery).
+#pragma once
+
+#include <asio/awaitable.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/cluster_state.h"
+#include "broker/partition.h"
+#include "net/server.h"
+#include "net/shards.h"
+#include "storage/log_config.h"
+
+namespace brook::broker {
+
+struct advertised_listener {
+  std::string name;
+  std::string host;
+  uint16_t port = 0;  // 0: the port the listener bound
+};
+
+struct broker_options {
+  int32_t node_id = 1;
+  // Empty: read from meta.properties, or made up on first start.
+  std::string cluster_id;
+  std::vector<net::listener_config> listeners{net::listener_config{}};
+  std::vector<advertised_listener> advertised;
+  std::filesystem::path log_dir = "brook-data";
+  uint32_t shards = 1;
+  int32_t num_partitions = 1;
+  bool auto_create_topics = true;
+  bool delete_topic_enable = true;
+  storage::log_config log_defaults;
+  int64_t retention_check_interval_ms = 300000;
+  // Every setting as read from server.properties and --override (DescribeConfigs of the broker).
+  std::map<std::string, std::string> static_configs;
+};
+
+struct topic_partition_key {
+  wire::uuid topic;
+  int32_t partition = 0;
+  bool operator==(const topic_partition_key&) const = default;
+};
+struct topic_partition_hash {
+  size_t operator()(const topic_partition_key& k) const {
+    return uuid_hash{}(k.topic) * 31 + static_cast<size_t>(k.partition);
+  }
+};
+
+// What each shard keeps for itself.
+struct shard_state {
+  std::shared_ptr<const cluster_snapshot> cluster = std::make_shared<cluster_snapshot>();
+  std::unordered_map<topic_partition_key, std::unique_ptr<partition>, topic_partition_hash>
+      partitions;
+};
+
+class broker {
+ public:
+  explicit broker(broker_options options);
+  ~broker();
+
+  // Throws std::runtime_error with a message for the operator when the broker cannot start.
+  void start();
+  // Graceful shutdown; returns when everything is closed. Safe to call from a signal-watching
+  // thread (not from a shard).
+  void stop();
+
+  int32_t node_id() const { return _options.node_id; }
+  const std::string& cluster_id() const { return _cluster_id; }
+  const broker_options& options() const { return _options; }
+  net::shard_set& shards() { return *_shards; }
+  // Ports as bound (for port 0 in tests), in listener order.
+  uint16_t port(size_t listener = 0) const { return _server->port(listener); }
+  // Where clients should connect, per listener.
+  std::vector<advertised_listener> advertised() const;
+
+  // The calling shard's state. Only on a shard thread.
+  shard_state& local();
+  net::shard_id shard_of(const wire::uuid& topic, int32_t partition) const;
+  asio::io_context& context_of(const wire::uuid& topic, int32_t partition) {
+    return _shards->context(shard_of(topic, partition));
+  }
+
+  // Topic changes, run on shard 0 one at a time. Each returns a Kafka error code and message
+  // (none on success).
+  struct topic_change_result {
+    int16_t error_code = 0;
+    std::string message;
+    const topic_info* topic = nullptr;  // valid in the snapshot published by the change
+    std::shared_ptr<const cluster_snapshot> snapshot;
+  };
+  asio::awaitable<topic_change_result> create_topic(std::string name, int32_t partitions,
+                                                    std::map<std::string, std::string> configs,
+                                                    bool validate_only);
+  asio::awaitable<topic_change_result> delete_topic(std::string name);
+  // Changes a topic's config overrides: `edit` gets the current overrides on shard 0 and changes
+  // them in place, or returns an error (code and message). The result is validated, saved,
+  // published and pushed to the topic's partitions (not when validate_only).
+  struct config_edit_error {
+    int16_t error_code = 0;
+    std::string message;
+  };
+  using config_editor = std::function<config_edit_error(std::map<std::string, std::string>&)>;
+  asio::awaitable<topic_change_result> alter_topic_configs(std::string name, config_editor edit,
+                                                           bool validate_only);
+  // CreatePartitions: grows a topic to `count` partitions.
+  asio::awaitable<topic_change_result> add_partitions(std::string name, int32_t count,
+                                                      bool validate_only);
+
+  // The effective log settings of a topic: its overrides over the broker's defaults.
+  storage::log_config log_config_for(const topic_info& t) const;
+
+ private:
+  asio::awaitable<void> maintenance_loop(net::shard_id s);
+  asio::awaitable<void> publish(std::shared_ptr<const cluster_snapshot> snapshot);
+  asio::awaitable<void> open_partitions(std::shared_ptr<const topic_info> topic, bool created);
+  void load_meta_properties();
+
+  broker_options _options;
+  std::string _cluster_id;
+  std::unique_ptr<net::shard_set> _shards;
+  std::unique_ptr<net::server> _server;
+  std::vector<std::unique_ptr<shard_state>> _states;
+  bool _clean_shutdown = false;
+  std::atomic<bool> _stopped{false};
+};
+
+}  // namespace brook::broker

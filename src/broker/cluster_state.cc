@@ -1,0 +1,160 @@
+#include "broker/cluster_state.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace brook::broker {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '%' || c == '\n' || c == '\r')
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string unescape(const std::string& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '%' && i + 2 < v.size() + 0 && i + 2 <= v.size() - 1) {
+      out += static_cast<char>(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
+
+fs::path topics_file(const fs::path& log_dir) { return log_dir / "__brook_cluster" / "topics"; }
+
+bool fsync_path(const fs::path& p, int flags) {
+  int fd = ::open(p.c_str(), flags);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::shared_ptr<const cluster_snapshot> cluster_snapshot::with(const topic_info& t,
+                                                               bool remove) const {
+  auto next = std::make_shared<cluster_snapshot>(*this);
+  if (auto it = next->by_name.find(t.name); it != next->by_name.end()) {
+    next->by_id.erase(it->second->id);
+    next->by_name.erase(it);
+  }
+  if (!remove) {
+    auto p = std::make_shared<const topic_info>(t);
+    next->by_name[t.name] = p;
+    next->by_id[t.id] = p;
+  }
+  return next;
+}
+
+result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const fs::path& log_dir) {
+  auto snapshot = std::make_shared<cluster_snapshot>();
+  const fs::path file = topics_file(log_dir);
+  std::ifstream in(file);
+  if (!in) return std::shared_ptr<const cluster_snapshot>(snapshot);
+  std::map<std::string, topic_info> topics;
+  std::string line;
+  int n = 0;
+  auto bad = [&](const std::string& why) {
+    return failure{fmt::format("{}:{}: {}", file.string(), n, why)};
+  };
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty()) continue;
+    std::istringstream ls(line);
+    std::string kind;
+    ls >> kind;
+    if (n == 1) {
+      int version = 0;
+      ls >> version;
+      if (kind != "brook-topics" || version != 1)
+        return bad("not a Brook topics file of version 1");
+      continue;
+    }
+    if (kind == "topic") {
+      topic_info t;
+      std::string id;
+      ls >> t.name >> id >> t.partitions;
+      auto u = wire::uuid::parse(id);
+      if (!ls || !u || t.partitions <= 0) return bad("bad topic line");
+      t.id = *u;
+      t.is_internal = t.name.starts_with("__");
+      topics[t.name] = std::move(t);
+    } else if (kind == "config") {
+      std::string topic, key;
+      ls >> topic >> key;
+      std::string value;
+      if (ls.peek() == ' ') ls.get();
+      std::getline(ls, value);
+      auto it = topics.find(topic);
+      if (it == topics.end() || key.empty()) return bad("config for an unknown topic");
+      it->second.configs[key] = unescape(value);
+    } else {
+      return bad("unknown record '" + kind + "'");
+    }
+  }
+  for (auto& [name, t] : topics) {
+    auto p = std::make_shared<const topic_info>(std::move(t));
+    snapshot->by_name[name] = p;
+    snapshot->by_id[p->id] = p;
+  }
+  return std::shared_ptr<const cluster_snapshot>(snapshot);
+}
+
+result<void, std::string> save_cluster(const fs::path& log_dir, const cluster_snapshot& snapshot) {
+  const fs::path file = topics_file(log_dir);
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  if (ec)
+    return failure{fmt::format("cannot create {}: {}", file.parent_path().string(), ec.message())};
+  std::string text = "brook-topics 1\n";
+  for (const auto& [name, t] : snapshot.by_name) {
+    text += fmt::format("topic {} {} {}\n", name, t->id.to_string(), t->partitions);
+    for (const auto& [k, v] : t->configs)
+      text += fmt::format("config {} {} {}\n", name, k, escape(v));
+  }
+  const fs::path tmp = file.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return failure{fmt::format("cannot write {}: {}", tmp.string(), std::strerror(errno))};
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t w = ::write(fd, text.data() + done, text.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return failure{fmt::format("cannot write {}: {}", tmp.string(), std::strerror(e))};
+    }
+    done += static_cast<size_t>(w);
+  }
+  bool synced = ::fdatasync(fd) == 0;
+  ::close(fd);
+  if (!synced) return failure{fmt::format("cannot sync {}", tmp.string())};
+  fs::rename(tmp, file, ec);
+  if (ec) return failure{fmt::format("cannot rename {}: {}", tmp.string(), ec.message())};
+  fsync_path(file.parent_path(), O_RDONLY | O_DIRECTORY);
+  return {};
+}
+
+}  // namespace brook::broker

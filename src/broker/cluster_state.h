@@ -1,0 +1,66 @@
+// What the cluster knows about its topics: names, ids, partition counts and per-topic config
+// overrides. One node for now, so the node is the controller for all of it.
+//
+// Shard 0 owns the authoritative copy and is the only writer; every change is written to
+// <log dir>/__brook_cluster/topics (replaced atomically: write, fdatasync, rename, fsync of the
+// folder) before it is published. Each shard holds an immutable snapshot (shared_ptr to const),
+// swapped by a message from shard 0, so request handlers read metadata without locks.
+//
+// File format, one record per line (names and config keys never contain spaces; values are
+// percent-encoded for '%', newline and carriage return):
+//   brook-topics 1
+//   topic <name> <topic id, Kafka's base64> <partition count>
+//   config <topic name> <key> <value>
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "base/result.h"
+#include "protocol/wire/types.h"
+
+namespace brook::broker {
+
+struct topic_info {
+  std::string name;
+  wire::uuid id;
+  int32_t partitions = 0;
+  std::map<std::string, std::string> configs;
+  bool is_internal = false;
+};
+
+struct uuid_hash {
+  size_t operator()(const wire::uuid& u) const {
+    size_t h = 0;
+    for (auto b : u.bytes) h = h * 131 + b;
+    return h;
+  }
+};
+
+struct cluster_snapshot {
+  std::map<std::string, std::shared_ptr<const topic_info>> by_name;
+  std::unordered_map<wire::uuid, std::shared_ptr<const topic_info>, uuid_hash> by_id;
+
+  const topic_info* find(const std::string& name) const {
+    auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : it->second.get();
+  }
+  const topic_info* find(const wire::uuid& id) const {
+    auto it = by_id.find(id);
+    return it == by_id.end() ? nullptr : it->second.get();
+  }
+  // A copy with `t` added or replaced, or removed when t.partitions == 0.
+  std::shared_ptr<const cluster_snapshot> with(const topic_info& t, bool remove = false) const;
+};
+
+// Reads the topics file; a missing file is an empty cluster. Errors name the file and the line.
+result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(
+    const std::filesystem::path& log_dir);
+result<void, std::string> save_cluster(const std::filesystem::path& log_dir,
+                                       const cluster_snapshot& snapshot);
+
+}  // namespace brook::broker

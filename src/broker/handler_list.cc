@@ -1,0 +1,62 @@
+#include <algorithm>
+#include <vector>
+
+#include "broker/handler.h"
+#include "broker/handlers/handlers.h"
+
+namespace brook::broker {
+
+namespace {
+
+using protocol::api_key;
+namespace h = handlers;
+namespace p = protocol;
+
+// Every version the codec has for `key` (the union of Kafka 3.9 and 4.x), except a newest version
+// that Kafka marks unstable: Kafka does not advertise those either.
+handler_spec all_versions(api_key key, handler_fn fn) {
+  const auto* info = p::find_api(static_cast<int16_t>(key));
+  int16_t max = info->max_version;
+  if (info->latest_version_unstable) --max;
+  return {key, info->min_version, max, fn};
+}
+
+// One line per API Brook serves: key, the versions it serves, the handler.
+const std::vector<handler_spec> k_handlers{
+    all_versions(api_key::produce, typed_handler<p::produce_request, h::produce>),
+    all_versions(api_key::fetch, typed_handler<p::fetch_request, h::fetch>),
+    all_versions(api_key::list_offsets, typed_handler<p::list_offsets_request, h::list_offsets>),
+    all_versions(api_key::metadata, typed_handler<p::metadata_request, h::metadata>),
+    all_versions(api_key::api_versions, typed_handler<p::api_versions_request, h::api_versions>),
+    all_versions(api_key::create_topics, typed_handler<p::create_topics_request, h::create_topics>),
+    all_versions(api_key::delete_topics, typed_handler<p::delete_topics_request, h::delete_topics>),
+    all_versions(api_key::delete_records,
+                 typed_handler<p::delete_records_request, h::delete_records>),
+    all_versions(api_key::offset_for_leader_epoch,
+                 typed_handler<p::offset_for_leader_epoch_request, h::offset_for_leader_epoch>),
+    all_versions(api_key::describe_configs,
+                 typed_handler<p::describe_configs_request, h::describe_configs>),
+    all_versions(api_key::alter_configs, typed_handler<p::alter_configs_request, h::alter_configs>),
+    all_versions(api_key::describe_log_dirs,
+                 typed_handler<p::describe_log_dirs_request, h::describe_log_dirs>),
+    all_versions(api_key::create_partitions,
+                 typed_handler<p::create_partitions_request, h::create_partitions>),
+    all_versions(api_key::incremental_alter_configs,
+                 typed_handler<p::incremental_alter_configs_request, h::incremental_alter_configs>),
+    all_versions(api_key::describe_cluster,
+                 typed_handler<p::describe_cluster_request, h::describe_cluster>),
+    all_versions(api_key::describe_topic_partitions,
+                 typed_handler<p::describe_topic_partitions_request, h::describe_topic_partitions>),
+};
+
+}  // namespace
+
+std::span<const handler_spec> handler_list() { return k_handlers; }
+
+const handler_spec* find_handler(int16_t key) {
+  auto it = std::find_if(k_handlers.begin(), k_handlers.end(),
+                         [&](const handler_spec& h) { return static_cast<int16_t>(h.key) == key; });
+  return it == k_handlers.end() ? nullptr : &*it;
+}
+
+}  // namespace brook::broker

@@ -1,0 +1,88 @@
+// Every API handler, one per file in this folder. Listed in handler_list.cc.
+#pragma once
+
+#include <asio/awaitable.hpp>
+
+#include "broker/handler.h"
+#include "protocol/generated/alter_configs_request.h"
+#include "protocol/generated/alter_configs_response.h"
+#include "protocol/generated/api_versions_request.h"
+#include "protocol/generated/api_versions_response.h"
+#include "protocol/generated/create_partitions_request.h"
+#include "protocol/generated/create_partitions_response.h"
+#include "protocol/generated/create_topics_request.h"
+#include "protocol/generated/create_topics_response.h"
+#include "protocol/generated/delete_records_request.h"
+#include "protocol/generated/delete_records_response.h"
+#include "protocol/generated/delete_topics_request.h"
+#include "protocol/generated/delete_topics_response.h"
+#include "protocol/generated/describe_cluster_request.h"
+#include "protocol/generated/describe_cluster_response.h"
+#include "protocol/generated/describe_configs_request.h"
+#include "protocol/generated/describe_configs_response.h"
+#include "protocol/generated/describe_log_dirs_request.h"
+#include "protocol/generated/describe_log_dirs_response.h"
+#include "protocol/generated/describe_topic_partitions_request.h"
+#include "protocol/generated/describe_topic_partitions_response.h"
+#include "protocol/generated/fetch_request.h"
+#include "protocol/generated/fetch_response.h"
+#include "protocol/generated/incremental_alter_configs_request.h"
+#include "protocol/generated/incremental_alter_configs_response.h"
+#include "protocol/generated/list_offsets_request.h"
+#include "protocol/generated/list_offsets_response.h"
+#include "protocol/generated/metadata_request.h"
+#include "protocol/generated/metadata_response.h"
+#include "protocol/generated/offset_for_leader_epoch_request.h"
+#include "protocol/generated/offset_for_leader_epoch_response.h"
+#include "protocol/generated/produce_request.h"
+#include "protocol/generated/produce_response.h"
+
+namespace brook::broker::handlers {
+
+// Without an authorizer every operation is allowed: READ, WRITE, CREATE, DELETE, ALTER,
+// DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (Kafka's AclOperation codes 3..8, 10, 11).
+inline constexpr int32_t k_all_topic_operations =
+    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+// ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE.
+inline constexpr int32_t k_all_cluster_operations =
+    (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
+
+asio::awaitable<protocol::api_versions_response> api_versions(request_context&,
+                                                              protocol::api_versions_request&);
+// The ApiVersions answer for a request version Brook lacks: v0 body, UNSUPPORTED_VERSION, and the
+// ApiVersions range so the client can retry with a version it finds there.
+net::response_frame api_versions_unsupported(int32_t correlation_id);
+
+asio::awaitable<protocol::metadata_response> metadata(request_context&,
+                                                      protocol::metadata_request&);
+asio::awaitable<protocol::create_topics_response> create_topics(request_context&,
+                                                                protocol::create_topics_request&);
+asio::awaitable<protocol::delete_topics_response> delete_topics(request_context&,
+                                                                protocol::delete_topics_request&);
+// nullopt for acks=0, which gets no answer.
+asio::awaitable<std::optional<protocol::produce_response>> produce(request_context&,
+                                                                   protocol::produce_request&);
+asio::awaitable<protocol::fetch_response> fetch(request_context&, protocol::fetch_request&);
+asio::awaitable<protocol::list_offsets_response> list_offsets(request_context&,
+                                                              protocol::list_offsets_request&);
+
+asio::awaitable<protocol::describe_cluster_response> describe_cluster(
+    request_context&, protocol::describe_cluster_request&);
+asio::awaitable<protocol::describe_topic_partitions_response> describe_topic_partitions(
+    request_context&, protocol::describe_topic_partitions_request&);
+asio::awaitable<protocol::describe_configs_response> describe_configs(
+    request_context&, protocol::describe_configs_request&);
+asio::awaitable<protocol::alter_configs_response> alter_configs(request_context&,
+                                                                protocol::alter_configs_request&);
+asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_configs(
+    request_context&, protocol::incremental_alter_configs_request&);
+asio::awaitable<protocol::create_partitions_response> create_partitions(
+    request_context&, protocol::create_partitions_request&);
+asio::awaitable<protocol::delete_records_response> delete_records(
+    request_context&, protocol::delete_records_request&);
+asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_epoch(
+    request_context&, protocol::offset_for_leader_epoch_request&);
+asio::awaitable<protocol::describe_log_dirs_response> describe_log_dirs(
+    request_context&, protocol::describe_log_dirs_request&);
+
+}  // namespace brook::broker::handlers

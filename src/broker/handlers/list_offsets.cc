@@ -1,0 +1,89 @@
+// ListOffsets: earliest (-2), latest (-1), max timestamp (-3, KIP-734), earliest local (-4),
+// latest tiered (-5, no tiered storage: none), or the first offset at or after a timestamp.
+#include "broker/broker.h"
+#include "broker/handlers/handlers.h"
+#include "protocol/errors.h"
+
+namespace brook::broker::handlers {
+
+namespace {
+using protocol::error_code;
+using resp_t = protocol::list_offsets_response;
+int16_t code(error_code e) { return static_cast<int16_t>(e); }
+
+struct found {
+  int16_t error = 0;
+  int64_t offset = -1;
+  int64_t timestamp = -1;
+  int32_t epoch = -1;
+};
+}  // namespace
+
+asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offsets_request& req) {
+  resp_t r;
+  const int16_t v = ctx.version;
+  auto cluster = ctx.b.local().cluster;
+  for (const auto& t : req.topics) {
+    auto& tout = r.topics.emplace_back();
+    tout.name = t.name;
+    const topic_info* info = cluster->find(t.name);
+    for (const auto& p : t.partitions) {
+      auto& out = tout.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
+        out.error_code = code(error_code::unknown_topic_or_partition);
+        continue;
+      }
+      auto f = co_await net::run_on(
+          ctx.b.context_of(info->id, p.partition_index),
+          [&b = ctx.b, id = info->id, index = p.partition_index, ts = p.timestamp]() {
+            found f;
+            auto& parts = b.local().partitions;
+            auto it = parts.find({id, index});
+            if (it == parts.end()) {
+              f.error = code(error_code::unknown_topic_or_partition);
+              return f;
+            }
+            auto& part = *it->second;
+            f.epoch = part.leader_epoch();
+            if (ts == -1) {
+              f.offset = part.high_watermark();
+            } else if (ts == -2 || ts == -4) {
+              f.offset = part.log_start_offset();
+            } else if (ts == -3) {
+              auto m = part.log().max_timestamp();
+              if (m) {
+                f.timestamp = m->timestamp;
+                f.offset = m->offset;
+              }
+            } else if (ts == -5) {
+              f.offset = -1;
+            } else if (ts < 0) {
+              f.error = code(error_code::invalid_request);
+            } else {
+              auto m = part.log().offset_for_timestamp(ts);
+              if (!m) {
+                f.error = code(error_code::kafka_storage_error);
+              } else if (*m) {
+                f.timestamp = (*m)->timestamp;
+                f.offset = (*m)->offset;
+              } else {
+                f.epoch = -1;
+              }
+            }
+            return f;
+          });
+      out.error_code = f.error;
+      if (v == 0) {
+        if (f.error == 0 && f.offset >= 0) out.old_style_offsets = {f.offset};
+      } else {
+        out.offset = f.offset;
+        out.timestamp = f.timestamp;
+        if (v >= 4) out.leader_epoch = f.epoch;
+      }
+    }
+  }
+  co_return r;
+}
+
+}  // namespace brook::broker::handlers

@@ -1,0 +1,132 @@
+// Produce: every partition's records are validated and appended on the partition's shard. The
+// appends of one request are all posted before later requests of the connection may start
+// (`dispatched`), and a shard runs what it is posted in order, so a connection's writes to a
+// partition land in request order even though requests are in flight together.
+#include <asio/bind_executor.hpp>
+#include <asio/co_spawn.hpp>
+
+#include <chrono>
+
+#include "broker/broker.h"
+#include "broker/handlers/handlers.h"
+#include "protocol/errors.h"
+
+namespace brook::broker::handlers {
+
+namespace {
+using protocol::error_code;
+using resp_t = protocol::produce_response;
+int16_t code(error_code e) { return static_cast<int16_t>(e); }
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
+                                               protocol::produce_request& req) {
+  resp_t r;
+  const int16_t v = ctx.version;
+  const bool bad_acks = req.acks != 0 && req.acks != 1 && req.acks != -1;
+  auto cluster = ctx.b.local().cluster;
+  const auto ex = co_await asio::this_coro::executor;
+
+  struct pending {
+    resp_t::partition_produce_response* out;
+    produce_outcome result;
+  };
+  std::vector<std::unique_ptr<pending>> waits;
+  auto done = std::make_shared<net::event>(ex);
+  auto left = std::make_shared<size_t>(0);
+  const int64_t now = now_ms();
+
+  r.responses.reserve(req.topic_data.size());
+  for (auto& t : req.topic_data) {
+    auto& tout = r.responses.emplace_back();
+    tout.name = t.name;
+    tout.topic_id = t.topic_id;
+    const topic_info* info = v >= 13 ? cluster->find(t.topic_id) : cluster->find(t.name);
+    tout.partition_responses.reserve(t.partition_data.size());
+    for (auto& p : t.partition_data) {
+      auto& out = tout.partition_responses.emplace_back();
+      out.index = p.index;
+      out.base_offset = -1;
+      if (bad_acks) {
+        out.error_code = code(error_code::invalid_required_acks);
+        continue;
+      }
+      if (!info) {
+        out.error_code =
+            code(v >= 13 ? error_code::unknown_topic_id : error_code::unknown_topic_or_partition);
+        continue;
+      }
+      if (p.index < 0 || p.index >= info->partitions) {
+        out.error_code = code(error_code::unknown_topic_or_partition);
+        continue;
+      }
+      if (!p.records || p.records->size() == 0) {
+        out.error_code = code(error_code::invalid_record);
+        out.error_message = "Produce request has no records for this partition";
+        continue;
+      }
+      // The records point into this request's frame, which nothing else reads: patch in place.
+      auto bytes = p.records->span();
+      std::span<uint8_t> records(const_cast<uint8_t*>(bytes.data()), bytes.size());
+      auto w = std::make_unique<pending>();
+      w->out = &out;
+      ++*left;
+      asio::co_spawn(ctx.b.context_of(info->id, p.index),
+                     net::detail::call_in_frame<produce_outcome>(
+                         [&b = ctx.b, id = info->id, index = p.index, records, v, now]() {
+                           auto& parts = b.local().partitions;
+                           auto it = parts.find({id, index});
+                           if (it == parts.end()) {
+                             produce_outcome o;
+                             o.error_code = code(error_code::unknown_topic_or_partition);
+                             return o;
+                           }
+                           return it->second->append(records, v, now);
+                         }),
+                     asio::bind_executor(
+                         ex, [w = w.get(), done, left](std::exception_ptr e, produce_outcome o) {
+                           if (e) {
+                             o = {};
+                             o.error_code = code(error_code::kafka_storage_error);
+                           }
+                           w->result = std::move(o);
+                           if (--*left == 0) done->set();
+                         }));
+      waits.push_back(std::move(w));
+    }
+  }
+  // Every append is queued on its shard: later requests may go.
+  ctx.dispatched.set();
+  if (*left > 0) co_await done->wait();
+
+  bool any_error = bad_acks;
+  for (auto& w : waits) {
+    auto& out = *w->out;
+    auto& o = w->result;
+    out.error_code = o.error_code;
+    out.base_offset = o.base_offset;
+    out.log_append_time_ms = o.log_append_time;
+    out.log_start_offset = o.log_start_offset;
+    if (o.error_code != 0) {
+      any_error = true;
+      if (!o.error_message.empty()) out.error_message = o.error_message;
+      for (auto& e : o.record_errors) out.record_errors.push_back({e.batch_index, e.message, {}});
+    }
+  }
+  for (auto& t : r.responses)
+    for (auto& p : t.partition_responses)
+      if (p.error_code != 0) any_error = true;
+  if (req.acks == 0) {
+    // No answer for acks=0; on an error Kafka closes the connection so the client notices.
+    if (any_error) throw std::runtime_error("acks=0 produce failed; closing as Kafka does");
+    co_return std::nullopt;
+  }
+  co_return r;
+}
+
+}  // namespace brook::broker::handlers

@@ -1,0 +1,141 @@
+// CreateTopics and DeleteTopics.
+#include <fmt/format.h>
+
+#include <set>
+
+#include "broker/broker.h"
+#include "broker/config.h"
+#include "broker/handlers/handlers.h"
+#include "protocol/errors.h"
+
+namespace brook::broker::handlers {
+
+namespace {
+using protocol::error_code;
+int16_t code(error_code e) { return static_cast<int16_t>(e); }
+}  // namespace
+
+asio::awaitable<protocol::create_topics_response> create_topics(
+    request_context& ctx, protocol::create_topics_request& req) {
+  protocol::create_topics_response r;
+  std::map<std::string, int> seen;
+  for (const auto& t : req.topics) ++seen[t.name];
+  for (auto& t : req.topics) {
+    auto& out = r.topics.emplace_back();
+    out.name = t.name;
+    out.error_message = std::nullopt;
+    auto fail = [&](error_code e, std::string message) {
+      out.error_code = code(e);
+      out.error_message = std::move(message);
+      out.configs = std::nullopt;
+    };
+    if (seen[t.name] > 1) {
+      fail(error_code::invalid_request, "Found multiple entries for this topic.");
+      continue;
+    }
+    int32_t partitions = t.num_partitions;
+    if (!t.assignments.empty()) {
+      if (t.num_partitions != -1 || t.replication_factor != -1) {
+        fail(error_code::invalid_request,
+             "Both numPartitions or replicationFactor and replicasAssignments were set. Both "
+             "cannot be used at the same time.");
+        continue;
+      }
+      bool ok = true;
+      std::set<int32_t> indexes;
+      for (const auto& a : t.assignments) {
+        indexes.insert(a.partition_index);
+        for (int32_t id : a.broker_ids) ok = ok && id == ctx.b.node_id();
+        ok = ok && !a.broker_ids.empty();
+      }
+      if (!ok) {
+        fail(error_code::invalid_replica_assignment, "Replica assignment names an unknown broker.");
+        continue;
+      }
+      if (indexes.size() != t.assignments.size() || *indexes.begin() != 0 ||
+          *indexes.rbegin() != static_cast<int32_t>(indexes.size()) - 1) {
+        fail(error_code::invalid_replica_assignment,
+             "Partitions should be a consecutive 0-based integer sequence");
+        continue;
+      }
+      partitions = static_cast<int32_t>(t.assignments.size());
+    } else if (t.replication_factor != -1 && t.replication_factor <= 0) {
+      fail(error_code::invalid_replication_factor, "Replication factor must be larger than 0.");
+      continue;
+    } else if (t.replication_factor > 1) {
+      fail(error_code::invalid_replication_factor,
+           fmt::format("Unable to replicate the partition {} time(s): The target replication "
+                       "factor of {} cannot be reached because only 1 broker(s) are registered.",
+                       t.replication_factor, t.replication_factor));
+      continue;
+    }
+    std::map<std::string, std::string> configs;
+    bool null_value = false;
+    for (const auto& c : t.configs) {
+      if (!c.value)
+        null_value = true;
+      else
+        configs[c.name] = *c.value;
+    }
+    if (null_value) {
+      fail(error_code::invalid_config, "Null value not supported for topic configs");
+      continue;
+    }
+    auto result =
+        co_await ctx.b.create_topic(t.name, partitions, std::move(configs), req.validate_only);
+    if (result.error_code != 0) {
+      fail(static_cast<error_code>(result.error_code), result.message);
+      continue;
+    }
+    out.topic_id = result.topic->id;
+    out.num_partitions = result.topic->partitions;
+    out.replication_factor = 1;
+    if (ctx.version >= 5) {
+      out.configs.emplace();
+      for (const auto& e : describe_topic_configs(ctx.b, *result.topic)) {
+        auto& c = out.configs->emplace_back();
+        c.name = e.name;
+        c.value = e.value;
+        c.read_only = e.read_only;
+        c.config_source = e.source;
+        c.is_sensitive = e.sensitive;
+      }
+    }
+  }
+  co_return r;
+}
+
+asio::awaitable<protocol::delete_topics_response> delete_topics(
+    request_context& ctx, protocol::delete_topics_request& req) {
+  protocol::delete_topics_response r;
+  // v0-5 name topics in topic_names; v6+ in topics, by name or id.
+  std::vector<protocol::delete_topics_request::delete_topic_state> wanted = req.topics;
+  for (const auto& n : req.topic_names) wanted.push_back({n, {}, {}});
+  for (const auto& w : wanted) {
+    auto& out = r.responses.emplace_back();
+    out.name = w.name;
+    out.topic_id = w.topic_id;
+    std::string name;
+    auto cluster = ctx.b.local().cluster;
+    if (w.name) {
+      name = *w.name;
+    } else if (const topic_info* t = cluster->find(w.topic_id)) {
+      name = t->name;
+      out.name = name;
+    } else {
+      out.error_code = code(error_code::unknown_topic_id);
+      continue;
+    }
+    if (!ctx.b.options().delete_topic_enable) {
+      out.error_code = code(error_code::topic_deletion_disabled);
+      continue;
+    }
+    if (const topic_info* t = cluster->find(name)) out.topic_id = t->id;
+    auto result = co_await ctx.b.delete_topic(name);
+    out.error_code = result.error_code;
+    if (result.error_code != 0 && ctx.version >= 5) out.error_message = result.message;
+  }
+  co_return r;
+}
+
+}  // namespace brook::broker::handlers

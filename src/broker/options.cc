@@ -1,0 +1,785 @@
+#include "broker/options.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "base/log.h"
+#include "broker/config.h"
+
+namespace brook::broker {
+
+namespace {
+
+const log::logger lg("config");
+
+using protocol::records::codec;
+using protocol::records::timestamp_type;
+
+constexpr int64_t k_long_max = std::numeric_limits<int64_t>::max();
+constexpr int64_t k_int_max = std::numeric_limits<int32_t>::max();
+
+// Thrown inside this file only; load_options turns it into its error.
+struct config_error {
+  std::string message;
+};
+
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\f'; }
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<int64_t> parse_integer(std::string_view s) {
+  s = trim(s);
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s.front() == '-') return std::nullopt;
+  }
+  if (s.empty()) return std::nullopt;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xc0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    out += static_cast<char>(0xe0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+}
+
+// Java's escapes; nullopt for a malformed \uXXXX.
+std::optional<std::string> unescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c != '\\' || i + 1 == s.size()) {
+      out += c;
+      continue;
+    }
+    c = s[++i];
+    switch (c) {
+      case 't':
+        out += '\t';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'u': {
+        if (i + 4 >= s.size()) return std::nullopt;
+        uint32_t cp = 0;
+        auto [end, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 5, cp, 16);
+        if (ec != std::errc() || end != s.data() + i + 5) return std::nullopt;
+        append_utf8(out, cp);
+        i += 4;
+        break;
+      }
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// Where a value came from, for messages: "in server.properties, line 3" or "from --override".
+struct setting {
+  std::string value;
+  std::string origin;
+};
+
+enum class kind {
+  handled,         // read by apply() below
+  ignored_int,     // accepted, checked to be an INT >= min, no effect
+  ignored_long,    // accepted, checked to be a LONG >= min, no effect
+  ignored_bool,    // accepted, checked to be true/false, no effect
+  ignored_double,  // accepted, checked to be a number, no effect
+  ignored_string,  // accepted as is, no effect
+};
+
+struct key_def {
+  kind k = kind::handled;
+  int64_t min = 0;
+};
+
+const std::map<std::string, key_def, std::less<>>& known_keys() {
+  static const std::map<std::string, key_def, std::less<>> keys = [] {
+    std::map<std::string, key_def, std::less<>> m;
+    for (const char* k : {
+             "node.id",
+             "broker.id",
+             "cluster.id",
+             "process.roles",
+             "listeners",
+             "advertised.listeners",
+             "listener.security.protocol.map",
+             "controller.listener.names",
+             "security.inter.broker.protocol",
+             "log.dirs",
+             "log.dir",
+             "num.partitions",
+             "auto.create.topics.enable",
+             "delete.topic.enable",
+             "log.segment.bytes",
+             "log.roll.ms",
+             "log.roll.hours",
+             "log.roll.jitter.ms",
+             "log.roll.jitter.hours",
+             "log.retention.ms",
+             "log.retention.minutes",
+             "log.retention.hours",
+             "log.retention.bytes",
+             "log.retention.check.interval.ms",
+             "log.index.interval.bytes",
+             "log.index.size.max.bytes",
+             "log.flush.interval.messages",
+             "log.flush.interval.ms",
+             "log.segment.delete.delay.ms",
+             "message.max.bytes",
+             "log.message.timestamp.type",
+             "log.message.timestamp.before.max.ms",
+             "log.message.timestamp.after.max.ms",
+             "compression.type",
+             "compression.gzip.level",
+             "compression.lz4.level",
+             "compression.zstd.level",
+             "log.cleanup.policy",
+             "socket.request.max.bytes",
+             "socket.send.buffer.bytes",
+             "socket.receive.buffer.bytes",
+             "queued.max.requests",
+             "brook.shards",
+             "authorizer.class.name",
+         })
+      m[k] = {kind::handled, 0};
+    // Replication, coordinators, threads, the controller quorum, the cleaner: no effect on one
+    // Brook node yet, but found in stock server.properties files.
+    for (auto [k, min] : std::initializer_list<std::pair<const char*, int64_t>>{
+             {"num.network.threads", 1},
+             {"num.io.threads", 1},
+             {"num.recovery.threads.per.data.dir", 1},
+             {"num.replica.fetchers", 1},
+             {"num.replica.alter.log.dirs.threads", 1},
+             {"background.threads", 1},
+             {"default.replication.factor", 1},
+             {"min.insync.replicas", 1},
+             {"offsets.topic.replication.factor", 1},
+             {"offsets.topic.num.partitions", 1},
+             {"offsets.topic.segment.bytes", 1},
+             {"offsets.retention.minutes", 1},
+             {"offsets.commit.timeout.ms", 1},
+             {"offsets.load.buffer.size", 1},
+             {"transaction.state.log.replication.factor", 1},
+             {"transaction.state.log.min.isr", 1},
+             {"transaction.state.log.num.partitions", 1},
+             {"transaction.state.log.segment.bytes", 1},
+             {"transaction.max.timeout.ms", 1},
+             {"transactional.id.expiration.ms", 1},
+             {"share.coordinator.state.topic.replication.factor", 1},
+             {"share.coordinator.state.topic.min.isr", 1},
+             {"share.coordinator.state.topic.num.partitions", 1},
+             {"group.initial.rebalance.delay.ms", 0},
+             {"group.min.session.timeout.ms", 0},
+             {"group.max.session.timeout.ms", 0},
+             {"group.max.size", 1},
+             {"replica.fetch.max.bytes", 0},
+             {"replica.fetch.wait.max.ms", 0},
+             {"replica.socket.timeout.ms", 0},
+             {"max.connections", 0},
+             {"max.connections.per.ip", 0},
+             {"log.cleaner.threads", 0},
+             {"log.cleaner.io.buffer.size", 0},
+             {"metadata.log.segment.bytes", 1},
+             {"controller.quorum.election.timeout.ms", 0},
+             {"controller.quorum.fetch.timeout.ms", 0},
+             {"controller.quorum.election.backoff.max.ms", 0},
+             {"broker.heartbeat.interval.ms", 0},
+             {"broker.session.timeout.ms", 0},
+             {"initial.broker.registration.timeout.ms", 0},
+             {"leader.imbalance.check.interval.seconds", 1},
+             {"leader.imbalance.per.broker.percentage", 0},
+             {"queued.max.request.bytes", -1},
+             {"fetch.purgatory.purge.interval.requests", 0},
+             {"producer.purgatory.purge.interval.requests", 0},
+             {"delete.records.purgatory.purge.interval.requests", 0},
+         })
+      m[k] = {kind::ignored_int, min};
+    for (auto [k, min] : std::initializer_list<std::pair<const char*, int64_t>>{
+             {"replica.lag.time.max.ms", 0},
+             {"replica.high.watermark.checkpoint.interval.ms", 0},
+             {"connections.max.idle.ms", -1},
+             {"offsets.retention.check.interval.ms", 1},
+             {"log.cleaner.dedupe.buffer.size", 0},
+             {"log.cleaner.backoff.ms", 0},
+             {"log.cleaner.delete.retention.ms", 0},
+             {"log.cleaner.min.compaction.lag.ms", 0},
+             {"log.cleaner.max.compaction.lag.ms", 1},
+             {"log.flush.scheduler.interval.ms", 0},
+             {"log.flush.offset.checkpoint.interval.ms", 0},
+             {"log.flush.start.offset.checkpoint.interval.ms", 0},
+             {"log.local.retention.ms", -2},
+             {"log.local.retention.bytes", -2},
+             {"metadata.log.segment.ms", 1},
+             {"metadata.max.retention.bytes", -1},
+             {"metadata.max.retention.ms", -1},
+             {"metadata.max.idle.interval.ms", 0},
+         })
+      m[k] = {kind::ignored_long, min};
+    for (const char* k : {
+             "auto.leader.rebalance.enable",
+             "unclean.leader.election.enable",
+             "controlled.shutdown.enable",
+             "log.cleaner.enable",
+             "log.preallocate",
+             "remote.log.storage.system.enable",
+             "unstable.api.versions.enable",
+         })
+      m[k] = {kind::ignored_bool, 0};
+    for (const char* k : {
+             "log.cleaner.min.cleanable.ratio",
+             "log.cleaner.io.max.bytes.per.second",
+         })
+      m[k] = {kind::ignored_double, 0};
+    for (const char* k : {
+             "controller.quorum.voters",
+             "controller.quorum.bootstrap.servers",
+             "inter.broker.listener.name",
+             "metadata.log.dir",
+             "broker.rack",
+             "group.coordinator.rebalance.protocols",
+         })
+      m[k] = {kind::ignored_string, 0};
+    return m;
+  }();
+  return keys;
+}
+
+void check_known(const std::string& key, const std::string& origin) {
+  if (key.starts_with("zookeeper."))
+    throw config_error{fmt::format(
+        "setting '{}' ({}) is for ZooKeeper mode, which Kafka 4.0 removed; Brook needs no "
+        "ZooKeeper (remove the setting)",
+        key, origin)};
+  if (!known_keys().contains(key))
+    throw config_error{fmt::format("unknown setting '{}' ({})", key, origin)};
+}
+
+class settings {
+ public:
+  void set(std::string key, std::string value, std::string origin) {
+    check_known(key, origin);
+    _s[std::move(key)] = {std::move(value), std::move(origin)};
+  }
+
+  const setting* get(std::string_view key) const {
+    auto it = _s.find(key);
+    return it == _s.end() ? nullptr : &it->second;
+  }
+  bool has(std::string_view key) const { return get(key) != nullptr; }
+  const std::map<std::string, setting, std::less<>>& all() const { return _s; }
+
+  [[noreturn]] void invalid(std::string_view key, std::string_view expected) const {
+    const setting* s = get(key);
+    throw config_error{fmt::format("invalid value '{}' for setting '{}' ({}): expected {}",
+                                   s->value, key, s->origin, expected)};
+  }
+  [[noreturn]] void invalid_because(std::string_view key, std::string_view why) const {
+    const setting* s = get(key);
+    throw config_error{
+        fmt::format("invalid value '{}' for setting '{}' ({}): {}", s->value, key, s->origin, why)};
+  }
+
+  // The value as an integer in [min, max]; the key must be set.
+  int64_t integer(std::string_view key, int64_t min, int64_t max) const {
+    auto v = parse_integer(get(key)->value);
+    if (!v || *v < min || *v > max) {
+      if (max == k_long_max || max == k_int_max) invalid(key, fmt::format("an integer >= {}", min));
+      invalid(key, fmt::format("an integer from {} to {}", min, max));
+    }
+    return *v;
+  }
+
+  template <class T>
+  void read(std::string_view key, T& field, int64_t min, int64_t max) const {
+    if (has(key)) field = static_cast<T>(integer(key, min, max));
+  }
+  template <class T>
+  void read_int(std::string_view key, T& field, int64_t min) const {
+    read(key, field, min, k_int_max);
+  }
+  template <class T>
+  void read_long(std::string_view key, T& field, int64_t min) const {
+    read(key, field, min, k_long_max);
+  }
+
+  bool boolean(std::string_view key) const {
+    auto v = lower(trim(get(key)->value));
+    if (v == "true") return true;
+    if (v == "false") return false;
+    invalid(key, "true or false");
+  }
+  void read_bool(std::string_view key, bool& field) const {
+    if (has(key)) field = boolean(key);
+  }
+
+  std::string string(std::string_view key) const { return std::string(trim(get(key)->value)); }
+
+ private:
+  std::map<std::string, setting, std::less<>> _s;
+};
+
+struct listener_address {
+  std::string name;
+  std::string host;
+  uint16_t port = 0;
+};
+
+constexpr std::string_view k_listener_format =
+    "a comma-separated list of NAME://host:port (e.g. PLAINTEXT://:9092)";
+
+std::vector<listener_address> parse_listeners(const settings& s, std::string_view key) {
+  std::vector<listener_address> out;
+  std::set<std::string> names;
+  for (const auto& item : parse_list(s.get(key)->value)) {
+    auto sep = item.find("://");
+    if (sep == std::string::npos || sep == 0) s.invalid(key, k_listener_format);
+    listener_address l;
+    l.name = upper(item.substr(0, sep));
+    for (char c : l.name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-')
+        s.invalid_because(key, fmt::format("listener name '{}' may only have letters, digits, "
+                                           "'_' and '-'",
+                                           item.substr(0, sep)));
+    std::string_view rest = std::string_view(item).substr(sep + 3);
+    auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos) s.invalid(key, k_listener_format);
+    std::string_view host = rest.substr(0, colon);
+    if (host.starts_with('[')) {
+      if (!host.ends_with(']')) s.invalid(key, k_listener_format);
+      host = host.substr(1, host.size() - 2);
+    } else if (host.find(':') != std::string_view::npos) {
+      s.invalid_because(key, fmt::format("write the IPv6 address '{}' in brackets", host));
+    }
+    l.host = std::string(host);
+    auto port = parse_integer(rest.substr(colon + 1));
+    if (!port || *port < 0 || *port > 65535)
+      s.invalid_because(key, fmt::format("port '{}' of listener {} is not from 0 to 65535",
+                                         rest.substr(colon + 1), l.name));
+    l.port = static_cast<uint16_t>(*port);
+    if (!names.insert(l.name).second)
+      s.invalid_because(key, fmt::format("listener name {} appears twice", l.name));
+    out.push_back(std::move(l));
+  }
+  if (out.empty()) s.invalid(key, k_listener_format);
+  return out;
+}
+
+// A bindable numeric address for `host`: itself when numeric, else resolved (IPv4 preferred).
+std::optional<std::string> numeric_host(const std::string& host) {
+  in6_addr buffer;
+  if (inet_pton(AF_INET, host.c_str(), &buffer) == 1 ||
+      inet_pton(AF_INET6, host.c_str(), &buffer) == 1)
+    return host;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || !found) return std::nullopt;
+  std::optional<std::string> v4, v6;
+  for (auto* a = found; a; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a->ai_family == AF_INET && !v4) {
+      auto* sa = reinterpret_cast<sockaddr_in*>(a->ai_addr);
+      if (inet_ntop(AF_INET, &sa->sin_addr, text, sizeof text)) v4 = text;
+    } else if (a->ai_family == AF_INET6 && !v6) {
+      auto* sa = reinterpret_cast<sockaddr_in6*>(a->ai_addr);
+      if (inet_ntop(AF_INET6, &sa->sin6_addr, text, sizeof text)) v6 = text;
+    }
+  }
+  freeaddrinfo(found);
+  return v4 ? v4 : v6;
+}
+
+const std::set<std::string>& security_protocols() {
+  static const std::set<std::string> p = {"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"};
+  return p;
+}
+
+broker_options apply(const settings& s) {
+  broker_options o;
+  o.shards = std::max(1u, std::thread::hardware_concurrency());
+
+  // Identity and roles.
+  s.read_int("node.id", o.node_id, 0);
+  if (s.has("broker.id")) {
+    int32_t id = static_cast<int32_t>(s.integer("broker.id", 0, k_int_max));
+    if (s.has("node.id") && id != o.node_id)
+      s.invalid_because("broker.id",
+                        fmt::format("it differs from node.id {}; set only node.id", o.node_id));
+    o.node_id = id;
+  }
+  if (s.has("cluster.id")) o.cluster_id = s.string("cluster.id");
+  if (s.has("process.roles")) {
+    std::set<std::string> roles;
+    for (const auto& r : parse_list(s.get("process.roles")->value)) {
+      auto role = lower(r);
+      if ((role != "broker" && role != "controller") || !roles.insert(role).second)
+        s.invalid("process.roles", "'broker' or 'broker,controller'");
+    }
+    if (!roles.contains("broker"))
+      s.invalid_because(
+          "process.roles",
+          "Brook is always a broker (and its own controller); use 'broker,controller'");
+  }
+  if (s.has("authorizer.class.name") && !s.string("authorizer.class.name").empty())
+    s.invalid_because("authorizer.class.name", "authorizers and ACLs are not supported yet");
+
+  // Listeners.
+  std::map<std::string, std::string> protocol_of;
+  for (const auto& p : security_protocols()) protocol_of[p] = p;
+  if (s.has("listener.security.protocol.map")) {
+    protocol_of.clear();
+    constexpr std::string_view expected =
+        "a comma-separated list of NAME:PROTOCOL with PROTOCOL one of PLAINTEXT, SSL, "
+        "SASL_PLAINTEXT, SASL_SSL";
+    for (const auto& item : parse_list(s.get("listener.security.protocol.map")->value)) {
+      auto colon = item.find(':');
+      if (colon == std::string::npos || colon == 0)
+        s.invalid("listener.security.protocol.map", expected);
+      auto name = upper(trim(std::string_view(item).substr(0, colon)));
+      auto protocol = upper(trim(std::string_view(item).substr(colon + 1)));
+      if (!security_protocols().contains(protocol) || protocol_of.contains(name))
+        s.invalid("listener.security.protocol.map", expected);
+      protocol_of[name] = protocol;
+    }
+  }
+  if (s.has("security.inter.broker.protocol") &&
+      !security_protocols().contains(upper(s.string("security.inter.broker.protocol"))))
+    s.invalid("security.inter.broker.protocol", "one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL");
+
+  std::set<std::string> controller_names;
+  if (s.has("controller.listener.names"))
+    for (const auto& n : parse_list(s.get("controller.listener.names")->value))
+      controller_names.insert(upper(n));
+
+  if (s.has("listeners")) {
+    o.listeners.clear();
+    std::set<uint16_t> ports;
+    for (auto& l : parse_listeners(s, "listeners")) {
+      if (l.port != 0 && !ports.insert(l.port).second)
+        s.invalid_because("listeners", fmt::format("port {} is used by two listeners", l.port));
+      if (controller_names.contains(l.name)) continue;
+      auto protocol = protocol_of.find(l.name);
+      if (protocol == protocol_of.end())
+        s.invalid_because("listeners",
+                          fmt::format("listener {} has no security protocol; add {}:PLAINTEXT to "
+                                      "listener.security.protocol.map",
+                                      l.name, l.name));
+      if (protocol->second != "PLAINTEXT")
+        s.invalid_because("listeners", fmt::format("security protocol {} is not supported yet "
+                                                   "(listener {})",
+                                                   protocol->second, l.name));
+      net::listener_config c;
+      c.name = l.name;
+      if (l.host.empty()) {
+        c.host = "0.0.0.0";
+      } else if (auto numeric = numeric_host(l.host)) {
+        c.host = *numeric;
+      } else {
+        s.invalid_because("listeners",
+                          fmt::format("cannot resolve host '{}' of listener {}", l.host, l.name));
+      }
+      c.port = l.port;
+      o.listeners.push_back(std::move(c));
+    }
+    if (o.listeners.empty())
+      s.invalid_because("listeners",
+                        "every listener is a controller listener (controller.listener.names); "
+                        "add one for clients, e.g. PLAINTEXT://:9092");
+  }
+  if (s.has("advertised.listeners")) {
+    std::set<std::string> names;
+    for (const auto& l : o.listeners) names.insert(l.name);
+    for (auto& l : parse_listeners(s, "advertised.listeners")) {
+      if (controller_names.contains(l.name)) continue;
+      if (!names.contains(l.name))
+        s.invalid_because("advertised.listeners",
+                          fmt::format("listener {} is not in listeners", l.name));
+      if (l.host == "0.0.0.0" || l.host == "::")
+        s.invalid_because(
+            "advertised.listeners",
+            fmt::format("listener {} advertises the unroutable address {}", l.name, l.host));
+      o.advertised.push_back({l.name, l.host, l.port});
+    }
+  }
+  for (auto& l : o.listeners) {
+    s.read_int("socket.request.max.bytes", l.max_frame_bytes, 1);
+    s.read_int("queued.max.requests", l.max_in_flight, 1);
+    s.read_int("socket.send.buffer.bytes", l.send_buffer_bytes, -1);
+    s.read_int("socket.receive.buffer.bytes", l.receive_buffer_bytes, -1);
+  }
+  // Checked even when no listener is left to take them.
+  for (auto key : {"socket.request.max.bytes", "queued.max.requests"})
+    if (s.has(key)) s.integer(key, 1, k_int_max);
+  for (auto key : {"socket.send.buffer.bytes", "socket.receive.buffer.bytes"})
+    if (s.has(key)) s.integer(key, -1, k_int_max);
+
+  // Storage.
+  const char* dirs_key = s.has("log.dirs") ? "log.dirs" : s.has("log.dir") ? "log.dir" : nullptr;
+  if (dirs_key) {
+    auto dirs = parse_list(s.get(dirs_key)->value);
+    if (dirs.empty() || dirs[0].empty())
+      s.invalid(dirs_key, "a comma-separated list of directories");
+    if (dirs.size() > 1)
+      lg.warn("{} names {} directories; Brook uses only the first, {}", dirs_key, dirs.size(),
+              dirs[0]);
+    o.log_dir = dirs[0];
+  }
+  s.read_int("num.partitions", o.num_partitions, 1);
+  s.read_bool("auto.create.topics.enable", o.auto_create_topics);
+  s.read_bool("delete.topic.enable", o.delete_topic_enable);
+  s.read_long("log.retention.check.interval.ms", o.retention_check_interval_ms, 1);
+  if (s.has("brook.shards")) o.shards = static_cast<uint32_t>(s.integer("brook.shards", 1, 1024));
+
+  storage::log_config& d = o.log_defaults;
+  s.read_int("log.segment.bytes", d.segment_bytes, 1024);
+  if (s.has("log.roll.ms")) {
+    s.read_long("log.roll.ms", d.segment_ms, 1);
+  } else if (s.has("log.roll.hours")) {
+    d.segment_ms = s.integer("log.roll.hours", 1, k_int_max) * 3600 * 1000;
+  }
+  if (s.has("log.roll.jitter.ms")) {
+    s.read_long("log.roll.jitter.ms", d.segment_jitter_ms, 0);
+  } else if (s.has("log.roll.jitter.hours")) {
+    d.segment_jitter_ms = s.integer("log.roll.jitter.hours", 0, k_int_max) * 3600 * 1000;
+  }
+  // Kafka's precedence: ms, then minutes, then hours; any negative value is "no limit".
+  auto unlimited = [](int64_t v) { return v < 0 ? int64_t{-1} : v; };
+  if (s.has("log.retention.ms")) {
+    d.retention_ms = unlimited(s.integer("log.retention.ms", -1, k_long_max));
+  } else if (s.has("log.retention.minutes")) {
+    d.retention_ms = unlimited(s.integer("log.retention.minutes", -1, k_int_max) * 60 * 1000);
+  } else if (s.has("log.retention.hours")) {
+    d.retention_ms = unlimited(s.integer("log.retention.hours", -1, k_int_max) * 3600 * 1000);
+  }
+  // The ones that lost are still checked.
+  if (s.has("log.retention.minutes")) s.integer("log.retention.minutes", -1, k_int_max);
+  if (s.has("log.retention.hours")) s.integer("log.retention.hours", -1, k_int_max);
+  if (s.has("log.roll.hours")) s.integer("log.roll.hours", 1, k_int_max);
+  if (s.has("log.roll.jitter.hours")) s.integer("log.roll.jitter.hours", 0, k_int_max);
+  if (s.has("log.retention.bytes"))
+    d.retention_bytes = unlimited(s.integer("log.retention.bytes", -1, k_long_max));
+  s.read_int("log.index.interval.bytes", d.index_interval_bytes, 0);
+  s.read_int("log.index.size.max.bytes", d.segment_index_bytes, 4);
+  s.read_long("log.flush.interval.messages", d.flush_messages, 1);
+  s.read_long("log.flush.interval.ms", d.flush_ms, 0);
+  s.read_long("log.segment.delete.delay.ms", d.file_delete_delay_ms, 0);
+  s.read_int("message.max.bytes", d.max_message_bytes, 0);
+  if (s.has("log.message.timestamp.type")) {
+    auto v = s.string("log.message.timestamp.type");
+    if (v == "CreateTime")
+      d.timestamp_type = timestamp_type::create_time;
+    else if (v == "LogAppendTime")
+      d.timestamp_type = timestamp_type::log_append_time;
+    else
+      s.invalid("log.message.timestamp.type", "CreateTime or LogAppendTime");
+  }
+  s.read_long("log.message.timestamp.before.max.ms", d.timestamp_before_max_ms, 0);
+  s.read_long("log.message.timestamp.after.max.ms", d.timestamp_after_max_ms, 0);
+  if (s.has("compression.type")) {
+    auto v = lower(s.string("compression.type"));
+    d.keep_producer_compression = v == "producer";
+    if (v == "producer" || v == "none" || v == "uncompressed")
+      d.compression = codec::none;
+    else if (v == "gzip")
+      d.compression = codec::gzip;
+    else if (v == "snappy")
+      d.compression = codec::snappy;
+    else if (v == "lz4")
+      d.compression = codec::lz4;
+    else if (v == "zstd")
+      d.compression = codec::zstd;
+    else
+      s.invalid("compression.type", "one of producer, uncompressed, gzip, snappy, lz4, zstd");
+  }
+  if (s.has("compression.gzip.level")) {
+    auto v = parse_integer(s.get("compression.gzip.level")->value);
+    if (!v || !(*v == -1 || (*v >= 1 && *v <= 9)))
+      s.invalid("compression.gzip.level", "-1 (the default level) or an integer from 1 to 9");
+    d.compression_gzip_level = static_cast<int>(*v);
+  }
+  s.read("compression.lz4.level", d.compression_lz4_level, 1, 17);
+  s.read("compression.zstd.level", d.compression_zstd_level, -131072, 22);
+  if (s.has("log.cleanup.policy")) {
+    bool compact = false, del = false;
+    for (const auto& p : parse_list(s.get("log.cleanup.policy")->value)) {
+      if (p == "compact")
+        compact = true;
+      else if (p == "delete")
+        del = true;
+      else
+        s.invalid("log.cleanup.policy", "delete, compact or compact,delete");
+    }
+    d.compact = compact;
+    d.delete_retention = del;
+  }
+
+  // Accepted for compatibility, checked, no effect.
+  for (const auto& [key, value] : s.all()) {
+    const auto& def = known_keys().find(key)->second;
+    switch (def.k) {
+      case kind::handled:
+      case kind::ignored_string:
+        break;
+      case kind::ignored_int:
+        s.integer(key, def.min, k_int_max);
+        break;
+      case kind::ignored_long:
+        s.integer(key, def.min, k_long_max);
+        break;
+      case kind::ignored_bool:
+        s.boolean(key);
+        break;
+      case kind::ignored_double: {
+        std::string v(trim(value.value));
+        char* end = nullptr;
+        std::strtod(v.c_str(), &end);
+        if (v.empty() || end != v.c_str() + v.size()) s.invalid(key, "a number");
+        break;
+      }
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
+result<std::vector<property>, std::string> parse_properties(std::string_view text,
+                                                            const std::string& origin) {
+  // Natural lines end in \n, \r\n or \r.
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find_first_of("\r\n", start);
+    if (end == std::string_view::npos) {
+      if (start < text.size()) lines.push_back(text.substr(start));
+      break;
+    }
+    lines.push_back(text.substr(start, end - start));
+    start = end + (text[end] == '\r' && end + 1 < text.size() && text[end + 1] == '\n' ? 2 : 1);
+  }
+
+  auto strip_leading = [](std::string_view s) {
+    while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+    return s;
+  };
+  auto continues = [](std::string_view s) {
+    size_t n = 0;
+    while (n < s.size() && s[s.size() - 1 - n] == '\\') ++n;
+    return n % 2 == 1;
+  };
+
+  std::vector<property> out;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    int first_line = static_cast<int>(i + 1);
+    std::string_view line = strip_leading(lines[i]);
+    if (line.empty() || line.front() == '#' || line.front() == '!') continue;
+    std::string logical(line);
+    while (continues(logical)) {
+      logical.pop_back();
+      if (++i >= lines.size()) break;
+      logical += strip_leading(lines[i]);
+    }
+
+    // The key ends at the first unescaped '=', ':' or blank.
+    size_t k = 0;
+    while (k < logical.size()) {
+      char c = logical[k];
+      if (c == '\\') {
+        k += 2;
+        continue;
+      }
+      if (c == '=' || c == ':' || is_blank(c)) break;
+      ++k;
+    }
+    k = std::min(k, logical.size());
+    size_t v = k;
+    while (v < logical.size() && is_blank(logical[v])) ++v;
+    if (v < logical.size() && (logical[v] == '=' || logical[v] == ':')) ++v;
+    while (v < logical.size() && is_blank(logical[v])) ++v;
+
+    auto key = unescape(std::string_view(logical).substr(0, k));
+    auto value = unescape(std::string_view(logical).substr(v));
+    if (!key || !value)
+      return failure{fmt::format("malformed \\uXXXX escape in {}, line {}", origin, first_line)};
+    out.push_back({std::string(trim(*key)), std::string(trim(*value)), first_line});
+  }
+  return out;
+}
+
+result<broker_options, std::string> load_options(
+    const std::string& properties_file,
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  try {
+    settings s;
+    if (!properties_file.empty()) {
+      std::ifstream in(properties_file, std::ios::binary);
+      if (!in)
+        return failure{fmt::format("cannot read {}: {}", properties_file, std::strerror(errno))};
+      std::stringstream buffer;
+      buffer << in.rdbuf();
+      if (in.bad())
+        return failure{fmt::format("cannot read {}: {}", properties_file, std::strerror(errno))};
+      auto props = parse_properties(buffer.str(), properties_file);
+      if (!props) return failure{props.error()};
+      for (auto& p : *props)
+        s.set(std::move(p.key), std::move(p.value),
+              fmt::format("in {}, line {}", properties_file, p.line));
+    }
+    for (const auto& [key, value] : overrides)
+      s.set(std::string(trim(key)), std::string(trim(value)), "from --override");
+    auto options = apply(s);
+    for (const auto& [key, value] : s.all()) options.static_configs[key] = value.value;
+    return options;
+  } catch (const config_error& e) {
+    return failure{e.message};
+  }
+}
+
+}  // namespace brook::broker
