@@ -128,7 +128,10 @@ void broker::start() {
   if (!cluster) throw std::runtime_error(cluster.error());
 
   _shards = std::make_unique<net::shard_set>(_options.shards);
-  for (uint32_t i = 0; i < _options.shards; ++i) _states.push_back(std::make_unique<shard_state>());
+  for (uint32_t i = 0; i < _options.shards; ++i) {
+    _states.push_back(std::make_unique<shard_state>());
+    _states.back()->syncer = std::make_unique<group_sync>(_shards->context(i));
+  }
   _server = std::make_unique<net::server>(*_shards, make_dispatcher(*this));
   _shards->start();
 
@@ -285,6 +288,7 @@ asio::awaitable<broker::topic_change_result> broker::delete_topic(std::string na
           co_await net::run_on(_shards->context(s), [&, s, p] {
             auto it = _states[s]->partitions.find({gone.id, p});
             if (it != _states[s]->partitions.end()) {
+              _states[s]->syncer->forget(*it->second);
               it->second->remove();
               _states[s]->partitions.erase(it);
             }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "broker/cluster_state.h"
+#include "broker/group_sync.h"
 #include "broker/partition.h"
 #include "net/server.h"
 #include "net/shards.h"
@@ -69,6 +70,8 @@ struct shard_state {
   std::shared_ptr<const cluster_snapshot> cluster = std::make_shared<cluster_snapshot>();
   std::unordered_map<topic_partition_key, std::unique_ptr<partition>, topic_partition_hash>
       partitions;
+  // Group commit of flush.messages=1 partitions.
+  std::unique_ptr<group_sync> syncer;
 };
 
 class broker {

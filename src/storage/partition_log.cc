@@ -471,7 +471,9 @@ result<void, storage_error> partition_log::append(std::span<const uint8_t> batch
   a.size += b.size;
   _end = info.last_offset + 1;
   _unflushed_messages += info.record_count;
-  if (_unflushed_messages >= _config.flush_messages) return flush();
+  // flush.messages=1 is left to the caller, who syncs before acknowledging and groups the syncs
+  // of concurrent appends (see needs_sync_before_ack()).
+  if (_config.flush_messages > 1 && _unflushed_messages >= _config.flush_messages) return flush();
   return {};
 }
 

@@ -119,6 +119,10 @@ class partition_log {
   result<void, storage_error> delete_records_before(int64_t offset);
 
   result<void, storage_error> flush();
+  // flush.messages=1: every append must reach the disk before it is acknowledged; the caller
+  // calls flush() (once for any number of appends) before answering.
+  bool needs_sync_before_ack() const { return _config.flush_messages <= 1; }
+  bool has_unflushed() const { return _unflushed_messages > 0; }
   // Flushes and closes (clean shutdown).
   result<void, storage_error> close();
   // Closes and deletes the partition's folder.

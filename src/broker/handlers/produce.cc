@@ -76,18 +76,28 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
       auto w = std::make_unique<pending>();
       w->out = &out;
       ++*left;
+      auto append = [&b = ctx.b, id = info->id, index = p.index, records, v,
+                     now]() -> asio::awaitable<produce_outcome> {
+        auto& state = b.local();
+        auto it = state.partitions.find({id, index});
+        if (it == state.partitions.end()) {
+          produce_outcome o;
+          o.error_code = code(error_code::unknown_topic_or_partition);
+          co_return o;
+        }
+        auto& part = *it->second;
+        auto o = part.append(records, v, now);
+        // flush.messages=1: on disk before the answer, synced together with the appends of
+        // other requests on this shard.
+        if (o.error_code == 0 && o.base_offset >= 0 && part.log().needs_sync_before_ack() &&
+            !co_await state.syncer->sync(part)) {
+          o.error_code = code(error_code::kafka_storage_error);
+          o.error_message = "The write could not be synced to disk";
+        }
+        co_return o;
+      };
       asio::co_spawn(ctx.b.context_of(info->id, p.index),
-                     net::detail::call_in_frame<produce_outcome>(
-                         [&b = ctx.b, id = info->id, index = p.index, records, v, now]() {
-                           auto& parts = b.local().partitions;
-                           auto it = parts.find({id, index});
-                           if (it == parts.end()) {
-                             produce_outcome o;
-                             o.error_code = code(error_code::unknown_topic_or_partition);
-                             return o;
-                           }
-                           return it->second->append(records, v, now);
-                         }),
+                     net::detail::call_in_frame<produce_outcome>(std::move(append)),
                      asio::bind_executor(
                          ex, [w = w.get(), done, left](std::exception_ptr e, produce_outcome o) {
                            if (e) {

@@ -12,7 +12,7 @@ badinput: many connections at once send malformed frames (random bytes, negative
 limits:   a record just under message.max.bytes is stored and read back, one over it is refused
           with MESSAGE_TOO_LARGE, and a topic of 1000 partitions takes and returns a record each.
 
-Usage: robustness_check.py BROOKD {crash,badinput,limits} [--cycles N]
+Usage: robustness_check.py BROOKD {crash,badinput,limits} [--cycles N] [--set key=value]...
 Prints its counts; exits 1 on any failure.
 """
 
@@ -42,6 +42,9 @@ def free_port():
 
 
 class Brookd:
+    # Extra settings for every start (--set key=value on the command line).
+    extra = []
+
     def __init__(self, binary, work):
         self.binary, self.work = binary, work
         self.port = free_port()
@@ -56,7 +59,8 @@ class Brookd:
         self.proc = subprocess.Popen(
             [self.binary, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
              "--override", f"log.dirs={self.work}/data", "--override", "brook.shards=2",
-             "--override", "log.retention.ms=-1"],
+             "--override", "log.retention.ms=-1"]
+            + [a for kv in Brookd.extra for a in ("--override", kv)],
             stdout=self.log, stderr=self.log)
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -359,7 +363,10 @@ def main():
     ap.add_argument("brookd")
     ap.add_argument("test", choices=["crash", "badinput", "limits"])
     ap.add_argument("--cycles", type=int, default=8)
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a brookd setting for this run")
     a = ap.parse_args()
+    Brookd.extra = a.set
     work = tempfile.mkdtemp(prefix=f"brook-{a.test}.")
     try:
         ok = {"crash": crash, "badinput": badinput, "limits": limits}[a.test](os.path.abspath(a.brookd), work, a.cycles)

@@ -16,6 +16,9 @@ if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import confluent_ka
 fi
 status=0
 timeout 900 "$venv/bin/python" "$here/robustness_check.py" "$brookd" crash --cycles "$cycles" || status=1
+# The same with every append synced before its answer (group commit).
+timeout 900 "$venv/bin/python" "$here/robustness_check.py" "$brookd" crash --cycles 3 \
+  --set log.flush.interval.messages=1 || status=1
 timeout 900 "$venv/bin/python" "$here/robustness_check.py" "$brookd" badinput || status=1
 timeout 900 "$venv/bin/python" "$here/robustness_check.py" "$brookd" limits || status=1
 exit $status
