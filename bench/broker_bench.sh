@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# Measures brookd against Apache Kafka 4.x on this machine in one run: produce throughput (100 B
+# and 1 KB records, acks=1 and acks=all), consume throughput, produce latency at a fixed rate, and
+# resident memory with 1000 idle partitions. The brokers run one at a time (they would share the
+# cores otherwise), each fresh, with the same load program (bench/load/brook_load, librdkafka) and
+# the same durability (no fsync per write: both brokers' default).
+#
+# Usage: bench/broker_bench.sh [--no-build] [--only brook|kafka]
+#
+# Environment:
+#   BROOK_BENCH_SCALE          multiplies every record count (default 1: each run ~5-10 s)
+#   BROOK_BENCH_RATE           records/s of the latency runs (default 20000)
+#   BROOK_BENCH_LATENCY_S      seconds of each latency run at scale 1 (default 10)
+#   BROOK_BENCH_KAFKA_VERSION  Apache Kafka release (default 4.1.1); jars are fetched with Maven
+#                              into ${BROOK_JAR_CACHE:-~/.cache/brook/jars}/kafka-<version>/
+#   BROOK_BENCH_PORT           first of the three loopback ports used (default 19092)
+#   BROOK_BENCH_KAFKA_HEAP     Kafka's heap (default 2g)
+#
+# Output: one results line per run on stderr as it goes, then a table on stdout:
+# row | brook | kafka | ratio, where ratio is Brook / Kafka for throughput and Kafka / Brook for
+# latency and memory, so above 1 means Brook is better everywhere.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+build=1
+only=""
+while (($#)); do
+  case "$1" in
+    --no-build) build=0 ;;
+    --only)
+      only=${2:-}
+      shift
+      ;;
+    -h | --help)
+      sed -n '2,22p' "$0"
+      exit 0
+      ;;
+    *)
+      echo "broker_bench: unknown argument $1" >&2
+      exit 2
+      ;;
+  esac
+  shift
+done
+
+SCALE=${BROOK_BENCH_SCALE:-1}
+RATE=${BROOK_BENCH_RATE:-20000}
+LATENCY_S=${BROOK_BENCH_LATENCY_S:-10}
+KAFKA_VERSION=${BROOK_BENCH_KAFKA_VERSION:-4.1.1}
+PORT=${BROOK_BENCH_PORT:-19092}
+CONTROLLER_PORT=$((PORT + 1))
+KAFKA_HEAP=${BROOK_BENCH_KAFKA_HEAP:-2g}
+BOOTSTRAP=127.0.0.1:$PORT
+
+log() { echo "broker_bench: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { c = int(n * s); if (c < 1000) c = 1000; print c }'; }
+
+# Record counts at scale 1, sized for ~5-10 s per run on a 2-core machine.
+COUNT_100=$(scaled 4000000)
+COUNT_1K=$(scaled 1000000)
+COUNT_WARMUP=$(scaled 1000000)
+COUNT_LAT=$(awk -v r="$RATE" -v d="$LATENCY_S" -v s="$SCALE" 'BEGIN { c = int(r * d * s); if (c < 1000) c = 1000; print c }')
+
+# ---- build ------------------------------------------------------------------------------------
+if ((build)); then
+  bash "$root/scripts/install-deps.sh"
+  log "building brookd and brook_load (release preset)"
+  (cd "$root" && cmake --preset release >/dev/null && cmake --build --preset release --target brook_load brookd) >&2
+fi
+BROOKD=$root/build/release/src/app/brookd
+LOAD=${BROOK_BENCH_LOAD:-$root/build/release/bench/load/brook_load}
+[[ -x $LOAD ]] || die "no $LOAD: install librdkafka-dev and build the release preset"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/brook-bench.XXXXXX")
+server_pid=""
+
+stop_server() {
+  [[ -n $server_pid ]] || return 0
+  local waited=0
+  if kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    while kill -0 "$server_pid" 2>/dev/null && ((waited < 300)); do
+      sleep 0.1
+      ((waited += 1))
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+      log "pid $server_pid did not stop within 30 s; killing it"
+      kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+cleanup() {
+  stop_server
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() {
+  local waited=0
+  until port_open "$PORT"; do
+    kill -0 "$server_pid" 2>/dev/null || return 1
+    ((waited < 1200)) || return 1
+    sleep 0.1
+    ((waited += 1))
+  done
+}
+rss_mb() { awk -v f="$2" '$1 == f":" { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+declare -A R=()
+
+# Runs brook_load with its arguments; stores each key=value of its results line as
+# R[<broker>,<name>.<key>]. A failed run leaves its values empty (the table says n/a).
+load() {
+  local broker=$1 name=$2
+  shift 2
+  local out
+  if out=$(timeout 600 "$LOAD" "$@" --bootstrap "$BOOTSTRAP" 2>"$work/load.err"); then
+    log "$broker $name: $out"
+    local kv
+    for kv in $out; do R[$broker,$name.${kv%%=*}]=${kv#*=}; done
+  else
+    log "$broker $name FAILED: $(tail -n 5 "$work/load.err")"
+  fi
+}
+
+suite() {
+  local broker=$1
+  # Resident memory right after start-up, then with 1000 idle partitions (before any load).
+  sleep 2
+  R[$broker,rss.start]=$(rss_mb "$server_pid" VmRSS)
+  load "$broker" create create --topic idle1000 --partitions 1000
+  sleep 5
+  R[$broker,rss.idle1000]=$(rss_mb "$server_pid" VmRSS)
+
+  local t
+  for t in warmup p100-a1 p100-aall p1k-a1 p1k-aall lat-a1 lat-aall; do
+    load "$broker" "create-$t" create --topic "$t" --partitions 1
+  done
+  # Unmeasured warm-up (page cache, the JVM's JIT), the same for both brokers.
+  load "$broker" warmup produce --topic warmup --size 100 --count "$COUNT_WARMUP" --acks 1
+  load "$broker" warmup-consume consume --topic warmup --count "$COUNT_WARMUP"
+  load "$broker" p100-a1 produce --topic p100-a1 --size 100 --count "$COUNT_100" --acks 1
+  load "$broker" p100-aall produce --topic p100-aall --size 100 --count "$COUNT_100" --acks all
+  load "$broker" p1k-a1 produce --topic p1k-a1 --size 1000 --count "$COUNT_1K" --acks 1
+  load "$broker" p1k-aall produce --topic p1k-aall --size 1000 --count "$COUNT_1K" --acks all
+  load "$broker" c100 consume --topic p100-a1 --count "$COUNT_100"
+  load "$broker" c1k consume --topic p1k-a1 --count "$COUNT_1K"
+  load "$broker" lat-a1 produce --topic lat-a1 --size 100 --count "$COUNT_LAT" --acks 1 --rate "$RATE"
+  load "$broker" lat-aall produce --topic lat-aall --size 100 --count "$COUNT_LAT" --acks all --rate "$RATE"
+  R[$broker,rss.end]=$(rss_mb "$server_pid" VmRSS)
+  R[$broker,rss.peak]=$(rss_mb "$server_pid" VmHWM)
+}
+
+run_brook() {
+  [[ -x $BROOKD ]] || die "no $BROOKD: build with cmake --preset release && cmake --build --preset release"
+  mkdir -p "$work/brook"
+  log "starting brookd on $BOOTSTRAP"
+  "$BROOKD" --override "listeners=PLAINTEXT://$BOOTSTRAP" --override "log.dirs=$work/brook/data" \
+    >"$work/brook/brookd.log" 2>&1 </dev/null &
+  server_pid=$!
+  wait_port || { tail -n 20 "$work/brook/brookd.log" >&2; die "brookd did not start"; }
+  suite brook
+  log "stopping brookd"
+  stop_server
+  rm -rf "$work/brook/data"
+}
+
+run_kafka() {
+  local jars
+  jars=$("$here/load/fetch_kafka.sh" "$KAFKA_VERSION") || {
+    log "cannot fetch Apache Kafka $KAFKA_VERSION: its column stays empty"
+    return 0
+  }
+  command -v java >/dev/null || { log "no java: Kafka's column stays empty" && return 0; }
+  local d=$work/kafka
+  mkdir -p "$d"
+  # Single-node KRaft (broker and controller in one process) with Kafka's defaults otherwise:
+  # no fsync per write, 3 network threads, 8 I/O threads.
+  cat >"$d/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://$BOOTSTRAP,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$BOOTSTRAP
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$d/data
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  cat >"$d/log4j2.properties" <<'EOF'
+status = warn
+appender.console.type = Console
+appender.console.name = console
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.console.ref = console
+logger.kafka-request.name = kafka.request.logger
+logger.kafka-request.level = warn
+EOF
+  # The JVM options of Kafka's kafka-server-start.sh, with a fixed heap.
+  local jvm=(-Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15
+    -Djava.awt.headless=true "-Dlog4j2.configurationFile=file:$d/log4j2.properties")
+  log "formatting Kafka $KAFKA_VERSION storage"
+  timeout 120 java "${jvm[@]}" -cp "$jars/*" kafka.tools.StorageTool format \
+    -t YnJvb2stYmVuY2gtMDAwMQ -c "$d/server.properties" >"$d/format.log" 2>&1 ||
+    { tail -n 20 "$d/format.log" >&2; die "Kafka storage format failed"; }
+  log "starting Kafka $KAFKA_VERSION on $BOOTSTRAP"
+  java "${jvm[@]}" -cp "$jars/*" kafka.Kafka "$d/server.properties" >"$d/kafka.log" 2>&1 </dev/null &
+  server_pid=$!
+  local waited=0
+  until port_open "$PORT" && grep -q "Kafka Server started" "$d/kafka.log"; do
+    if ! kill -0 "$server_pid" 2>/dev/null || ((waited >= 1200)); then
+      tail -n 30 "$d/kafka.log" >&2
+      die "Kafka did not start"
+    fi
+    sleep 0.1
+    ((waited += 1))
+  done
+  suite kafka
+  log "stopping Kafka"
+  stop_server
+  rm -rf "$d/data"
+}
+
+[[ $only == "" || $only == brook ]] && run_brook
+[[ $only == "" || $only == kafka ]] && run_kafka
+
+# ---- table ------------------------------------------------------------------------------------
+# row <label> <key> <kind>: kind "tput" shows records/s and MB/s, ratio brook/kafka; "ms" and "mb"
+# show one number, ratio kafka/brook (lower is better).
+row() {
+  local label=$1 key=$2 kind=$3 b k
+  case $kind in
+    tput)
+      b=${R[brook,$key.records_per_s]:-}
+      k=${R[kafka,$key.records_per_s]:-}
+      ;;
+    *)
+      b=${R[brook,$key]:-}
+      k=${R[kafka,$key]:-}
+      ;;
+  esac
+  awk -v label="$label" -v b="$b" -v k="$k" -v kind="$kind" \
+    -v bm="${R[brook,$key.mb_per_s]:-}" -v km="${R[kafka,$key.mb_per_s]:-}" '
+    function show(v, m) {
+      if (v == "") return "n/a"
+      if (kind == "tput") return sprintf("%d/s %.1f MB/s", v, m)
+      if (kind == "ms") return sprintf("%.2f ms", v)
+      return sprintf("%.1f MB", v)
+    }
+    BEGIN {
+      r = "n/a"
+      if (b != "" && k != "" && b + 0 > 0 && k + 0 > 0) r = sprintf("%.2f", kind == "tput" ? b / k : k / b)
+      printf "%-34s %-22s %-22s %s\n", label, show(b, bm), show(k, km), r
+    }'
+}
+
+echo
+echo "brookd vs Apache Kafka $KAFKA_VERSION (scale $SCALE; $(nproc) cores; load: librdkafka $(pkg-config --modversion rdkafka 2>/dev/null || echo '?'))"
+printf '%-34s %-22s %-22s %s\n' row brook kafka ratio
+row "produce 100 B acks=1" p100-a1 tput
+row "produce 100 B acks=all" p100-aall tput
+row "produce 1 KB acks=1" p1k-a1 tput
+row "produce 1 KB acks=all" p1k-aall tput
+row "consume 100 B" c100 tput
+row "consume 1 KB" c1k tput
+row "latency p50 acks=1 @${RATE}/s" lat-a1.p50_ms ms
+row "latency p99 acks=1 @${RATE}/s" lat-a1.p99_ms ms
+row "latency p99.9 acks=1 @${RATE}/s" lat-a1.p999_ms ms
+row "latency p50 acks=all @${RATE}/s" lat-aall.p50_ms ms
+row "latency p99 acks=all @${RATE}/s" lat-aall.p99_ms ms
+row "latency p99.9 acks=all @${RATE}/s" lat-aall.p999_ms ms
+row "RSS after start" rss.start mb
+row "RSS with 1000 idle partitions" rss.idle1000 mb
+row "RSS peak (VmHWM) after the runs" rss.peak mb
+echo "ratio: Brook / Kafka for throughput, Kafka / Brook for latency and memory (above 1: Brook better)"
