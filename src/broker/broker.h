@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "broker/cluster_state.h"
+#include "broker/fetch_session.h"
 #include "broker/group_sync.h"
 #include "broker/partition.h"
 #include "net/server.h"
@@ -70,6 +71,8 @@ struct shard_state {
   std::shared_ptr<const cluster_snapshot> cluster = std::make_shared<cluster_snapshot>();
   std::unordered_map<topic_partition_key, std::unique_ptr<partition>, topic_partition_hash>
       partitions;
+  // Fetch sessions of this shard's connections (KIP-227).
+  fetch_session_cache fetch_sessions;
   // Group commit of flush.messages=1 partitions.
   std::unique_ptr<group_sync> syncer;
 };

@@ -1,6 +1,8 @@
 // Fetch for consumers: reads each partition on its shard, and long-polls (max_wait_ms) until
-// min_bytes are there. Fetch sessions (KIP-227) are not kept yet: a request that asks for a new
-// session gets session id 0, which tells the client to keep sending full requests.
+// min_bytes are there. Fetch sessions (KIP-227, v7+): session id 0 with epoch 0 starts one, a
+// session id with the next epoch updates it (added and changed partitions in `topics`, removed
+// ones in `forgotten_topics_data`) and gets back only the partitions with records or news, and
+// epoch -1 closes it.
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
@@ -16,53 +18,101 @@ using protocol::error_code;
 using resp_t = protocol::fetch_response;
 int16_t code(error_code e) { return static_cast<int16_t>(e); }
 
-struct target {
-  const topic_info* topic = nullptr;
-  const protocol::fetch_request::fetch_partition* request = nullptr;
-  resp_t::partition_data* out = nullptr;
+// One partition this request reads: from the request itself, or from its session.
+struct item {
+  std::string topic;
+  wire::uuid topic_id;
+  int32_t index = 0;
+  int64_t fetch_offset = 0;
+  int32_t max_bytes = 0;
+  const topic_info* info = nullptr;
+  resp_t::partition_data out;
 };
+
+constexpr int32_t k_final_epoch = -1;
+
+resp_t session_error(error_code e) {
+  resp_t r;
+  r.error_code = code(e);
+  return r;
+}
 }  // namespace
 
 asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req) {
-  resp_t r;
   const int16_t v = ctx.version;
+  const bool by_id = v >= 13;
   // Reads change nothing: later requests of the connection need not wait for a long poll.
   ctx.dispatched.set();
 
-  if (req.session_id != 0) {
-    r.error_code = code(error_code::fetch_session_id_not_found);
-    r.session_id = 0;
-    co_return r;
-  }
-  if (req.session_epoch > 0) {
-    r.error_code = code(error_code::invalid_fetch_session_epoch);
-    co_return r;
-  }
-  auto cluster = ctx.b.local().cluster;
-  std::vector<target> targets;
-  // `targets` points into these vectors: they must not grow once filled.
-  r.responses.reserve(req.topics.size());
-  for (const auto& t : req.topics) {
-    auto& tout = r.responses.emplace_back();
-    tout.partitions.reserve(t.partitions.size());
-    tout.topic = t.topic;
-    tout.topic_id = t.topic_id;
-    const topic_info* info = v >= 13 ? cluster->find(t.topic_id) : cluster->find(t.topic);
-    for (const auto& p : t.partitions) {
-      auto& out = tout.partitions.emplace_back();
-      out.partition_index = p.partition;
-      out.high_watermark = -1;
-      out.aborted_transactions = std::nullopt;
-      if (!info) {
-        out.error_code =
-            code(v >= 13 ? error_code::unknown_topic_id : error_code::unknown_topic_or_partition);
-        continue;
+  auto& state = ctx.b.local();
+  auto cluster = state.cluster;
+  fetch_session* session = nullptr;
+  bool incremental = false;
+  if (v >= 7) {
+    if (req.session_id == 0) {
+      if (req.session_epoch != 0 && req.session_epoch != k_final_epoch)
+        co_return session_error(error_code::invalid_fetch_session_epoch);
+      if (req.session_epoch == 0) session = &state.fetch_sessions.create();
+    } else {
+      session = state.fetch_sessions.find(req.session_id);
+      if (!session) co_return session_error(error_code::fetch_session_id_not_found);
+      if (req.session_epoch == k_final_epoch) {
+        state.fetch_sessions.erase(req.session_id);
+        session = nullptr;
+      } else if (req.session_epoch != session->epoch) {
+        co_return session_error(error_code::invalid_fetch_session_epoch);
+      } else {
+        incremental = true;
       }
-      if (p.partition < 0 || p.partition >= info->partitions) {
-        out.error_code = code(error_code::unknown_topic_or_partition);
-        continue;
+    }
+  }
+
+  // What to read: the request's partitions, or the session's after applying the request.
+  std::vector<item> items;
+  if (session) {
+    if (!incremental) session->partitions.clear();
+    for (const auto& f : req.forgotten_topics_data)
+      for (int32_t index : f.partitions)
+        std::erase_if(session->partitions, [&](const fetch_session::partition& p) {
+          return p.index == index && (by_id ? p.topic_id == f.topic_id : p.topic == f.topic);
+        });
+    for (const auto& t : req.topics)
+      for (const auto& p : t.partitions) {
+        auto* sp = session->find(t.topic, t.topic_id, p.partition, by_id);
+        if (!sp) {
+          sp = &session->partitions.emplace_back();
+          sp->topic = t.topic;
+          sp->topic_id = t.topic_id;
+          sp->index = p.partition;
+        }
+        sp->fetch_offset = p.fetch_offset;
+        sp->max_bytes = p.partition_max_bytes;
       }
-      targets.push_back({info, &p, &out});
+    session->last_used = std::chrono::steady_clock::now();
+    items.reserve(session->partitions.size());
+    for (const auto& sp : session->partitions)
+      items.push_back(
+          {sp.topic, sp.topic_id, sp.index, sp.fetch_offset, sp.max_bytes, nullptr, {}});
+  } else {
+    for (const auto& t : req.topics)
+      for (const auto& p : t.partitions)
+        items.push_back(
+            {t.topic, t.topic_id, p.partition, p.fetch_offset, p.partition_max_bytes, nullptr, {}});
+  }
+
+  std::vector<item*> readable;
+  for (auto& it : items) {
+    it.out.partition_index = it.index;
+    it.out.high_watermark = -1;
+    it.out.aborted_transactions = std::nullopt;
+    it.info = by_id ? cluster->find(it.topic_id) : cluster->find(it.topic);
+    if (!it.info) {
+      it.out.error_code =
+          code(by_id ? error_code::unknown_topic_id : error_code::unknown_topic_or_partition);
+    } else if (it.index < 0 || it.index >= it.info->partitions) {
+      it.out.error_code = code(error_code::unknown_topic_or_partition);
+    } else {
+      readable.push_back(&it);
     }
   }
 
@@ -76,30 +126,29 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
     int64_t total = 0;
     auto wake = std::make_shared<net::event>(ex);
     const bool last_round = std::chrono::steady_clock::now() >= deadline;
-    for (auto& t : targets) {
-      const int32_t limit = static_cast<int32_t>(std::min<int64_t>(
-          t.request->partition_max_bytes, std::max<int64_t>(0, max_bytes - total)));
+    for (auto* t : readable) {
+      const int32_t limit = static_cast<int32_t>(
+          std::min<int64_t>(t->max_bytes, std::max<int64_t>(0, max_bytes - total)));
       const bool min_one = total == 0;
       const bool register_waiter = !last_round && req.min_bytes > 0;
-      auto o =
-          co_await net::run_on(ctx.b.context_of(t.topic->id, t.request->partition),
-                               [&b = ctx.b, id = t.topic->id, index = t.request->partition,
-                                offset = t.request->fetch_offset, limit, min_one, register_waiter,
-                                &home = ctx.b.shards().context(ctx.connection.shard),
-                                weak = std::weak_ptr<net::event>(wake)]() {
-                                 auto& parts = b.local().partitions;
-                                 auto it = parts.find({id, index});
-                                 if (it == parts.end()) {
-                                   fetch_outcome o;
-                                   o.error_code = code(error_code::unknown_topic_or_partition);
-                                   return o;
-                                 }
-                                 auto o = it->second->read(offset, limit, min_one);
-                                 if (register_waiter && o.records.empty() && o.error_code == 0)
-                                   it->second->add_waiter(home, weak);
-                                 return o;
-                               });
-      auto& out = *t.out;
+      auto o = co_await net::run_on(
+          ctx.b.context_of(t->info->id, t->index),
+          [&b = ctx.b, id = t->info->id, index = t->index, offset = t->fetch_offset, limit, min_one,
+           register_waiter, &home = ctx.b.shards().context(ctx.connection.shard),
+           weak = std::weak_ptr<net::event>(wake)]() {
+            auto& parts = b.local().partitions;
+            auto it = parts.find({id, index});
+            if (it == parts.end()) {
+              fetch_outcome o;
+              o.error_code = code(error_code::unknown_topic_or_partition);
+              return o;
+            }
+            auto o = it->second->read(offset, limit, min_one);
+            if (register_waiter && o.records.empty() && o.error_code == 0)
+              it->second->add_waiter(home, weak);
+            return o;
+          });
+      auto& out = t->out;
       out.error_code = o.error_code;
       out.high_watermark = o.high_watermark;
       out.last_stable_offset = o.last_stable_offset;
@@ -108,9 +157,43 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
       total += static_cast<int64_t>(o.records.size());
       out.records = wire::shared_bytes(std::move(o.records));
     }
-    if (total >= req.min_bytes || last_round || targets.empty()) break;
+    if (total >= req.min_bytes || last_round || readable.empty()) break;
     co_await wake->wait_until(deadline);
   }
+
+  resp_t r;
+  if (session) {
+    r.session_id = session->id;
+    // The session may have been evicted by another request while this one waited.
+    session = state.fetch_sessions.find(r.session_id);
+  }
+  for (auto& it : items) {
+    if (session) {
+      auto* sp = session->find(it.topic, it.topic_id, it.index, by_id);
+      if (sp) {
+        const bool news = (it.out.records && !it.out.records->empty()) ||
+                          it.out.error_code != sp->error_code ||
+                          it.out.high_watermark != sp->high_watermark ||
+                          it.out.last_stable_offset != sp->last_stable_offset ||
+                          it.out.log_start_offset != sp->log_start_offset;
+        sp->high_watermark = it.out.high_watermark;
+        sp->last_stable_offset = it.out.last_stable_offset;
+        sp->log_start_offset = it.out.log_start_offset;
+        sp->error_code = it.out.error_code;
+        if (incremental && !news) continue;
+      }
+    }
+    const bool same_topic =
+        !r.responses.empty() &&
+        (by_id ? r.responses.back().topic_id == it.topic_id : r.responses.back().topic == it.topic);
+    if (!same_topic) {
+      auto& tout = r.responses.emplace_back();
+      tout.topic = it.topic;
+      tout.topic_id = it.topic_id;
+    }
+    r.responses.back().partitions.push_back(std::move(it.out));
+  }
+  if (session) ++session->epoch;
   co_return r;
 }
 

@@ -9,10 +9,11 @@ badinput: many connections at once send malformed frames (random bytes, negative
           sizes, unknown API keys and versions, truncated frames, garbage records) while a good
           client produces and consumes. brookd must keep answering the good client, answer what
           Kafka answers (ApiVersions v0 fallback, CORRUPT_MESSAGE), and lose or change nothing.
+sessions: Fetch sessions (KIP-227) in raw Fetch v7 requests, each transition Kafka defines.
 limits:   a record just under message.max.bytes is stored and read back, one over it is refused
           with MESSAGE_TOO_LARGE, and a topic of 1000 partitions takes and returns a record each.
 
-Usage: robustness_check.py BROOKD {crash,badinput,limits} [--cycles N] [--set key=value]...
+Usage: robustness_check.py BROOKD {crash,badinput,limits,sessions} [--cycles N] [--set key=value]...
 Prints its counts; exits 1 on any failure.
 """
 
@@ -358,10 +359,79 @@ def limits(binary, work, _cycles):
     return ok and not errors
 
 
+def sessions(binary, work, _cycles):
+    """Fetch sessions (KIP-227) in raw Fetch v7 requests: create, incremental, stale epoch,
+    unknown id, close."""
+    b = Brookd(binary, work)
+    b.start()
+    create_topic(b.bootstrap, "sess", 1)
+    p = Producer({"bootstrap.servers": b.bootstrap, "log_level": 0})
+    for i in range(10):
+        p.produce("sess", value=b"v%d" % i, partition=0)
+    p.flush(30)
+    s = socket.create_connection(("127.0.0.1", b.port), 5)
+    s.settimeout(10)
+    corr = [0]
+
+    def fetch(session_id, epoch, offset=None, forget=False):
+        corr[0] += 1
+        body = header(1, 7, corr[0]) + struct.pack(">iiiibii", -1, 0, 0, 1 << 20, 0, session_id, epoch)
+        if offset is None:
+            body += struct.pack(">i", 0)
+        else:
+            body += struct.pack(">ih", 1, 4) + b"sess" + struct.pack(">iiqqi", 1, 0, offset, -1, 1 << 20)
+        body += (struct.pack(">ih", 1, 4) + b"sess" + struct.pack(">ii", 1, 0)) if forget else struct.pack(">i", 0)
+        s.sendall(frame(body))
+        r = recv_frame(s)
+        c, _throttle, err, sid, ntopics = struct.unpack(">iihii", r[:18])
+        parts, pos = [], 18
+        for _ in range(ntopics):
+            (n,) = struct.unpack(">h", r[pos:pos + 2])
+            pos += 2 + n
+            (np_,) = struct.unpack(">i", r[pos:pos + 4])
+            pos += 4
+            for _ in range(np_):
+                idx, perr, hw = struct.unpack(">ihq", r[pos:pos + 14])
+                pos += 14 + 16
+                (na,) = struct.unpack(">i", r[pos:pos + 4])
+                pos += 4 + max(na, 0) * 16
+                (nr,) = struct.unpack(">i", r[pos:pos + 4])
+                pos += 4 + max(nr, 0)
+                parts.append((idx, perr, hw, max(nr, 0)))
+        return err, sid, parts
+
+    checks = []
+    err, sid, parts = fetch(0, 0, offset=0)
+    checks.append(("new session: full response with records", err == 0 and sid != 0
+                   and len(parts) == 1 and parts[0][2] == 10 and parts[0][3] > 0))
+    err2, sid2, parts2 = fetch(sid, 1, offset=10)
+    checks.append(("epoch 1, nothing new: no partitions", err2 == 0 and sid2 == sid and parts2 == []))
+    p.produce("sess", value=b"more", partition=0)
+    p.flush(30)
+    err3, _, parts3 = fetch(sid, 2)
+    checks.append(("epoch 2, new record: the partition comes back", err3 == 0 and len(parts3) == 1
+                   and parts3[0][2] == 11 and parts3[0][3] > 0))
+    err4, _, _ = fetch(sid, 2)
+    checks.append(("stale epoch: INVALID_FETCH_SESSION_EPOCH", err4 == 71))
+    err5, _, _ = fetch(sid + 1, 1)
+    checks.append(("unknown id: FETCH_SESSION_ID_NOT_FOUND", err5 == 70))
+    err6, _, parts6 = fetch(sid, 3, forget=True)
+    checks.append(("forgotten partition: session empty", err6 == 0 and parts6 == []))
+    err7, _, _ = fetch(sid, -1)
+    err8, _, _ = fetch(sid, 4)
+    checks.append(("epoch -1 closes the session", err7 == 0 and err8 == 70))
+    s.close()
+    ok = b.stop() and not b.log_errors()
+    for name, good in checks:
+        print(f"sessions: {name}: {'ok' if good else 'FAILED'}")
+        ok &= good
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("brookd")
-    ap.add_argument("test", choices=["crash", "badinput", "limits"])
+    ap.add_argument("test", choices=["crash", "badinput", "limits", "sessions"])
     ap.add_argument("--cycles", type=int, default=8)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="a brookd setting for this run")
@@ -369,7 +439,8 @@ def main():
     Brookd.extra = a.set
     work = tempfile.mkdtemp(prefix=f"brook-{a.test}.")
     try:
-        ok = {"crash": crash, "badinput": badinput, "limits": limits}[a.test](os.path.abspath(a.brookd), work, a.cycles)
+        ok = {"crash": crash, "badinput": badinput, "limits": limits,
+              "sessions": sessions}[a.test](os.path.abspath(a.brookd), work, a.cycles)
     finally:
         if os.environ.get("BROOK_KEEP_WORK"):
             print("work dir kept: " + work)

@@ -21,4 +21,5 @@ timeout 900 "$venv/bin/python" "$here/robustness_check.py" "$brookd" crash --cyc
   --set log.flush.interval.messages=1 || status=1
 timeout 900 "$venv/bin/python" "$here/robustness_check.py" "$brookd" badinput || status=1
 timeout 900 "$venv/bin/python" "$here/robustness_check.py" "$brookd" limits || status=1
+timeout 900 "$venv/bin/python" "$here/robustness_check.py" "$brookd" sessions || status=1
 exit $status
