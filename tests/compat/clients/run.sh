@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Real Kafka clients against brookd: kcat, confluent-kafka (librdkafka), kafka-python and Apache
-# Kafka's Java client (JavaClientCheck.java) produce with every codec and acks setting and read
-# everything back; then brookd is stopped with SIGTERM and, later, killed with -9, and after each
-# restart every acknowledged record must still be there.
+# Kafka's Java client (JavaClientCheck.java), franz-go (franz/main.go) and KafkaJS
+# (kafkajs/check.js) produce with every codec and acks setting and read everything back; then
+# brookd is stopped with SIGTERM and, later, killed with -9, and after each restart every
+# acknowledged record must still be there.
 #
 # Usage: tests/compat/clients/run.sh path/to/brookd
 # Environment: BROOK_CLIENTS_VENV (default ~/.cache/brook/venv-clients) is the Python environment;
 #   BROOK_JAR_CACHE (default ~/.cache/brook/jars) holds the Java client's jars. Needs java/javac 17
-#   and, for the first fetch, mvn.
+#   and, for the first fetch, mvn. Needs go (franz/go.mod: modules from the Go module proxy into
+#   the module cache) and node 20 with npm (npm ci into kafkajs/node_modules).
 # Ends with "clients: N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -53,6 +55,33 @@ done
 javac -nowarn -d "$work/classes" -cp "$java_cp" "$here/JavaClientCheck.java"
 java_check() {  # phase
   timeout 900 java -cp "$java_cp" JavaClientCheck "$bootstrap" "$1"
+}
+
+# franz-go: franz/main.go built into the work dir from franz/go.mod and go.sum. KafkaJS: npm ci
+# from kafkajs/package-lock.json into kafkajs/node_modules (again only when the lock file changed);
+# its install scripts build lz4's native part with node-gyp (the package ships macOS binaries).
+if ! (cd "$here/franz" && go mod download && go build -buildvcs=false -o "$work/franz-check" .) \
+  >"$work/go.log" 2>&1; then
+  tail -n 30 "$work/go.log"
+  echo "run.sh: cannot build franz/main.go" >&2
+  exit 2
+fi
+FRANZ_GO=$(cd "$here/franz" && go list -m -f '{{.Version}}' github.com/twmb/franz-go)
+if [[ ! -f "$here/kafkajs/node_modules/.package-lock.json" ||
+  "$here/kafkajs/package-lock.json" -nt "$here/kafkajs/node_modules/.package-lock.json" ]]; then
+  echo "clients: npm ci in kafkajs/"
+  if ! (cd "$here/kafkajs" && npm ci --no-audit --no-fund) >"$work/npm.log" 2>&1; then
+    tail -n 30 "$work/npm.log"
+    echo "run.sh: npm ci failed in $here/kafkajs" >&2
+    exit 2
+  fi
+fi
+KAFKAJS=$(node -p "require('$here/kafkajs/node_modules/kafkajs/package.json').version")
+franz_check() {  # phase
+  timeout 600 "$work/franz-check" "$bootstrap" "$1"
+}
+kafkajs_check() {  # phase
+  timeout 600 node "$here/kafkajs/check.js" "$bootstrap" "$1"
 }
 
 port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -111,6 +140,12 @@ result "confluent-kafka AdminClient: admin APIs (configs, partitions, records, c
 status=0
 java_check produce || status=$?
 result "java kafka-clients $KAFKA_JAVA produce+consume (5 codecs x 3 acks) and Admin" "$status"
+status=0
+franz_check produce || status=$?
+result "franz-go $FRANZ_GO produce+consume (5 codecs x 3 acks)" "$status"
+status=0
+kafkajs_check produce || status=$?
+result "kafkajs $KAFKAJS produce+consume (5 codecs x 3 acks)" "$status"
 
 verify_all() {  # label
   for codec in none gzip snappy lz4 zstd; do
@@ -128,6 +163,12 @@ verify_all() {  # label
   status=0
   java_check verify || status=$?
   result "$1: java kafka-clients $KAFKA_JAVA records" "$status"
+  status=0
+  franz_check verify || status=$?
+  result "$1: franz-go $FRANZ_GO records" "$status"
+  status=0
+  kafkajs_check verify || status=$?
+  result "$1: kafkajs $KAFKAJS records" "$status"
 }
 
 # Clean shutdown, restart without recovery, everything still there.
