@@ -100,6 +100,8 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
             {t.topic, t.topic_id, p.partition, p.fetch_offset, p.partition_max_bytes, nullptr, {}});
   }
 
+  // `session` must not be used across the waits below: it is looked up again after them.
+  const int32_t session_id = session ? session->id : 0;
   std::vector<item*> readable;
   for (auto& it : items) {
     it.out.partition_index = it.index;
@@ -163,9 +165,9 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
 
   resp_t r;
   if (session) {
-    r.session_id = session->id;
-    // The session may have been evicted by another request while this one waited.
-    session = state.fetch_sessions.find(r.session_id);
+    r.session_id = session_id;
+    // Another request may have closed or evicted the session while this one waited.
+    session = state.fetch_sessions.find(session_id);
   }
   for (auto& it : items) {
     if (session) {
