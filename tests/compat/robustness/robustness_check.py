@@ -373,15 +373,18 @@ def sessions(binary, work, _cycles):
     s.settimeout(10)
     corr = [0]
 
-    def fetch(session_id, epoch, offset=None, forget=False):
+    def fetch_frame(session_id, epoch, offset=None, forget=False, wait_ms=0, min_bytes=0):
         corr[0] += 1
-        body = header(1, 7, corr[0]) + struct.pack(">iiiibii", -1, 0, 0, 1 << 20, 0, session_id, epoch)
+        body = header(1, 7, corr[0]) + struct.pack(">iiiibii", -1, wait_ms, min_bytes, 1 << 20, 0,
+                                                   session_id, epoch)
         if offset is None:
             body += struct.pack(">i", 0)
         else:
             body += struct.pack(">ih", 1, 4) + b"sess" + struct.pack(">iiqqi", 1, 0, offset, -1, 1 << 20)
         body += (struct.pack(">ih", 1, 4) + b"sess" + struct.pack(">ii", 1, 0)) if forget else struct.pack(">i", 0)
-        s.sendall(frame(body))
+        return frame(body)
+
+    def read_fetch_response():
         r = recv_frame(s)
         c, _throttle, err, sid, ntopics = struct.unpack(">iihii", r[:18])
         parts, pos = [], 18
@@ -399,6 +402,10 @@ def sessions(binary, work, _cycles):
                 pos += 4 + max(nr, 0)
                 parts.append((idx, perr, hw, max(nr, 0)))
         return err, sid, parts
+
+    def fetch(*args, **kwargs):
+        s.sendall(fetch_frame(*args, **kwargs))
+        return read_fetch_response()
 
     checks = []
     err, sid, parts = fetch(0, 0, offset=0)
@@ -420,6 +427,13 @@ def sessions(binary, work, _cycles):
     err7, _, _ = fetch(sid, -1)
     err8, _, _ = fetch(sid, 4)
     checks.append(("epoch -1 closes the session", err7 == 0 and err8 == 70))
+    # A long poll in flight while the next request on the connection closes its session, as the
+    # Java consumer does when it closes.
+    _, sid9, _ = fetch(0, 0, offset=11)
+    s.sendall(fetch_frame(sid9, 1, wait_ms=800, min_bytes=1) + fetch_frame(sid9, -1))
+    err10, _, _ = read_fetch_response()
+    err11, _, _ = read_fetch_response()
+    checks.append(("session closed during a long poll", err10 == 0 and err11 == 0))
     s.close()
     ok = b.stop() and not b.log_errors()
     for name, good in checks:
