@@ -44,7 +44,7 @@ if [[ -x tests/compat/records-interop/run.sh ]]; then
   tests/compat/records-interop/run.sh "$root/build/sanitize/src/protocol/brook_protocol_tests"
 fi
 
-step "real clients against brookd (kcat, confluent-kafka, kafka-python; restarts and kill -9)"
+step "real clients against brookd (kcat, confluent-kafka, kafka-python, Java, franz-go, KafkaJS; restarts and kill -9)"
 tests/compat/clients/run.sh "$root/build/sanitize/src/app/brookd"
 
 step "robustness: kill -9 under an acks=all producer; malformed input on many connections"
