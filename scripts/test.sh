@@ -47,6 +47,9 @@ fi
 step "real clients against brookd (kcat, confluent-kafka, kafka-python, Java, franz-go, KafkaJS; restarts and kill -9)"
 tests/compat/clients/run.sh "$root/build/sanitize/src/app/brookd"
 
+step "Kafka's own tools against brookd (kafka-topics, kafka-configs, console producer and consumer, ...)"
+tests/compat/tools/run.sh "$root/build/sanitize/src/app/brookd"
+
 step "robustness: kill -9 under an acks=all producer; malformed input on many connections"
 tests/compat/robustness/run.sh "$root/build/sanitize/src/app/brookd"
 

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Apache Kafka's own command-line tools (4.1.1, run by main class from the jars, not through
+# Kafka's shell scripts) against a brookd started here: kafka-topics, kafka-configs, the console
+# producer and consumer, kafka-get-offsets, kafka-log-dirs and kafka-delete-records, each checked
+# on what it prints. brookd serves no consumer groups, so the console consumer reads each
+# partition on its own (--partition), as many records as kafka-get-offsets counts there; nor
+# InitProducerId, so the console producer runs with enable.idempotence=false.
+#
+# Usage: tests/compat/tools/run.sh path/to/brookd
+# Environment: BROOK_JAR_CACHE (default ~/.cache/brook/jars). The jars come from
+#   bench/load/fetch_kafka.sh plus kafka-tools with its dependencies, fetched once with mvn into
+#   the same folder. Needs java 17.
+# Ends with "tools: N passed, N failed"; exits non-zero if anything failed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+brookd=${1:?usage: run.sh path/to/brookd}
+v=4.1.1
+
+jars=$("$root/bench/load/fetch_kafka.sh" "$v")
+work=$(mktemp -d "${TMPDIR:-/tmp}/brook-tools.XXXXXX")
+pid=""
+cleanup() {
+  [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# kafka-tools (and what it needs beyond kafka_2.13) into the same folder; the log4j jars are left
+# out, fetch_kafka.sh already put a newer log4j there.
+if [[ ! -f "$jars/kafka-tools-$v.jar" ]]; then
+  echo "tools: fetching org.apache.kafka:kafka-tools:$v into $jars"
+  mkdir -p "$work/pom"
+  cat >"$work/pom/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>brook.test</groupId><artifactId>kafka-tools-runtime</artifactId><version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$v</version></dependency>
+  </dependencies>
+</project>
+EOF
+  if ! (cd "$work/pom" && timeout 900 mvn -B -Dstyle.color=never dependency:copy-dependencies \
+    -DincludeScope=runtime -DexcludeGroupIds=org.apache.logging.log4j -DoutputDirectory="$jars") \
+    >"$work/mvn.log" 2>&1; then
+    tail -n 30 "$work/mvn.log"
+    echo "run.sh: cannot fetch kafka-tools $v with Maven" >&2
+    exit 2
+  fi
+fi
+
+cat >"$work/log4j2.xml" <<'EOF'
+<Configuration status="ERROR">
+  <Appenders><Console name="err" target="SYSTEM_ERR"><PatternLayout pattern="%p %c: %m%n"/></Console></Appenders>
+  <Loggers><Root level="ERROR"><AppenderRef ref="err"/></Root></Loggers>
+</Configuration>
+EOF
+tool() {  # main class, arguments...
+  local cls=$1
+  shift
+  timeout 120 java -Dlog4j2.configurationFile="$work/log4j2.xml" -cp "$jars/*" "$cls" "$@"
+}
+topics() { tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" "$@"; }
+configs() { tool kafka.admin.ConfigCommand --bootstrap-server "$bs" "$@"; }
+offsets() { tool org.apache.kafka.tools.GetOffsetShell --bootstrap-server "$bs" "$@"; }
+describe_topic_config() { configs --entity-type topics --entity-name tools-t --describe; }
+export -f tool topics configs offsets describe_topic_config  # for the checks run by bash -c
+
+passed=0
+failed=0
+out="$work/out"
+check() {  # name, command... (its stdout and stderr go to $out)
+  local name=$1
+  shift
+  if "$@" >"$out" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok: $name"
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $name"
+    sed 's/^/    /' "$out" | tail -n 20
+  fi
+}
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export bs="127.0.0.1:$port" jars work
+"$brookd" --override "listeners=PLAINTEXT://$bs" --override "log.dirs=$work/data" \
+  --override log.retention.ms=-1 >"$work/brookd.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+  sleep 0.1
+done
+
+# kafka-topics
+check "topics --create tools-t (3 partitions)" topics --create --topic tools-t --partitions 3
+check "topics --create tools-gone" topics --create --topic tools-gone --partitions 1
+check "topics --list shows both" \
+  bash -c 'o=$("$@") && echo "$o" && grep -qx tools-t <<<"$o" && grep -qx tools-gone <<<"$o"' _ topics --list
+describe_count() {  # partitions
+  local o
+  o=$(topics --describe --topic tools-t) && echo "$o" && grep -q "PartitionCount: $1[[:space:]]" <<<"$o"
+}
+check "topics --describe: PartitionCount 3" describe_count 3
+check "topics --alter --partitions 5" topics --alter --topic tools-t --partitions 5
+check "topics --describe: PartitionCount 5" describe_count 5
+check "topics --delete tools-gone" topics --delete --topic tools-gone
+check "topics --list no longer shows tools-gone" \
+  bash -c 'o=$("$@") && echo "$o" && grep -qx tools-t <<<"$o" && ! grep -qx tools-gone <<<"$o"' _ topics --list
+
+# kafka-configs
+check "configs --alter --add-config retention.ms=12345" \
+  configs --entity-type topics --entity-name tools-t --alter --add-config retention.ms=12345
+check "configs --describe shows retention.ms=12345" \
+  bash -c 'o=$("$@") && echo "$o" && grep -q "retention.ms=12345" <<<"$o"' _ describe_topic_config
+check "configs --alter --delete-config retention.ms" \
+  configs --entity-type topics --entity-name tools-t --alter --delete-config retention.ms
+check "configs --describe no longer shows retention.ms" \
+  bash -c 'o=$("$@") && echo "$o" && ! grep -q "retention.ms=" <<<"$o"' _ describe_topic_config
+check "configs --entity-type brokers --entity-name 1 --describe --all shows log.retention.*" \
+  bash -c 'o=$("$@") && echo "$o" && grep -q "^ *log\.retention\." <<<"$o"' _ \
+  configs --entity-type brokers --entity-name 1 --describe --all
+
+# Console producer, kafka-get-offsets, console consumer (one partition at a time).
+for i in $(seq 1 100); do echo "k$i:v$i"; done >"$work/sent"
+check "console producer: 100 keyed lines" bash -c 'tool org.apache.kafka.tools.ConsoleProducer \
+  --bootstrap-server "$bs" --topic tools-t --property parse.key=true --property key.separator=: \
+  --producer-property enable.idempotence=false <"$work/sent"'
+check "get-offsets --topic tools-t sums to 100" bash -c 'o=$("$@") && echo "$o" &&
+  [[ $(awk -F: "{ s += \$3 } END { print s }" <<<"$o") == 100 ]]' _ offsets --topic tools-t
+cp "$out" "$work/ends"
+consume_all() {
+  local p n
+  while IFS=: read -r _ p n; do
+    [[ "$n" -gt 0 ]] || continue
+    tool org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$bs" --topic tools-t \
+      --partition "$p" --from-beginning --max-messages "$n" --timeout-ms 20000 \
+      --property print.key=true --property key.separator=: >>"$work/received" || return 1
+  done < <(grep '^tools-t:' "$work/ends")
+  diff <(sort "$work/sent") <(sort "$work/received")
+}
+check "console consumer --partition N --from-beginning: the 100 lines back" consume_all
+
+# kafka-log-dirs
+check "log-dirs --describe --broker-list 1: JSON with tools-t" bash -c 'o=$("$@") && echo "$o" &&
+  grep "^{" <<<"$o" | grep -q "\"partition\":\"tools-t-0\""' _ \
+  tool org.apache.kafka.tools.LogDirsCommand --bootstrap-server "$bs" --describe --broker-list 1
+
+# kafka-delete-records: partition 0 up to its end offset, then that is its earliest offset.
+end0=$(awk -F: '$1 == "tools-t" && $2 == 0 { print $3 }' "$work/ends")
+echo "{\"version\":1,\"partitions\":[{\"topic\":\"tools-t\",\"partition\":0,\"offset\":${end0:-0}}]}" \
+  >"$work/delete.json"
+check "delete-records partition 0 to offset ${end0:-?}: low_watermark reported" bash -c 'o=$("$@") &&
+  echo "$o" && grep -Eq "partition: tools-t-0[[:space:]]+low_watermark: $0$" <<<"$o"' "${end0:-0}" \
+  tool org.apache.kafka.tools.DeleteRecordsCommand --bootstrap-server "$bs" \
+  --offset-json-file "$work/delete.json"
+check "get-offsets --time -2: partition 0 starts at ${end0:-?}" bash -c 'o=$("$@") && echo "$o" &&
+  grep -qx "tools-t:0:$0" <<<"$o"' "${end0:-0}" offsets --topic tools-t --partitions 0 --time -2
+
+# brookd stops cleanly on SIGTERM and logged no errors.
+stop() { kill -TERM "$pid" && wait "$pid"; }
+check "brookd stops on SIGTERM" stop
+pid=""
+check "brookd log has no ERROR / AddressSanitizer lines" \
+  bash -c '! grep -E "ERROR|AddressSanitizer" "$0"' "$work/brookd.log"
+grep -i "not served by this broker" "$work/brookd.log" | sed 's/^/note: /' || true
+
+echo "tools: $passed passed, $failed failed"
+[[ $failed == 0 ]]
