@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "protocol/records/legacy.h"
 #include "protocol/records/record_batch.h"
@@ -145,10 +146,16 @@ void finish(validated_append& out, int64_t next_offset, int32_t count, int64_t m
   }
 }
 
+// The decoded records are looked at only while validation runs, and the request's bytes outlive
+// them: a non-owning alias lets keys and values point into the request instead of being copied.
+std::shared_ptr<const void> borrow(std::span<const uint8_t> bytes) {
+  return std::shared_ptr<const void>(std::shared_ptr<const void>{}, bytes.data());
+}
+
 result<validated_append, validation_error> validate_v2(std::span<uint8_t> bytes,
                                                        int64_t next_offset,
                                                        const append_options& o) {
-  rec::batch_view batch(bytes);
+  rec::batch_view batch(bytes, borrow(bytes));
   if (batch.base_offset() != 0)
     return fail(
         error_code::invalid_record,
@@ -283,7 +290,7 @@ result<validated_append, validation_error> validate_legacy(std::span<uint8_t> by
 
   std::vector<rec::legacy_message> messages;
   try {
-    messages = rec::decode_message_set(bytes, k_max_uncompressed);
+    messages = rec::decode_message_set(bytes, k_max_uncompressed, borrow(bytes));
   } catch (const rec::decompression_limit_error& e) {
     return fail(error_code::record_list_too_large, e.what());
   } catch (const wire::decode_error& e) {
