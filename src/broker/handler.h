@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "net/event.h"
 #include "net/server.h"
@@ -53,34 +54,38 @@ std::span<const handler_spec> handler_list();
 const handler_spec* find_handler(int16_t key);
 
 // Encodes a response frame: size, response header (version per API and version), body.
+// `file_bytes` is how much of the body are file ranges (records sent with sendfile), which the
+// frame's buffer does not hold.
 template <class Response>
 net::response_frame encode_response(int16_t key, int16_t version, int32_t correlation_id,
-                                    const Response& body) {
+                                    const Response& body, size_t file_bytes = 0) {
   protocol::response_header h;
   h.correlation_id = correlation_id;
   const int16_t hv = protocol::response_header_version(key, version);
   const size_t size = h.encoded_size(hv) + body.encoded_size(version);
-  wire::writer w(4 + size);
+  wire::writer w(4 + size - file_bytes);
   w.write_int32(static_cast<int32_t>(size));
   h.encode(w, hv);
   body.encode(w, version);
-  return net::response_frame{w.take(), false};
+  return net::response_frame{w.take(), false, w.take_splices()};
 }
 
 // Adapts a typed handler `asio::awaitable<Response> F(request_context&, Request&)` (or one that
-// returns std::optional<Response>) to handler_fn.
-template <class Request, auto F>
+// returns std::optional<Response>) to handler_fn. `FileBytes(const Response&)`, when given,
+// tells how many bytes of the response are file ranges.
+template <class Request, auto F, auto FileBytes = nullptr>
 asio::awaitable<std::optional<net::response_frame>> typed_handler(request_context& ctx,
                                                                   wire::reader& r) {
   Request req = Request::decode(r, ctx.version);
   auto resp = co_await F(ctx, req);
+  constexpr int16_t key = static_cast<int16_t>(Request::api_key);
   if constexpr (requires { resp.has_value(); }) {
     if (!resp) co_return std::nullopt;
-    co_return encode_response(static_cast<int16_t>(Request::api_key), ctx.version,
-                              ctx.header.correlation_id, *resp);
+    co_return encode_response(key, ctx.version, ctx.header.correlation_id, *resp);
+  } else if constexpr (!std::is_null_pointer_v<decltype(FileBytes)>) {
+    co_return encode_response(key, ctx.version, ctx.header.correlation_id, resp, FileBytes(resp));
   } else {
-    co_return encode_response(static_cast<int16_t>(Request::api_key), ctx.version,
-                              ctx.header.correlation_id, resp);
+    co_return encode_response(key, ctx.version, ctx.header.correlation_id, resp);
   }
 }
 

@@ -24,7 +24,7 @@ handler_spec all_versions(api_key key, handler_fn fn) {
 // One line per API Brook serves: key, the versions it serves, the handler.
 const std::vector<handler_spec> k_handlers{
     all_versions(api_key::produce, typed_handler<p::produce_request, h::produce>),
-    all_versions(api_key::fetch, typed_handler<p::fetch_request, h::fetch>),
+    all_versions(api_key::fetch, typed_handler<p::fetch_request, h::fetch, h::fetch_file_bytes>),
     all_versions(api_key::list_offsets, typed_handler<p::list_offsets_request, h::list_offsets>),
     all_versions(api_key::metadata, typed_handler<p::metadata_request, h::metadata>),
     all_versions(api_key::api_versions, typed_handler<p::api_versions_request, h::api_versions>),

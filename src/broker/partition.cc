@@ -66,7 +66,8 @@ produce_outcome partition::append(std::span<uint8_t> records, int16_t produce_ve
   return out;
 }
 
-fetch_outcome partition::read(int64_t offset, int32_t max_bytes, bool min_one_batch) {
+fetch_outcome partition::read(int64_t offset, int32_t max_bytes, bool min_one_batch,
+                              size_t file_threshold) {
   fetch_outcome out;
   out.high_watermark = high_watermark();
   out.last_stable_offset = out.high_watermark;
@@ -76,6 +77,10 @@ fetch_outcome partition::read(int64_t offset, int32_t max_bytes, bool min_one_ba
     out.error_code = r.error().code == storage::storage_errc::offset_out_of_range
                          ? code(error_code::offset_out_of_range)
                          : code(error_code::kafka_storage_error);
+    return out;
+  }
+  if (r->size() >= file_threshold) {
+    out.file = std::move(*r);
     return out;
   }
   if (auto e = r->read_into(out.records); !e) {

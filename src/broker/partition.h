@@ -39,7 +39,9 @@ struct fetch_outcome {
   int64_t high_watermark = -1;
   int64_t last_stable_offset = -1;
   int64_t log_start_offset = -1;
+  // The records: in memory, or (when the reader may send from files) as a segment file range.
   wire::byte_buffer records;
+  storage::read_result file;
 };
 
 class partition {
@@ -63,7 +65,10 @@ class partition {
   int64_t high_watermark() const { return _log->end_offset(); }
   int64_t log_start_offset() const { return _log->log_start_offset(); }
 
-  fetch_outcome read(int64_t offset, int32_t max_bytes, bool min_one_batch);
+  // Reads whole batches from `offset`. A range of at least `file_threshold` bytes is left in the
+  // segment file for the connection to send from there; smaller ones are copied.
+  fetch_outcome read(int64_t offset, int32_t max_bytes, bool min_one_batch,
+                     size_t file_threshold = SIZE_MAX);
 
   // Rolls by time and applies retention; called from the shard's maintenance loop.
   void maintain(int64_t now_ms);

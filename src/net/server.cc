@@ -1,5 +1,6 @@
 #include "net/server.h"
 
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -128,11 +129,26 @@ class server::connection : public std::enable_shared_from_this<connection> {
         while (!_queue.empty() && _queue.front()->done && !close) {
           auto s = std::move(_queue.front());
           _queue.pop_front();
-          if (s->response) buffers.emplace_back(asio::buffer(s->response->bytes));
           close = s->close;
           batch.push_back(std::move(s));
         }
         if (!batch.empty()) _space.set();
+        // Consecutive in-memory bytes go out in one gathered write; a file range flushes what is
+        // gathered before it (marked as having more to come) and is then sent from the file.
+        for (const auto& s : batch) {
+          if (!s->response) continue;
+          const auto& r = *s->response;
+          size_t from = 0;
+          for (const auto& sp : r.splices) {
+            if (sp.at > from)
+              buffers.emplace_back(asio::buffer(r.bytes.data() + from, sp.at - from));
+            co_await send_more(buffers);
+            co_await send_file(sp.range);
+            from = sp.at;
+          }
+          if (from < r.bytes.size())
+            buffers.emplace_back(asio::buffer(r.bytes.data() + from, r.bytes.size() - from));
+        }
         if (!buffers.empty()) co_await asio::async_write(_socket, buffers, asio::use_awaitable);
         if (close || (_reading_done && _queue.empty())) break;
         if (batch.empty()) {
@@ -154,6 +170,41 @@ class server::connection : public std::enable_shared_from_this<connection> {
     _home.connections.erase(_info.id);
     _server._open.fetch_sub(1, std::memory_order_relaxed);
     lg.debug("connection {} from {} closed", _info.id, endpoint_text(_info.peer));
+  }
+
+  // Writes all of `buffers` with MSG_MORE, so the kernel holds a partial packet for the file
+  // bytes that follow, and clears them.
+  asio::awaitable<void> send_more(std::vector<asio::const_buffer>& buffers) {
+    size_t first = 0;
+    while (first < buffers.size()) {
+      const size_t n = co_await _socket.async_send(std::span(buffers).subspan(first), MSG_MORE,
+                                                   asio::use_awaitable);
+      size_t left = n;
+      while (first < buffers.size() && left >= buffers[first].size())
+        left -= buffers[first++].size();
+      if (left > 0) buffers[first] += left;
+    }
+    buffers.clear();
+  }
+
+  asio::awaitable<void> send_file(const wire::file_range& range) {
+    if (!_socket.native_non_blocking()) _socket.native_non_blocking(true);
+    off_t position = range.position;
+    size_t left = range.size;
+    while (left > 0) {
+      const ssize_t n = ::sendfile(_socket.native_handle(), range.fd, &position, left);
+      if (n > 0) {
+        left -= static_cast<size_t>(n);
+      } else if (n == 0) {
+        // The file is shorter than the range it promised: the frame cannot be completed.
+        lg.warn("closing connection {}: segment file ended {} bytes early", _info.id, left);
+        throw std::system_error(std::make_error_code(std::errc::io_error));
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        co_await _socket.async_wait(asio::ip::tcp::socket::wait_write, asio::use_awaitable);
+      } else if (errno != EINTR) {
+        throw std::system_error(errno, std::system_category(), "sendfile");
+      }
+    }
   }
 
   server& _server;
@@ -226,6 +277,7 @@ asio::awaitable<void> server::accept_loop(shard_id s, size_t listener_index,
     info.listener_name = config.name;
     info.peer = socket.remote_endpoint(ec);
     info.local = socket.local_endpoint(ec);
+    info.zero_copy = config.zero_copy;
     auto c = std::make_shared<connection>(*this, *_per_shard[s], std::move(socket), std::move(info),
                                           config);
     _per_shard[s]->connections[c->info().id] = c;

@@ -41,13 +41,17 @@ struct connection_info {
   std::string listener_name;
   asio::ip::tcp::endpoint peer;
   asio::ip::tcp::endpoint local;
+  // Responses may carry file ranges (response_frame::splices), sent with sendfile.
+  bool zero_copy = false;
 };
 
-// A response ready to be written: the bytes include the int32 size prefix.
+// A response ready to be written: the bytes include the int32 size prefix. On a zero_copy
+// connection it may continue from files: each splice's range goes before its offset in `bytes`.
 struct response_frame {
   wire::byte_buffer bytes;
   // Close the connection once this response (and those before it) is written.
   bool close_after = false;
+  std::vector<wire::file_splice> splices;
 };
 
 // Turns one request frame (without its size prefix) into a response. Runs on the connection's
@@ -67,6 +71,9 @@ struct listener_config {
   int32_t max_in_flight = 100;
   int32_t send_buffer_bytes = -1;
   int32_t receive_buffer_bytes = -1;
+  // Whether responses may be sent from files (sendfile): plaintext listeners only, since TLS
+  // has to encrypt every byte in user space.
+  bool zero_copy = true;
 };
 
 class server {

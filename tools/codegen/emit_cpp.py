@@ -231,7 +231,7 @@ def _write_elem(ctx, f, expr, compact, ind):
         span = f"{expr}.span()" if f.zero_copy else expr
         return [f"{ind}w.write_bytes({span}, {compact});"]
     if t == "records":
-        return [f"{ind}w.write_bytes({expr}.span(), {compact});"]
+        return [f"{ind}w.write_records({expr}, {compact});"]
     return [f"{ind}{expr}.encode(w, version_);"]
 
 

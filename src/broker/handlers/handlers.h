@@ -63,6 +63,8 @@ asio::awaitable<protocol::delete_topics_response> delete_topics(request_context&
 asio::awaitable<std::optional<protocol::produce_response>> produce(request_context&,
                                                                    protocol::produce_request&);
 asio::awaitable<protocol::fetch_response> fetch(request_context&, protocol::fetch_request&);
+// Bytes of a Fetch response that stay in segment files until sent.
+size_t fetch_file_bytes(const protocol::fetch_response& r);
 asio::awaitable<protocol::list_offsets_response> list_offsets(request_context&,
                                                               protocol::list_offsets_request&);
 

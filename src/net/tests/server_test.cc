@@ -6,6 +6,9 @@
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <future>
 #include <string>
@@ -16,6 +19,12 @@ using namespace brook;
 using namespace brook::net;
 
 namespace {
+
+// A file that "file" requests send from: 3 MiB of a byte pattern (more than a socket buffer
+// holds, so sendfile has to wait for the reader).
+constexpr size_t k_file_size = 3 << 20;
+int g_file_fd = -1;
+char pattern_at(size_t i) { return static_cast<char>('a' + (i * 7 + i / 4096) % 26); }
 
 // Answers "<payload>" with "re:<payload>". A payload starting with "slow" is answered after
 // 50 ms and lets the next request start at once; "close" closes after answering.
@@ -30,8 +39,20 @@ asio::awaitable<std::optional<response_frame>> echo(const connection_info&,
   }
   if (payload == "throw") throw std::runtime_error("handler failed");
   if (payload == "silent") co_return std::nullopt;
-  std::string body = "re:" + payload;
   response_frame r;
+  if (payload == "file" || payload == "file-short") {
+    // "<" + file[100, 100 + k_file_size - 200) + "|" + file[0, 10) + ">"; "file-short" promises
+    // 10 bytes more than the file has.
+    const size_t extra = payload == "file-short" ? 10 : 0;
+    const size_t first = k_file_size - 200 + extra;
+    const uint32_t n = static_cast<uint32_t>(3 + first + 10);
+    r.bytes = {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n), '<', '|', '>'};
+    auto owner = std::make_shared<int>(0);
+    r.splices.push_back({5, {g_file_fd, 100 + int64_t(extra) * 10, first}, owner});
+    r.splices.push_back({6, {g_file_fd, 0, 10}, owner});
+    co_return r;
+  }
+  std::string body = "re:" + payload;
   uint32_t n = static_cast<uint32_t>(body.size());
   r.bytes = {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n)};
   r.bytes.insert(r.bytes.end(), body.begin(), body.end());
@@ -92,6 +113,32 @@ TEST_F(fixture, answers_in_request_order_even_when_later_requests_finish_first) 
   EXPECT_EQ(c.receive(), "re:fast-2");
   EXPECT_EQ(c.receive(), "re:slow-3");
   EXPECT_EQ(c.receive(), "re:fast-4");
+}
+
+TEST_F(fixture, file_ranges_are_sent_from_the_file_between_in_memory_bytes) {
+  char name[] = "/tmp/brook-server-test-XXXXXX";
+  g_file_fd = ::mkstemp(name);
+  ASSERT_GE(g_file_fd, 0);
+  ::unlink(name);
+  std::string content(k_file_size, '\0');
+  for (size_t i = 0; i < k_file_size; ++i) content[i] = pattern_at(i);
+  ASSERT_EQ(::write(g_file_fd, content.data(), content.size()), ssize_t(content.size()));
+
+  client c(srv.port());
+  c.send("file");
+  c.send("a");
+  std::string expected =
+      "<" + content.substr(100, k_file_size - 200) + "|" + content.substr(0, 10) + ">";
+  std::string got = c.receive();
+  EXPECT_EQ(got.size(), expected.size());
+  EXPECT_TRUE(got == expected);
+  EXPECT_EQ(c.receive(), "re:a");
+
+  // A file shorter than its range: the frame cannot be finished, so the connection closes.
+  client d(srv.port());
+  d.send("file-short");
+  EXPECT_EQ(d.receive(), "<closed>");
+  ::close(g_file_fd);
 }
 
 TEST_F(fixture, oversized_and_negative_frames_close_only_that_connection) {

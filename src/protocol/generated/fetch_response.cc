@@ -301,7 +301,7 @@ void fetch_response::partition_data::encode(wire::writer& w, int16_t version_) c
   if (!records) {
     w.write_nullable_bytes(std::optional<std::vector<uint8_t>>(), flexible);
   } else {
-    w.write_bytes((*records).span(), flexible);
+    w.write_records((*records), flexible);
   }
   if (flexible) {
     uint32_t count = static_cast<uint32_t>(unknown_tags.size());

@@ -112,7 +112,7 @@ void fetch_snapshot_response::partition_snapshot::encode(wire::writer& w, int16_
   snapshot_id.encode(w, version_);
   w.write_int64(size);
   w.write_int64(position);
-  w.write_bytes(unaligned_records.span(), flexible);
+  w.write_records(unaligned_records, flexible);
   if (flexible) {
     uint32_t count = static_cast<uint32_t>(unknown_tags.size());
     if ((true) && current_leader != leader_id_and_epoch()) ++count;

@@ -9,7 +9,7 @@ void produce_request::partition_produce_data::encode(wire::writer& w, int16_t ve
   if (!records) {
     w.write_nullable_bytes(std::optional<std::vector<uint8_t>>(), flexible);
   } else {
-    w.write_bytes((*records).span(), flexible);
+    w.write_records((*records), flexible);
   }
   if (flexible) {
     uint32_t count = static_cast<uint32_t>(unknown_tags.size());

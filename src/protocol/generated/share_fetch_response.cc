@@ -131,7 +131,7 @@ void share_fetch_response::partition_data::encode(wire::writer& w, int16_t versi
       throw wire::encode_error("ShareFetchResponse.Records is null in a version where it cannot be");
     w.write_nullable_bytes(std::optional<std::vector<uint8_t>>(), flexible);
   } else {
-    w.write_bytes((*records).span(), flexible);
+    w.write_records((*records), flexible);
   }
   w.write_array_length(static_cast<int64_t>(acquired_records.size()), flexible);
   for (const auto& e : acquired_records) {

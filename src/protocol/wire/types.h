@@ -52,25 +52,58 @@ struct uuid {
   auto operator<=>(const uuid&) const = default;
 };
 
+// A byte range of an open file. Fetch responses carry records this way so that the connection
+// sends them from the file (sendfile) rather than through a copy in memory.
+struct file_range {
+  int fd = -1;
+  int64_t position = 0;
+  size_t size = 0;
+  bool operator==(const file_range&) const = default;
+};
+
 // Bytes that either own their storage or share the buffer a message was decoded from, so that
 // record batches pass from the socket to the log without a copy. Equality compares contents.
+//
+// A third form stands for a file range whose bytes are never loaded: only the records field of
+// a response holds one, only writer::write_records writes it, and its span() is empty.
 class shared_bytes {
  public:
   shared_bytes() = default;
   explicit shared_bytes(std::vector<uint8_t> owned);
   shared_bytes(std::shared_ptr<const void> owner, std::span<const uint8_t> data)
       : _owner(std::move(owner)), _data(data) {}
+  // `owner` keeps the file open until the bytes are sent.
+  static shared_bytes from_file(std::shared_ptr<const void> owner, file_range range) {
+    shared_bytes b;
+    b._owner = std::move(owner);
+    b._file = range;
+    return b;
+  }
 
   std::span<const uint8_t> span() const { return _data; }
   const uint8_t* data() const { return _data.data(); }
-  size_t size() const { return _data.size(); }
-  bool empty() const { return _data.empty(); }
+  size_t size() const { return _file.fd >= 0 ? _file.size : _data.size(); }
+  bool empty() const { return size() == 0; }
+  // The file range, or nullptr for bytes in memory.
+  const file_range* in_file() const { return _file.fd >= 0 ? &_file : nullptr; }
+  const std::shared_ptr<const void>& owner() const { return _owner; }
 
-  bool operator==(const shared_bytes& o) const { return std::ranges::equal(_data, o._data); }
+  bool operator==(const shared_bytes& o) const {
+    return _file == o._file && std::ranges::equal(_data, o._data);
+  }
 
  private:
   std::shared_ptr<const void> _owner;
   std::span<const uint8_t> _data;
+  file_range _file;
+};
+
+// Where a writer's output continues from a file: the bytes of `range` go before buffer offset
+// `at`. `owner` keeps the file open.
+struct file_splice {
+  size_t at = 0;
+  file_range range;
+  std::shared_ptr<const void> owner;
 };
 
 // A tagged field whose tag this build does not know: kept as raw bytes and written back as is.

@@ -68,6 +68,18 @@ void writer::write_nullable_bytes(const std::optional<shared_bytes>& b, bool com
   write_bytes(b->span(), compact);
 }
 
+void writer::write_records(const shared_bytes& b, bool compact) {
+  const file_range* f = b.in_file();
+  if (!f) return write_bytes(b.span(), compact);
+  if (f->size >= 0x7fffffff) throw encode_error("records value too long");
+  if (compact) {
+    write_uvarint(static_cast<uint32_t>(f->size + 1));
+  } else {
+    write_int32(static_cast<int32_t>(f->size));
+  }
+  if (f->size > 0) _splices.push_back({_len, *f, b.owner()});
+}
+
 void writer::write_unknown_tags(const unknown_tagged_fields& tags) {
   for (const auto& t : tags) {
     write_uvarint(t.tag);

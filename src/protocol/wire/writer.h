@@ -75,6 +75,11 @@ class writer {
   void write_bytes(std::span<const uint8_t> b, bool compact);
   void write_nullable_bytes(const std::optional<std::vector<uint8_t>>& b, bool compact);
   void write_nullable_bytes(const std::optional<shared_bytes>& b, bool compact);
+  // A records field: like write_bytes, but a file range is not copied; it is noted as a splice
+  // for the sender, and size() and bytes() leave it out.
+  void write_records(const shared_bytes& b, bool compact);
+  // The file ranges written so far, in order.
+  std::vector<file_splice> take_splices() { return std::move(_splices); }
   // n < 0 writes the null marker.
   void write_array_length(int64_t n, bool compact) {
     if (n > 0x7ffffffe) [[unlikely]]
@@ -110,6 +115,7 @@ class writer {
 
   byte_buffer _buf;
   size_t _len = 0;
+  std::vector<file_splice> _splices;
 };
 
 // Sizes of encodings, for computing lengths before writing.
