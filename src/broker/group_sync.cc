@@ -6,14 +6,26 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "base/log.h"
 #include "broker/partition.h"
+#include "net/shards.h"
 
 namespace brook::broker {
 
 namespace {
 const log::logger lg("sync");
+}
+
+group_sync::group_sync(asio::io_context& ctx)
+    : _ctx(ctx), _disk_work(_disk.get_executor()), _disk_thread([this] { _disk.run(); }) {}
+
+group_sync::~group_sync() {
+  _disk_work.reset();
+  _disk.stop();
+  _disk_thread.join();
 }
 
 asio::awaitable<bool> group_sync::sync(partition& p) {
@@ -31,20 +43,39 @@ asio::awaitable<bool> group_sync::sync(partition& p) {
 
 void group_sync::forget(partition& p) {
   if (_next) std::erase(_next->partitions, &p);
+  if (_current) std::erase(_current->partitions, &p);
 }
 
 asio::awaitable<void> group_sync::run() {
   while (_next) {
     // Let the appends already queued on this shard join the round before it starts.
     co_await asio::post(_ctx, asio::use_awaitable);
-    auto r = std::move(_next);
+    _current = std::move(_next);
     _next.reset();
-    for (auto* p : r->partitions) {
-      if (auto f = p->log().flush(); !f) {
-        lg.error("{}-{}: sync failed: {}", p->topic(), p->index(), f.error().message);
+    auto r = _current;
+    const std::vector<partition*> members = r->partitions;
+    std::vector<storage::partition_log::flush_ticket> tickets;
+    tickets.reserve(members.size());
+    for (auto* p : members) tickets.push_back(p->log().begin_flush());
+    // The tickets keep the files open while they sync, even if a partition is deleted meanwhile.
+    auto errors = co_await net::run_on(_disk, [&tickets] {
+      std::vector<std::optional<std::string>> errs(tickets.size());
+      for (size_t i = 0; i < tickets.size(); ++i)
+        if (auto f = tickets[i].log->sync(); !f) errs[i] = f.error();
+      return errs;
+    });
+    // Back on the shard. Partitions forgotten meanwhile have left the round: not touched.
+    for (size_t i = 0; i < members.size(); ++i) {
+      auto* p = members[i];
+      if (std::find(r->partitions.begin(), r->partitions.end(), p) == r->partitions.end()) continue;
+      if (errors[i]) {
+        lg.error("{}-{}: sync failed: {}", p->topic(), p->index(), *errors[i]);
         r->failed.push_back(p);
+      } else {
+        p->log().end_flush(tickets[i]);
       }
     }
+    _current.reset();
     r->done.set();
   }
   _running = false;

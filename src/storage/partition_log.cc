@@ -652,6 +652,17 @@ result<void, storage_error> partition_log::flush() {
   return {};
 }
 
+partition_log::flush_ticket partition_log::begin_flush() const {
+  return {_segments.back()->log, _unflushed_messages};
+}
+
+void partition_log::end_flush(const flush_ticket& t) {
+  // After a roll the new segment's appends are still to be synced; the roll synced the old one.
+  if (_segments.empty() || t.log != _segments.back()->log) return;
+  _unflushed_messages = std::max<int64_t>(0, _unflushed_messages - t.messages);
+  _last_flush_ms = wall_ms();
+}
+
 result<void, storage_error> partition_log::close() {
   if (_closed) return {};
   _closed = true;

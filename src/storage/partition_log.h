@@ -119,6 +119,14 @@ class partition_log {
   result<void, storage_error> delete_records_before(int64_t offset);
 
   result<void, storage_error> flush();
+  // flush() in two halves, so that the sync itself can run on another thread: begin_flush()
+  // names the file to sync, and end_flush() records that the sync succeeded.
+  struct flush_ticket {
+    std::shared_ptr<file> log;
+    int64_t messages = 0;
+  };
+  flush_ticket begin_flush() const;
+  void end_flush(const flush_ticket& t);
   // flush.messages=1: every append must reach the disk before it is acknowledged; the caller
   // calls flush() (once for any number of appends) before answering.
   bool needs_sync_before_ack() const { return _config.flush_messages <= 1; }
