@@ -11,7 +11,6 @@
 #include <chrono>
 #include <future>
 #include <random>
-#include <regex>
 
 #include "base/log.h"
 #include "broker/config.h"
@@ -37,12 +36,6 @@ wire::uuid random_uuid() {
     // Kafka reserves the zero uuid and the "metadata topic" id 1.
     if (!u.is_zero() && !(u.msb() == 0 && u.lsb() == 1)) return u;
   }
-}
-
-// Kafka's rule for topic names: 1..249 characters of [a-zA-Z0-9._-], not "." or "..".
-bool valid_topic_name(const std::string& n) {
-  static const std::regex pattern("[a-zA-Z0-9._-]+");
-  return !n.empty() && n.size() <= 249 && n != "." && n != ".." && std::regex_match(n, pattern);
 }
 
 // Holding many partitions open takes file descriptors; ask for the hard limit up front.
@@ -224,8 +217,8 @@ asio::awaitable<broker::topic_change_result> broker::create_topic(
         if (!valid_topic_name(name)) {
           r.error_code = static_cast<int16_t>(error_code::invalid_topic_exception);
           r.message = fmt::format(
-              "Topic name \"{}\" is illegal, it contains a character other "
-              "than ASCII alphanumerics, '.', '_' and '-'",
+              "Topic name is invalid: '{}' contains one or more characters other than ASCII "
+              "alphanumerics, '.', '_' and '-'",
               name);
           co_return r;
         }
@@ -237,7 +230,7 @@ asio::awaitable<broker::topic_change_result> broker::create_topic(
         if (partitions == -1) partitions = _options.num_partitions;
         if (partitions <= 0) {
           r.error_code = static_cast<int16_t>(error_code::invalid_partitions);
-          r.message = "Number of partitions must be larger than 0.";
+          r.message = "Number of partitions was set to an invalid non-positive value.";
           co_return r;
         }
         if (auto bad = validate_topic_configs(configs); !bad.empty()) {

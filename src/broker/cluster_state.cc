@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -155,6 +156,14 @@ result<void, std::string> save_cluster(const fs::path& log_dir, const cluster_sn
   if (ec) return failure{fmt::format("cannot rename {}: {}", tmp.string(), ec.message())};
   fsync_path(file.parent_path(), O_RDONLY | O_DIRECTORY);
   return {};
+}
+
+bool valid_topic_name(std::string_view name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
 }
 
 }  // namespace brook::broker

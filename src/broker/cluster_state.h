@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "base/result.h"
@@ -62,5 +63,8 @@ result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(
     const std::filesystem::path& log_dir);
 result<void, std::string> save_cluster(const std::filesystem::path& log_dir,
                                        const cluster_snapshot& snapshot);
+
+// Kafka's rule for topic names: 1..249 characters of [a-zA-Z0-9._-], not "." or "..".
+bool valid_topic_name(std::string_view name);
 
 }  // namespace brook::broker

@@ -76,7 +76,8 @@ asio::awaitable<protocol::metadata_response> metadata(request_context& ctx,
     }
     out.name = name;
     if (!may_create) {
-      out.error_code = code(error_code::unknown_topic_or_partition);
+      out.error_code = code(valid_topic_name(name) ? error_code::unknown_topic_or_partition
+                                                   : error_code::invalid_topic_exception);
       continue;
     }
     auto created = co_await ctx.b.create_topic(name, -1, {}, false);

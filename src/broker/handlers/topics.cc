@@ -27,7 +27,8 @@ asio::awaitable<protocol::create_topics_response> create_topics(
     auto fail = [&](error_code e, std::string message) {
       out.error_code = code(e);
       out.error_message = std::move(message);
-      out.configs = std::nullopt;
+      // Kafka leaves the configs of a failed topic empty, not null.
+      out.configs.emplace();
     };
     if (seen[t.name] > 1) {
       fail(error_code::invalid_request, "Found multiple entries for this topic.");
@@ -64,9 +65,11 @@ asio::awaitable<protocol::create_topics_response> create_topics(
       continue;
     } else if (t.replication_factor > 1) {
       fail(error_code::invalid_replication_factor,
-           fmt::format("Unable to replicate the partition {} time(s): The target replication "
-                       "factor of {} cannot be reached because only 1 broker(s) are registered.",
-                       t.replication_factor, t.replication_factor));
+           fmt::format(
+               "Unable to replicate the partition {} time(s): The target replication "
+               "factor of {} cannot be reached because only 1 broker(s) are registered or some "
+               "brokers have all their log directories cordoned.",
+               t.replication_factor, t.replication_factor));
       continue;
     }
     std::map<std::string, std::string> configs;

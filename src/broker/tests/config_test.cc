@@ -440,11 +440,15 @@ TEST(topic_config, validation_messages_like_kafka) {
                                     {"unclean.leader.election.enable", "false"},
                                     {"follower.replication.throttled.replicas", "0:1,1:1"},
                                     {"leader.replication.throttled.replicas", "*"},
-                                    {"message.format.version", "3.0-IV1"},
+                                    {"max.decompressed.message.bytes", "1000"},
+                                    {"remote.copy.lag.ms", "-1"},
                                     {"retention.ms", "-1"},
                                     {"compression.gzip.level", "-1"}}),
             "");
   EXPECT_EQ(validate_topic_configs({{"foo", "1"}}), "Unknown topic config name: foo");
+  // Kafka 4.0 removed the message format settings.
+  EXPECT_EQ(validate_topic_configs({{"message.format.version", "3.0-IV1"}}),
+            "Unknown topic config name: message.format.version");
   EXPECT_EQ(validate_topic_configs({{"segment.bytes", "abc"}}),
             "Invalid value abc for configuration segment.bytes: Not a number of type INT");
   EXPECT_EQ(validate_topic_configs({{"retention.ms", "1.5"}}),
