@@ -15,6 +15,9 @@
 #                              into ${BROOK_JAR_CACHE:-~/.cache/brook/jars}/kafka-<version>/
 #   BROOK_BENCH_PORT           first of the three loopback ports used (default 19092)
 #   BROOK_BENCH_KAFKA_HEAP     Kafka's heap (default 2g)
+#   BROOK_BENCH_REPEAT         runs of each consume and latency row, of which the median is shown
+#                              (default 3): these rows are bound by the client's single fetch
+#                              thread and the scheduler on few cores, and one run varies by ±25%
 #
 # Output: one results line per run on stderr as it goes, then a table on stdout:
 # row | brook | kafka | ratio, where ratio is Brook / Kafka for throughput and Kafka / Brook for
@@ -48,9 +51,9 @@ done
 SCALE=${BROOK_BENCH_SCALE:-1}
 RATE=${BROOK_BENCH_RATE:-20000}
 LATENCY_S=${BROOK_BENCH_LATENCY_S:-10}
+REPEAT=${BROOK_BENCH_REPEAT:-3}
 KAFKA_VERSION=${BROOK_BENCH_KAFKA_VERSION:-4.1.1}
 PORT=${BROOK_BENCH_PORT:-19092}
-CONTROLLER_PORT=$((PORT + 1))
 KAFKA_HEAP=${BROOK_BENCH_KAFKA_HEAP:-2g}
 BOOTSTRAP=127.0.0.1:$PORT
 
@@ -133,6 +136,19 @@ load() {
   fi
 }
 
+# Like load, REPEAT times: stores the median of each value as R[<broker>,<name>.<key>].
+load_median() {
+  local broker=$1 name=$2 i key
+  shift 2
+  for ((i = 1; i <= REPEAT; i++)); do load "$broker" "$name#$i" "$@"; done
+  local keys
+  keys=$(printf '%s\n' "${!R[@]}" | sed -n "s/^$broker,$name#1\.//p")
+  for key in $keys; do
+    R[$broker,$name.$key]=$(for ((i = 1; i <= REPEAT; i++)); do echo "${R[$broker,$name#$i.$key]:-}"; done |
+      sort -g | awk 'NF { v[++n] = $1 } END { if (n) print v[int((n + 1) / 2)] }')
+  done
+}
+
 suite() {
   local broker=$1
   # Resident memory right after start-up, then with 1000 idle partitions (before any load).
@@ -153,10 +169,12 @@ suite() {
   load "$broker" p100-aall produce --topic p100-aall --size 100 --count "$COUNT_100" --acks all
   load "$broker" p1k-a1 produce --topic p1k-a1 --size 1000 --count "$COUNT_1K" --acks 1
   load "$broker" p1k-aall produce --topic p1k-aall --size 1000 --count "$COUNT_1K" --acks all
-  load "$broker" c100 consume --topic p100-a1 --count "$COUNT_100"
-  load "$broker" c1k consume --topic p1k-a1 --count "$COUNT_1K"
-  load "$broker" lat-a1 produce --topic lat-a1 --size 100 --count "$COUNT_LAT" --acks 1 --rate "$RATE"
-  load "$broker" lat-aall produce --topic lat-aall --size 100 --count "$COUNT_LAT" --acks all --rate "$RATE"
+  load_median "$broker" c100 consume --topic p100-a1 --count "$COUNT_100"
+  load_median "$broker" c1k consume --topic p1k-a1 --count "$COUNT_1K"
+  load_median "$broker" lat-a1 produce --topic lat-a1 --size 100 --count "$COUNT_LAT" --acks 1 \
+    --rate "$RATE"
+  load_median "$broker" lat-aall produce --topic lat-aall --size 100 --count "$COUNT_LAT" \
+    --acks all --rate "$RATE"
   R[$broker,rss.end]=$(rss_mb "$server_pid" VmRSS)
   R[$broker,rss.peak]=$(rss_mb "$server_pid" VmHWM)
 }
@@ -176,69 +194,20 @@ run_brook() {
 }
 
 run_kafka() {
-  local jars
-  jars=$("$here/load/fetch_kafka.sh" "$KAFKA_VERSION") || {
-    log "cannot fetch Apache Kafka $KAFKA_VERSION: its column stays empty"
+  command -v java >/dev/null || { log "no java: Kafka's column stays empty" && return 0; }
+  log "starting Kafka $KAFKA_VERSION on $BOOTSTRAP"
+  # Single-node KRaft with Kafka's defaults otherwise: no fsync per write, 3 network threads,
+  # 8 I/O threads.
+  BROOK_KAFKA_HEAP=$KAFKA_HEAP "$root/scripts/kafka-server.sh" start "$work/kafka" \
+    "$KAFKA_VERSION" "$PORT" || {
+    log "cannot start Apache Kafka $KAFKA_VERSION: its column stays empty"
     return 0
   }
-  command -v java >/dev/null || { log "no java: Kafka's column stays empty" && return 0; }
-  local d=$work/kafka
-  mkdir -p "$d"
-  # Single-node KRaft (broker and controller in one process) with Kafka's defaults otherwise:
-  # no fsync per write, 3 network threads, 8 I/O threads.
-  cat >"$d/server.properties" <<EOF
-process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://$BOOTSTRAP,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$BOOTSTRAP
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
-log.dirs=$d/data
-num.partitions=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-EOF
-  cat >"$d/log4j2.properties" <<'EOF'
-status = warn
-appender.console.type = Console
-appender.console.name = console
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = info
-rootLogger.appenderRef.console.ref = console
-logger.kafka-request.name = kafka.request.logger
-logger.kafka-request.level = warn
-EOF
-  # The JVM options of Kafka's kafka-server-start.sh, with a fixed heap.
-  local jvm=(-Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20
-    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15
-    -Djava.awt.headless=true "-Dlog4j2.configurationFile=file:$d/log4j2.properties")
-  log "formatting Kafka $KAFKA_VERSION storage"
-  timeout 120 java "${jvm[@]}" -cp "$jars/*" kafka.tools.StorageTool format \
-    -t YnJvb2stYmVuY2gtMDAwMQ -c "$d/server.properties" >"$d/format.log" 2>&1 ||
-    { tail -n 20 "$d/format.log" >&2; die "Kafka storage format failed"; }
-  log "starting Kafka $KAFKA_VERSION on $BOOTSTRAP"
-  java "${jvm[@]}" -cp "$jars/*" kafka.Kafka "$d/server.properties" >"$d/kafka.log" 2>&1 </dev/null &
-  server_pid=$!
-  local waited=0
-  until port_open "$PORT" && grep -q "Kafka Server started" "$d/kafka.log"; do
-    if ! kill -0 "$server_pid" 2>/dev/null || ((waited >= 1200)); then
-      tail -n 30 "$d/kafka.log" >&2
-      die "Kafka did not start"
-    fi
-    sleep 0.1
-    ((waited += 1))
-  done
+  server_pid=$(cat "$work/kafka/kafka.pid")
   suite kafka
   log "stopping Kafka"
   stop_server
-  rm -rf "$d/data"
+  rm -rf "$work/kafka/data"
 }
 
 [[ $only == "" || $only == brook ]] && run_brook
@@ -293,3 +262,4 @@ row "RSS after start" rss.start mb
 row "RSS with 1000 idle partitions" rss.idle1000 mb
 row "RSS peak (VmHWM) after the runs" rss.peak mb
 echo "ratio: Brook / Kafka for throughput, Kafka / Brook for latency and memory (above 1: Brook better)"
+echo "consume and latency rows: median of $REPEAT runs"
