@@ -50,6 +50,9 @@ tests/compat/clients/run.sh "$root/build/sanitize/src/app/brookd"
 step "Kafka's own tools against brookd (kafka-topics, kafka-configs, console producer and consumer, ...)"
 tests/compat/tools/run.sh "$root/build/sanitize/src/app/brookd"
 
+step "differential conformance: the same requests to Apache Kafka 4.4 and brookd, answers compared"
+tests/conformance/run.sh "$root/build/sanitize/src/app/brookd"
+
 step "robustness: kill -9 under an acks=all producer; malformed input on many connections"
 tests/compat/robustness/run.sh "$root/build/sanitize/src/app/brookd"
 

@@ -124,7 +124,8 @@ asio::awaitable<protocol::describe_configs_response> describe_configs(
     auto& out = r.results.emplace_back();
     out.resource_type = res.resource_type;
     out.resource_name = res.resource_name;
-    out.error_message = std::nullopt;
+    // Kafka answers a described resource with an empty message, not null.
+    out.error_message = "";
     auto fail = [&](failure f) {
       out.error_code = f.error_code;
       out.error_message = std::move(f.message);

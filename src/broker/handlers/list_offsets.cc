@@ -34,6 +34,16 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }
+      // The special timestamps came with versions: max timestamp (-3) with v7, earliest local
+      // (-4) with v8, latest tiered (-5) with v9; older requests asking for them are refused.
+      const int16_t needs = p.timestamp == -3   ? 7
+                            : p.timestamp == -4 ? 8
+                            : p.timestamp == -5 ? 9
+                                                : 0;
+      if (v < needs) {
+        out.error_code = code(error_code::unsupported_version);
+        continue;
+      }
       auto f = co_await net::run_on(
           ctx.b.context_of(info->id, p.partition_index),
           [&b = ctx.b, id = info->id, index = p.partition_index, ts = p.timestamp]() {
