@@ -67,7 +67,9 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
                 f.offset = m->offset;
               }
             } else if (ts == -5) {
+              // No tiered storage: no offset, and no epoch either.
               f.offset = -1;
+              f.epoch = -1;
             } else if (ts < 0) {
               f.error = code(error_code::invalid_request);
             } else {
