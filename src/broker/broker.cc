@@ -328,14 +328,11 @@ asio::awaitable<broker::topic_change_result> broker::alter_topic_configs(std::st
         if (!persist(_options.log_dir, *next, r)) co_return r;
         co_await publish(next);
         const auto config = log_config_for(changed);
-        for (int32_t p = 0; p < changed.partitions; ++p) {
-          const auto s = shard_of(changed.id, p);
-          co_await net::run_on(_shards->context(s), [&, s, p] {
-            auto it = _states[s]->partitions.find({changed.id, p});
-            if (it != _states[s]->partitions.end()) it->second->set_config(config);
+        for (int32_t p = 0; p < changed.partitions; ++p)
+          co_await on_partition(changed.id, p, [&](partition& part) {
+            part.set_config(config);
             return 0;
           });
-        }
         lg.info("altered configs of topic {}", name);
         r.snapshot = next;
         r.topic = next->find(name);

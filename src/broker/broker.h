@@ -18,7 +18,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -102,6 +104,19 @@ class broker {
   net::shard_id shard_of(const wire::uuid& topic, int32_t partition) const;
   asio::io_context& context_of(const wire::uuid& topic, int32_t partition) {
     return _shards->context(shard_of(topic, partition));
+  }
+  // Runs f(partition&) on the shard that owns the partition and completes with its result, or
+  // with nullopt when that shard does not have the partition (a topic deleted meanwhile).
+  template <class F>
+  auto on_partition(const wire::uuid& topic, int32_t index, F f) {
+    using R = std::invoke_result_t<F&, partition&>;
+    return net::run_on(context_of(topic, index),
+                       [this, topic, index, f = std::move(f)]() mutable -> std::optional<R> {
+                         auto& parts = local().partitions;
+                         auto it = parts.find({topic, index});
+                         if (it == parts.end()) return std::nullopt;
+                         return f(*it->second);
+                       });
   }
 
   // Topic changes, run on shard 0 one at a time. Each returns a Kafka error code and message

@@ -43,7 +43,11 @@ asio::awaitable<bool> group_sync::sync(partition& p) {
 
 void group_sync::forget(partition& p) {
   if (_next) std::erase(_next->partitions, &p);
-  if (_current) std::erase(_current->partitions, &p);
+  // The running round keeps its slots (they pair with its flush tickets); a forgotten one is
+  // emptied and skipped when the round completes.
+  if (_current)
+    std::replace(_current->partitions.begin(), _current->partitions.end(), &p,
+                 static_cast<partition*>(nullptr));
 }
 
 asio::awaitable<void> group_sync::run() {
@@ -53,10 +57,9 @@ asio::awaitable<void> group_sync::run() {
     _current = std::move(_next);
     _next.reset();
     auto r = _current;
-    const std::vector<partition*> members = r->partitions;
     std::vector<storage::partition_log::flush_ticket> tickets;
-    tickets.reserve(members.size());
-    for (auto* p : members) tickets.push_back(p->log().begin_flush());
+    tickets.reserve(r->partitions.size());
+    for (auto* p : r->partitions) tickets.push_back(p->log().begin_flush());
     // The tickets keep the files open while they sync, even if a partition is deleted meanwhile.
     auto errors = co_await net::run_on(_disk, [&tickets] {
       std::vector<std::optional<std::string>> errs(tickets.size());
@@ -64,10 +67,10 @@ asio::awaitable<void> group_sync::run() {
         if (auto f = tickets[i].log->sync(); !f) errs[i] = f.error();
       return errs;
     });
-    // Back on the shard. Partitions forgotten meanwhile have left the round: not touched.
-    for (size_t i = 0; i < members.size(); ++i) {
-      auto* p = members[i];
-      if (std::find(r->partitions.begin(), r->partitions.end(), p) == r->partitions.end()) continue;
+    // Back on the shard; partitions forgotten meanwhile are null now.
+    for (size_t i = 0; i < tickets.size(); ++i) {
+      auto* p = r->partitions[i];
+      if (!p) continue;
       if (errors[i]) {
         lg.error("{}-{}: sync failed: {}", p->topic(), p->index(), *errors[i]);
         r->failed.push_back(p);

@@ -138,23 +138,21 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
       const bool min_one = total == 0;
       const bool register_waiter = !last_round && req.min_bytes > 0;
       const size_t file_threshold = ctx.connection.zero_copy ? k_sendfile_threshold : SIZE_MAX;
-      auto o = co_await net::run_on(
-          ctx.b.context_of(t->info->id, t->index),
-          [&b = ctx.b, id = t->info->id, index = t->index, offset = t->fetch_offset, limit, min_one,
-           register_waiter, file_threshold, &home = ctx.b.shards().context(ctx.connection.shard),
-           weak = std::weak_ptr<net::event>(wake)]() {
-            auto& parts = b.local().partitions;
-            auto it = parts.find({id, index});
-            if (it == parts.end()) {
-              fetch_outcome o;
-              o.error_code = code(error_code::unknown_topic_or_partition);
-              return o;
-            }
-            auto o = it->second->read(offset, limit, min_one, file_threshold);
+      auto read = co_await ctx.b.on_partition(
+          t->info->id, t->index,
+          [offset = t->fetch_offset, limit, min_one, register_waiter, file_threshold,
+           &home = ctx.b.shards().context(ctx.connection.shard),
+           weak = std::weak_ptr<net::event>(wake)](partition& part) {
+            auto o = part.read(offset, limit, min_one, file_threshold);
             if (register_waiter && o.records.empty() && o.file.size() == 0 && o.error_code == 0)
-              it->second->add_waiter(home, weak);
+              part.add_waiter(home, weak);
             return o;
           });
+      fetch_outcome o;
+      if (read)
+        o = std::move(*read);
+      else
+        o.error_code = code(error_code::unknown_topic_or_partition);
       auto& out = t->out;
       out.error_code = o.error_code;
       // A partition with an error carries no offsets, as in Kafka's answers.

@@ -44,17 +44,9 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
         out.error_code = code(error_code::unsupported_version);
         continue;
       }
-      auto f = co_await net::run_on(
-          ctx.b.context_of(info->id, p.partition_index),
-          [&b = ctx.b, id = info->id, index = p.partition_index, ts = p.timestamp]() {
+      auto looked = co_await ctx.b.on_partition(
+          info->id, p.partition_index, [ts = p.timestamp](partition& part) {
             found f;
-            auto& parts = b.local().partitions;
-            auto it = parts.find({id, index});
-            if (it == parts.end()) {
-              f.error = code(error_code::unknown_topic_or_partition);
-              return f;
-            }
-            auto& part = *it->second;
             f.epoch = part.leader_epoch();
             if (ts == -1) {
               f.offset = part.high_watermark();
@@ -85,6 +77,11 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
             }
             return f;
           });
+      found f;
+      if (looked)
+        f = *looked;
+      else
+        f.error = code(error_code::unknown_topic_or_partition);
       out.error_code = f.error;
       if (v == 0) {
         if (f.error == 0 && f.offset >= 0) out.old_style_offsets = {f.offset};

@@ -79,14 +79,9 @@ asio::awaitable<protocol::delete_records_response> delete_records(
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }
-      auto outcome = co_await net::run_on(
-          ctx.b.context_of(info->id, p.partition_index),
-          [&b = ctx.b, id = info->id, index = p.partition_index,
-           offset = p.offset]() -> std::pair<int16_t, int64_t> {
-            auto& parts = b.local().partitions;
-            auto it = parts.find({id, index});
-            if (it == parts.end()) return {code(error_code::unknown_topic_or_partition), -1};
-            auto& part = *it->second;
+      auto outcome = co_await ctx.b.on_partition(
+          info->id, p.partition_index,
+          [offset = p.offset](partition& part) -> std::pair<int16_t, int64_t> {
             // -1: up to the high watermark (Kafka's DeleteRecordsRequest.HIGH_WATERMARK).
             const int64_t target = offset == -1 ? part.high_watermark() : offset;
             if (target < 0 || target > part.high_watermark())
@@ -97,8 +92,9 @@ asio::awaitable<protocol::delete_records_response> delete_records(
             }
             return {0, part.log_start_offset()};
           });
-      out.error_code = outcome.first;
-      out.low_watermark = outcome.second;
+      if (!outcome) outcome.emplace(code(error_code::unknown_topic_or_partition), -1);
+      out.error_code = outcome->first;
+      out.low_watermark = outcome->second;
     }
   }
   co_return r;
@@ -119,45 +115,42 @@ asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_ep
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }
-      auto answer =
-          co_await net::run_on(ctx.b.context_of(info->id, p.partition),
-                               [&b = ctx.b, id = info->id, index = p.partition,
-                                current = p.current_leader_epoch, epoch = p.leader_epoch]() {
-                                 protocol::offset_for_leader_epoch_response::epoch_end_offset e;
-                                 e.partition = index;
-                                 auto& parts = b.local().partitions;
-                                 auto it = parts.find({id, index});
-                                 if (it == parts.end()) {
-                                   e.error_code = code(error_code::unknown_topic_or_partition);
-                                   return e;
-                                 }
-                                 auto& part = *it->second;
-                                 // The requester's view of the leader epoch (-1: not checked).
-                                 if (current != -1 && current < part.leader_epoch()) {
-                                   e.error_code = code(error_code::fenced_leader_epoch);
-                                   return e;
-                                 }
-                                 if (current > part.leader_epoch()) {
-                                   e.error_code = code(error_code::unknown_leader_epoch);
-                                   return e;
-                                 }
-                                 // Kafka's LeaderEpochFileCache.endOffsetFor: undefined for -1 and
-                                 // for an epoch above the latest; the latest ends at the log end;
-                                 // an older one at the start of the next; one below the first at
-                                 // the first's start.
-                                 const int32_t latest = part.log().latest_epoch();
-                                 if (epoch == -1) return e;
-                                 if (latest == -1 || epoch > latest) return e;
-                                 if (auto found = part.log().end_offset_for_epoch(epoch)) {
-                                   e.leader_epoch = found->first;
-                                   e.end_offset = std::min(found->second, part.high_watermark());
-                                 } else {
-                                   e.leader_epoch = epoch;
-                                   e.end_offset = part.log_start_offset();
-                                 }
-                                 return e;
-                               });
-      out = answer;
+      auto answer = co_await ctx.b.on_partition(
+          info->id, p.partition,
+          [index = p.partition, current = p.current_leader_epoch,
+           epoch = p.leader_epoch](partition& part) {
+            protocol::offset_for_leader_epoch_response::epoch_end_offset e;
+            e.partition = index;
+            // The requester's view of the leader epoch (-1: not checked).
+            if (current != -1 && current < part.leader_epoch()) {
+              e.error_code = code(error_code::fenced_leader_epoch);
+              return e;
+            }
+            if (current > part.leader_epoch()) {
+              e.error_code = code(error_code::unknown_leader_epoch);
+              return e;
+            }
+            // Kafka's LeaderEpochFileCache.endOffsetFor: undefined for -1 and for an epoch above
+            // the latest; the latest ends at the log end; an older one at the start of the next;
+            // one below the first at the first's start.
+            const int32_t latest = part.log().latest_epoch();
+            if (epoch == -1) return e;
+            if (latest == -1 || epoch > latest) return e;
+            if (auto found = part.log().end_offset_for_epoch(epoch)) {
+              e.leader_epoch = found->first;
+              e.end_offset = std::min(found->second, part.high_watermark());
+            } else {
+              e.leader_epoch = epoch;
+              e.end_offset = part.log_start_offset();
+            }
+            return e;
+          });
+      if (!answer) {
+        answer.emplace();
+        answer->partition = p.partition;
+        answer->error_code = code(error_code::unknown_topic_or_partition);
+      }
+      out = *answer;
       if (ctx.version == 0) out.leader_epoch = -1;  // v1+
     }
   }
