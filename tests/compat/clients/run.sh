@@ -13,6 +13,7 @@
 # Ends with "clients: N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../../.." && pwd)
 brookd=${1:?usage: run.sh path/to/brookd}
 venv=${BROOK_CLIENTS_VENV:-$HOME/.cache/brook/venv-clients}
 pip_packages="kafka-python==3.0.12 confluent-kafka==2.16.1 python-snappy==0.7.3 lz4==4.4.5 zstandard==0.25.0"
@@ -35,22 +36,11 @@ trap cleanup EXIT
 # it names (runtime dependencies, loaded when a batch needs them) and slf4j (slf4j-nop keeps it
 # quiet), fetched once from Maven Central into the cache; JavaClientCheck.java compiled against them.
 KAFKA_JAVA=4.4.0
-jar_cache=${BROOK_JAR_CACHE:-$HOME/.cache/brook/jars}
-mkdir -p "$jar_cache"
 java_cp="$work/classes"
 for artifact in "org.apache.kafka:kafka-clients:$KAFKA_JAVA" com.github.luben:zstd-jni:1.5.7-17 \
   at.yawk.lz4:lz4-java:1.11.2 org.xerial.snappy:snappy-java:1.1.10.7 org.slf4j:slf4j-api:1.7.36 \
   org.slf4j:slf4j-nop:1.7.36; do
-  IFS=: read -r _ jar ver <<<"$artifact"
-  java_cp+=":$jar_cache/$jar-$ver.jar"
-  [[ -s "$jar_cache/$jar-$ver.jar" ]] && continue
-  echo "clients: fetching $artifact"
-  if ! (cd "$work" && mvn -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$jar_cache") \
-    >"$work/mvn.log" 2>&1; then
-    tail -n 30 "$work/mvn.log"
-    echo "run.sh: cannot fetch $artifact from Maven Central" >&2
-    exit 2
-  fi
+  java_cp+=":$("$root/scripts/fetch-jar.sh" "$artifact")" || exit 2
 done
 javac -nowarn -d "$work/classes" -cp "$java_cp" "$here/JavaClientCheck.java"
 java_check() {  # phase

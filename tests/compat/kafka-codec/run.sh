@@ -54,29 +54,18 @@ trap 'rm -rf "$work"' EXIT
 
 # (1) kafka-clients jars, fetched once from Maven Central into the cache.
 mkdir -p "$cache"
-fetch() {
-  local artifact=$1 jar=$2
-  [[ -s "$cache/$jar" ]] && return
-  echo "kafka-codec: fetching $artifact"
-  if ! (cd "$work" && mvn -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$cache") \
-    >"$work/mvn.log" 2>&1; then
-    tail -n 30 "$work/mvn.log"
-    echo "run.sh: cannot fetch $artifact from Maven Central" >&2
-    exit 2
-  fi
-}
+fetch() { "$root/scripts/fetch-jar.sh" "$1" >/dev/null || exit 2; }
 for v in "$KAFKA_NEW" "$KAFKA_OLD"; do
-  fetch "org.apache.kafka:kafka-clients:$v" "kafka-clients-$v.jar"
+  fetch "org.apache.kafka:kafka-clients:$v"
 done
 # 3.9's MemoryRecords (records fields) needs slf4j-api; slf4j-nop keeps it quiet.
 for a in slf4j-api slf4j-nop; do
-  fetch "org.slf4j:$a:1.7.36" "$a-1.7.36.jar"
+  fetch "org.slf4j:$a:1.7.36"
 done
 for a in jackson-core jackson-databind; do
-  fetch "com.fasterxml.jackson.core:$a:$JACKSON" "$a-$JACKSON.jar"
+  fetch "com.fasterxml.jackson.core:$a:$JACKSON"
 done
-fetch "com.fasterxml.jackson.core:jackson-annotations:$JACKSON_ANNOTATIONS" \
-  "jackson-annotations-$JACKSON_ANNOTATIONS.jar"
+fetch "com.fasterxml.jackson.core:jackson-annotations:$JACKSON_ANNOTATIONS"
 jackson="$cache/jackson-core-$JACKSON.jar:$cache/jackson-databind-$JACKSON.jar"
 jackson+=":$cache/jackson-annotations-$JACKSON_ANNOTATIONS.jar"
 

@@ -76,17 +76,7 @@ echo "records-interop: $count record sets"
 # compression libraries that pom names (runtime dependencies, which Kafka loads only when a batch
 # needs them), slf4j (3.9 logs through it) and Jackson.
 mkdir -p "$cache"
-fetch() {
-  local artifact=$1 file=$2
-  [[ -s "$cache/$file" ]] && return
-  echo "records-interop: fetching $artifact"
-  if ! (cd "$work" && mvn -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$cache") \
-    >"$work/mvn.log" 2>&1; then
-    tail -n 30 "$work/mvn.log"
-    echo "run.sh: cannot fetch $artifact from Maven Central" >&2
-    exit 2
-  fi
-}
+fetch() { "$root/scripts/fetch-jar.sh" "$1" >/dev/null || exit 2; }
 # The group:artifact:version of the compression libraries a kafka-clients pom depends on.
 codec_artifacts() {
   python3 - "$1" <<'EOF'
@@ -102,13 +92,12 @@ for d in ET.parse(sys.argv[1]).getroot().iterfind("m:dependencies/m:dependency",
 EOF
 }
 for a in slf4j-api slf4j-nop; do
-  fetch "org.slf4j:$a:1.7.36" "$a-1.7.36.jar"
+  fetch "org.slf4j:$a:1.7.36"
 done
 for a in jackson-core jackson-databind; do
-  fetch "com.fasterxml.jackson.core:$a:$JACKSON" "$a-$JACKSON.jar"
+  fetch "com.fasterxml.jackson.core:$a:$JACKSON"
 done
-fetch "com.fasterxml.jackson.core:jackson-annotations:$JACKSON_ANNOTATIONS" \
-  "jackson-annotations-$JACKSON_ANNOTATIONS.jar"
+fetch "com.fasterxml.jackson.core:jackson-annotations:$JACKSON_ANNOTATIONS"
 jackson="$cache/jackson-core-$JACKSON.jar:$cache/jackson-databind-$JACKSON.jar"
 jackson+=":$cache/jackson-annotations-$JACKSON_ANNOTATIONS.jar"
 
@@ -136,12 +125,12 @@ tally() {
 }
 java_check() {
   local version=$1
-  fetch "org.apache.kafka:kafka-clients:$version" "kafka-clients-$version.jar"
-  fetch "org.apache.kafka:kafka-clients:$version:pom" "kafka-clients-$version.pom"
+  fetch "org.apache.kafka:kafka-clients:$version"
+  fetch "org.apache.kafka:kafka-clients:$version:pom"
   local cp="$cache/kafka-clients-$version.jar" artifact jar codecs=0
   while read -r artifact; do
     IFS=: read -r _ jar ver <<<"$artifact"
-    fetch "$artifact" "$jar-$ver.jar"
+    fetch "$artifact"
     cp+=":$cache/$jar-$ver.jar"
     codecs=$((codecs + 1))
   done < <(codec_artifacts "$cache/kafka-clients-$version.pom")
