@@ -11,7 +11,8 @@
 #   scripts/kafka-server.sh stop DIR
 #       SIGTERM, then SIGKILL after 30 s.
 # DIR holds server.properties, kafka.log, data/ and kafka.pid. BROOK_KAFKA_HEAP sets the heap
-# (default 1g).
+# (default 1g). BROOK_KAFKA_FEATURES lists feature levels for the storage format, space-separated
+# (e.g. "eligible.leader.replicas.version=0").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -89,8 +90,10 @@ EOF
   local jvm=(-Xms"$heap" -Xmx"$heap" -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15
     -Djava.awt.headless=true "-Dlog4j2.configurationFile=file:$dir/log4j2.properties")
+  local features=() f
+  for f in ${BROOK_KAFKA_FEATURES:-}; do features+=(--feature "$f"); done
   timeout 120 java "${jvm[@]}" -cp "$jars/*" kafka.tools.StorageTool format \
-    -t YnJvb2stY29uZm9ybWFuY2U -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+    -t YnJvb2stY29uZm9ybWFuY2U -c "$dir/server.properties" "${features[@]}" >"$dir/format.log" 2>&1 ||
     { tail -n 20 "$dir/format.log" >&2; die "formatting Kafka's storage failed"; }
   java "${jvm[@]}" -cp "$jars/*" kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 </dev/null &
   echo $! >"$dir/kafka.pid"

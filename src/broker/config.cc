@@ -632,6 +632,19 @@ std::vector<std::string_view> broker_synonyms(std::string_view topic_config) {
   return it == synonyms.end() ? std::vector<std::string_view>{} : it->second;
 }
 
+// The built-in default of a broker setting behind a topic config; none for the settings Kafka
+// leaves unset so that a coarser one decides (log.retention.ms, log.roll.ms, ...).
+std::optional<std::string> builtin_broker_default(std::string_view name,
+                                                  const topic_config_def& d) {
+  if (name == "log.retention.ms" || name == "log.retention.minutes" || name == "log.roll.ms" ||
+      name == "log.roll.jitter.ms" || name == "log.flush.interval.ms")
+    return std::nullopt;
+  if (name == "log.retention.hours" || name == "log.roll.hours") return std::string("168");
+  if (name == "log.roll.jitter.hours") return std::string("0");
+  if (name == "log.flush.scheduler.interval.ms") return std::to_string(k_long_max);
+  return d.default_value(storage::log_config{});
+}
+
 bool is_sensitive(std::string_view name) {
   return name.find("password") != std::string_view::npos ||
          name.find("sasl.jaas.config") != std::string_view::npos || name.ends_with(".secret") ||
@@ -654,30 +667,36 @@ std::vector<config_entry> describe_topic_configs(
                             false,
                             e.type,
                             {}});
-    bool from_broker = false;
-    if (static_configs)
-      for (auto name : broker_synonyms(d.name))
-        if (auto it = static_configs->find(std::string(name)); it != static_configs->end()) {
-          e.synonyms.push_back({std::string(name),
-                                std::string(trim(it->second)),
-                                false,
-                                k_config_source_static_broker,
-                                false,
-                                e.type,
-                                {}});
-          from_broker = true;
-        }
-    // Last, the built-in default (the broker's effective one when nothing set it).
+    // Kafka's order: the broker's static settings, then built-in defaults, each over every
+    // synonym name; entries before the first one named like the main synonym are dropped
+    // (ConfigHelper.configSynonyms), so log.retention.hours' default alone lists nothing.
     auto names = broker_synonyms(d.name);
-    config_entry builtin;
-    builtin.name = std::string(names.empty() ? d.name : names.front());
-    builtin.value = d.default_value(from_broker ? storage::log_config{} : defaults);
-    builtin.source = k_config_source_default;
-    builtin.type = e.type;
-    e.synonyms.push_back(std::move(builtin));
-    e.value = e.synonyms.front().value;
-    e.source = e.synonyms.front().source;
-    if (e.source == k_config_source_static_broker) e.value = d.default_value(defaults);
+    std::vector<config_entry> broker_side;
+    if (static_configs)
+      for (auto name : names)
+        if (auto it = static_configs->find(std::string(name)); it != static_configs->end())
+          broker_side.push_back({std::string(name),
+                                 std::string(trim(it->second)),
+                                 false,
+                                 k_config_source_static_broker,
+                                 false,
+                                 e.type,
+                                 {}});
+    for (auto name : names)
+      if (auto v = builtin_broker_default(name, d))
+        broker_side.push_back(
+            {std::string(name), std::move(*v), false, k_config_source_default, false, e.type, {}});
+    if (!names.empty()) {
+      auto first = std::find_if(broker_side.begin(), broker_side.end(),
+                                [&](const config_entry& s) { return s.name == names.front(); });
+      e.synonyms.insert(e.synonyms.end(), std::make_move_iterator(first),
+                        std::make_move_iterator(broker_side.end()));
+    }
+    // The value is the effective one (a static log.retention.hours gives retention.ms in ms).
+    e.value = e.synonyms.empty() || e.synonyms.front().source != k_config_source_dynamic_topic
+                  ? d.default_value(defaults)
+                  : e.synonyms.front().value;
+    e.source = e.synonyms.empty() ? k_config_source_default : e.synonyms.front().source;
     out.push_back(std::move(e));
   }
   return out;

@@ -55,7 +55,10 @@ echo "conformance: starting brookd on 127.0.0.1:$PORT"
   >"$work/brookd.log" 2>&1 </dev/null &
 brook_pid=$!
 echo "conformance: starting Apache Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
-"$root/scripts/kafka-server.sh" start "$work/kafka" "$KAFKA_VERSION" "$KAFKA_PORT"
+# Without eligible leader replicas (KIP-966), which brookd does not implement: with them, Kafka's
+# storage format stores a cluster-wide min.insync.replicas and reports it as a dynamic default.
+BROOK_KAFKA_FEATURES="eligible.leader.replicas.version=0" \
+  "$root/scripts/kafka-server.sh" start "$work/kafka" "$KAFKA_VERSION" "$KAFKA_PORT"
 for _ in $(seq 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
   sleep 0.1
