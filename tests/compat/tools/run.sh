@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Apache Kafka's own command-line tools (4.1.1, run by main class from the jars, not through
 # Kafka's shell scripts) against a brookd started here: kafka-topics, kafka-configs, the console
-# producer and consumer, kafka-get-offsets, kafka-log-dirs and kafka-delete-records, each checked
-# on what it prints. brookd serves no consumer groups, so the console consumer reads each
-# partition on its own (--partition), as many records as kafka-get-offsets counts there; nor
-# InitProducerId, so the console producer runs with enable.idempotence=false.
+# producer and consumer, kafka-get-offsets, kafka-log-dirs, kafka-delete-records, and Kafka's test
+# clients kafka-verifiable-producer and kafka-producer-perf-test, each checked on what it prints.
+# brookd serves no consumer groups, so the console consumer reads each partition on its own
+# (--partition), as many records as kafka-get-offsets counts there; nor InitProducerId, so the
+# producers run with enable.idempotence=false.
 #
 # Usage: tests/compat/tools/run.sh path/to/brookd
 # Environment: BROOK_JAR_CACHE (default ~/.cache/brook/jars). The jars come from
@@ -157,6 +158,69 @@ check "delete-records partition 0 to offset ${end0:-?}: low_watermark reported" 
   --offset-json-file "$work/delete.json"
 check "get-offsets --time -2: partition 0 starts at ${end0:-?}" bash -c 'o=$("$@") && echo "$o" &&
   grep -qx "tools-t:0:$0" <<<"$o"' "${end0:-0}" offsets --topic tools-t --partitions 0 --time -2
+
+# kafka-verifiable-producer: 2000 records with acks=-1, keys 0..99 so that all 3 partitions get
+# some. It prints a JSON line per send answered (producer_send_success or producer_send_error),
+# then shutdown_complete and tool_data. Every send must succeed, each fresh partition must hand out
+# offsets 0, 1, 2... none twice, and kafka-get-offsets must then count as many per partition.
+echo enable.idempotence=false >"$work/vp.properties"
+verifiable_producer() {
+  tool org.apache.kafka.tools.VerifiableProducer --bootstrap-server "$bs" --topic tools-vp \
+    --max-messages 2000 --acks -1 --repeating-keys 100 --producer.config "$work/vp.properties" \
+    >"$work/vp.json" || return 1
+  python3 - "$work/vp.json" "$work/vp.acked" <<'PY'
+import collections, json, sys
+events = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
+names = collections.Counter(e["name"] for e in events)
+ok = [e for e in events if e["name"] == "producer_send_success"]
+offsets = collections.defaultdict(list)
+for e in ok:
+    offsets[e["partition"]].append(e["offset"])
+distinct = len({(e["partition"], e["offset"]) for e in ok})
+dense = all(sorted(o) == list(range(len(o))) for o in offsets.values())
+tool_data = [(e["sent"], e["acked"]) for e in events if e["name"] == "tool_data"]
+print("events:", dict(names), "| acks per partition:", {p: len(offsets[p]) for p in range(3)},
+      "| distinct (partition, offset):", distinct, "| 0..n-1 in each:", dense,
+      "| tool_data (sent, acked):", tool_data)
+with open(sys.argv[2], "w") as f:
+    for p in range(3):
+        print(f"tools-vp:{p}:{len(offsets[p])}", file=f)
+sys.exit(not (names["producer_send_success"] == 2000 and names["producer_send_error"] == 0
+              and distinct == 2000 and dense and names["shutdown_complete"] == 1
+              and sorted(int(e["value"]) for e in ok) == list(range(2000))
+              and tool_data == [(2000, 2000)]))
+PY
+}
+ends_sum_to() {  # topic, sum of its end offsets
+  local o
+  o=$(offsets --topic "$1") && echo "$o" &&
+    [[ $(awk -F: '{ s += $3 } END { print s }' <<<"$o") == "$2" ]]
+}
+vp_ends() {
+  local o
+  o=$(ends_sum_to tools-vp 2000) || { echo "$o"; return 1; }
+  echo "$o" && diff <(sort <<<"$o") "$work/vp.acked"
+}
+check "topics --create tools-vp (3 partitions)" topics --create --topic tools-vp --partitions 3
+check "verifiable-producer: 2000 sends acked with acks=-1, no error, offsets distinct and dense" \
+  verifiable_producer
+check "get-offsets --topic tools-vp sums to 2000, per partition as acked" vp_ends
+
+# kafka-producer-perf-test: 50000 records of 100 bytes as fast as it goes, acks=1. It counts only
+# the sends that succeed; its last line (the one with percentiles) is the total.
+perf_test() {
+  local o
+  o=$(tool org.apache.kafka.tools.ProducerPerformance --topic tools-perf --num-records 50000 \
+    --record-size 100 --throughput -1 \
+    --producer-props bootstrap.servers="$bs" acks=1 enable.idempotence=false) && echo "$o" &&
+    tail -n 1 <<<"$o" | grep -q '^50000 records sent, .* 99\.9th\.$'
+}
+check "topics --create tools-perf (3 partitions)" topics --create --topic tools-perf --partitions 3
+check "producer-perf-test: 50000 records of 100 bytes, acks=1: last line says 50000 records sent" \
+  perf_test
+check "get-offsets --topic tools-perf sums to 50000" ends_sum_to tools-perf 50000
+
+# kafka-verifiable-consumer, kafka-consumer-perf-test, kafka-consumer-groups: with groups, issue 5.
 
 # brookd stops cleanly on SIGTERM and logged no errors.
 stop() { kill -TERM "$pid" && wait "$pid"; }
