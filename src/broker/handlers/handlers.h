@@ -78,6 +78,11 @@ asio::awaitable<protocol::alter_configs_response> alter_configs(request_context&
                                                                 protocol::alter_configs_request&);
 asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_configs(
     request_context&, protocol::incremental_alter_configs_request&);
+// Kafka's refusal of a manual replica assignment (empty, a broker twice, an unknown broker, or
+// another replica count than the partitions before it), or nothing when it is valid.
+std::optional<std::string> check_manual_assignment(const std::vector<int32_t>& replicas,
+                                                   int32_t node_id,
+                                                   std::optional<size_t> replication_factor);
 asio::awaitable<protocol::create_partitions_response> create_partitions(
     request_context&, protocol::create_partitions_request&);
 asio::awaitable<protocol::delete_records_response> delete_records(

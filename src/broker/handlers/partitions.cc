@@ -16,6 +16,29 @@ using protocol::error_code;
 int16_t code(error_code e) { return static_cast<int16_t>(e); }
 }  // namespace
 
+std::optional<std::string> check_manual_assignment(const std::vector<int32_t>& replicas,
+                                                   int32_t node_id,
+                                                   std::optional<size_t> replication_factor) {
+  // Kafka's checks and messages (the KRaft controller's), in its order.
+  if (replicas.empty()) return "The manual partition assignment includes an empty replica list.";
+  std::set<int32_t> seen;
+  for (int32_t id : replicas) {
+    if (!seen.insert(id).second)
+      return fmt::format("The manual partition assignment includes the broker {} more than once.",
+                         id);
+    if (id != node_id)
+      return fmt::format(
+          "The manual partition assignment includes broker {}, but no such broker is registered.",
+          id);
+  }
+  if (replication_factor && replicas.size() != *replication_factor)
+    return fmt::format(
+        "The manual partition assignment includes a partition with {} replica(s), but this is not "
+        "consistent with previous partitions, which have {} replica(s).",
+        replicas.size(), *replication_factor);
+  return std::nullopt;
+}
+
 asio::awaitable<protocol::create_partitions_response> create_partitions(
     request_context& ctx, protocol::create_partitions_request& req) {
   protocol::create_partitions_response r;
@@ -42,15 +65,11 @@ asio::awaitable<protocol::create_partitions_response> create_partitions(
                          t.count - info->partitions, t.assignments->size()));
         continue;
       }
-      bool ok = true;
-      for (const auto& a : *t.assignments) {
-        ok = ok && !a.broker_ids.empty();
-        for (int32_t id : a.broker_ids) ok = ok && id == ctx.b.node_id();
-      }
-      if (!ok) {
-        fail(error_code::invalid_replica_assignment,
-             "The manual partition assignment includes an unknown broker or an invalid replica "
-             "count.");
+      std::optional<std::string> refused;
+      for (const auto& a : *t.assignments)
+        if (!refused) refused = check_manual_assignment(a.broker_ids, ctx.b.node_id(), 1);
+      if (refused) {
+        fail(error_code::invalid_replica_assignment, std::move(*refused));
         continue;
       }
     }

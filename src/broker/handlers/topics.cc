@@ -36,27 +36,36 @@ asio::awaitable<protocol::create_topics_response> create_topics(
     }
     int32_t partitions = t.num_partitions;
     if (!t.assignments.empty()) {
-      if (t.num_partitions != -1 || t.replication_factor != -1) {
+      // Kafka's checks and messages, in its order.
+      if (t.replication_factor != -1) {
         fail(error_code::invalid_request,
-             "Both numPartitions or replicationFactor and replicasAssignments were set. Both "
-             "cannot be used at the same time.");
+             "A manual partition assignment was specified, but replication factor was not set "
+             "to -1.");
         continue;
       }
-      bool ok = true;
+      if (t.num_partitions != -1) {
+        fail(error_code::invalid_request,
+             "A manual partition assignment was specified, but numPartitions was not set to -1.");
+        continue;
+      }
+      std::optional<std::string> refused;
       std::set<int32_t> indexes;
+      std::optional<size_t> replication_factor;
       for (const auto& a : t.assignments) {
-        indexes.insert(a.partition_index);
-        for (int32_t id : a.broker_ids) ok = ok && id == ctx.b.node_id();
-        ok = ok && !a.broker_ids.empty();
+        if (!indexes.insert(a.partition_index).second) {
+          refused = fmt::format("Found multiple manual partition assignments for partition {}",
+                                a.partition_index);
+          break;
+        }
+        if ((refused = check_manual_assignment(a.broker_ids, ctx.b.node_id(), replication_factor)))
+          break;
+        replication_factor = a.broker_ids.size();
       }
-      if (!ok) {
-        fail(error_code::invalid_replica_assignment, "Replica assignment names an unknown broker.");
-        continue;
-      }
-      if (indexes.size() != t.assignments.size() || *indexes.begin() != 0 ||
-          *indexes.rbegin() != static_cast<int32_t>(indexes.size()) - 1) {
-        fail(error_code::invalid_replica_assignment,
-             "Partitions should be a consecutive 0-based integer sequence");
+      if (!refused &&
+          (*indexes.begin() != 0 || *indexes.rbegin() != static_cast<int32_t>(indexes.size()) - 1))
+        refused = "partitions should be a consecutive 0-based integer sequence";
+      if (refused) {
+        fail(error_code::invalid_replica_assignment, std::move(*refused));
         continue;
       }
       partitions = static_cast<int32_t>(t.assignments.size());
@@ -114,7 +123,34 @@ asio::awaitable<protocol::delete_topics_response> delete_topics(
   // v0-5 name topics in topic_names; v6+ in topics, by name or id.
   std::vector<protocol::delete_topics_request::delete_topic_state> wanted = req.topics;
   for (const auto& n : req.topic_names) wanted.push_back({n, {}, {}});
+  // As Kafka: a name or id asked for twice gets one INVALID_REQUEST answer, and so does an
+  // entry with both a name and an id.
+  std::map<std::string, int> names;
+  std::map<wire::uuid, int> ids;
+  for (const auto& w : wanted)
+    if (w.name)
+      ++names[*w.name];
+    else
+      ++ids[w.topic_id];
+  auto invalid = [&](const auto& w, const char* message) {
+    auto& out = r.responses.emplace_back();
+    out.name = w.name;
+    out.topic_id = w.topic_id;
+    out.error_code = code(error_code::invalid_request);
+    if (ctx.version >= 5) out.error_message = message;
+  };
   for (const auto& w : wanted) {
+    if (w.name && !w.topic_id.is_zero()) {
+      invalid(w, "You may not specify both topic name and topic id.");
+      continue;
+    }
+    if (int& n = w.name ? names[*w.name] : ids[w.topic_id]; n > 1) {
+      invalid(w, w.name ? "Duplicate topic name." : "Duplicate topic id.");
+      n = 0;  // answered once
+      continue;
+    } else if (n == 0) {
+      continue;
+    }
     auto& out = r.responses.emplace_back();
     out.name = w.name;
     out.topic_id = w.topic_id;
@@ -127,6 +163,7 @@ asio::awaitable<protocol::delete_topics_response> delete_topics(
       out.name = name;
     } else {
       out.error_code = code(error_code::unknown_topic_id);
+      out.error_message = "This server does not host this topic ID.";
       continue;
     }
     if (!ctx.b.options().delete_topic_enable) {
