@@ -26,8 +26,6 @@ std::string resource_type_name(int8_t t) {
   switch (t) {
     case 2:
       return "TOPIC";
-    case 3:
-      return "GROUP";
     case 4:
       return "BROKER";
     case 8:
@@ -86,9 +84,22 @@ failure alter_broker(const broker& b, const std::string& name,
           fmt::format("Cannot update these configs dynamically: Set({})", set)};
 }
 
+// A resource type Kafka knows but Brook does not serve yet (broker loggers, client metrics,
+// groups), or one Kafka does not know, refused with Kafka's message for the API.
+bool known_type(int8_t t) { return resource_type_name(t) != "UNKNOWN"; }
+
 failure unsupported_type(int8_t t) {
   return {code(error_code::invalid_request),
           fmt::format("Unsupported resource type: {}", resource_type_name(t))};
+}
+
+failure unknown_alter_type(int8_t t) {
+  return {code(error_code::invalid_request), fmt::format("Unknown resource type {}", t)};
+}
+
+// An empty topic name is the cluster's topic defaults, which Kafka does not let clients alter.
+failure default_topic_refused() {
+  return {code(error_code::invalid_request), "Default topic resources are not allowed."};
 }
 
 std::vector<std::string> split_list(const std::string& v) {
@@ -134,7 +145,7 @@ asio::awaitable<protocol::describe_configs_response> describe_configs(
     if (res.resource_type == k_resource_topic) {
       if (res.resource_name.empty()) {
         fail({code(error_code::invalid_topic_exception),
-              "Topic name is illegal, it can't be empty"});
+              "Topic name is invalid: the empty string is not allowed"});
         continue;
       }
       const topic_info* t = cluster->find(res.resource_name);
@@ -149,8 +160,15 @@ asio::awaitable<protocol::describe_configs_response> describe_configs(
         continue;
       }
       if (!res.resource_name.empty()) entries = describe_broker_configs(ctx.b);
-    } else {
+    } else if (known_type(res.resource_type)) {
       fail(unsupported_type(res.resource_type));
+      continue;
+    } else {
+      // Kafka's generic message: it fails such a resource before looking at it.
+      fail({code(error_code::invalid_request),
+            "This most likely occurs because of a request being malformed by the client library "
+            "or the message was sent to an incompatible broker. See the broker logs for more "
+            "details."});
       continue;
     }
     for (auto& e : entries) {
@@ -214,7 +232,13 @@ asio::awaitable<protocol::alter_configs_response> alter_configs(
       continue;
     }
     if (res.resource_type != k_resource_topic) {
-      fail(unsupported_type(res.resource_type));
+      // The legacy AlterConfigs knows no broker loggers.
+      bool known = known_type(res.resource_type) && res.resource_type != 8;
+      fail(known ? unsupported_type(res.resource_type) : unknown_alter_type(res.resource_type));
+      continue;
+    }
+    if (res.resource_name.empty()) {
+      fail(default_topic_refused());
       continue;
     }
     if (bad) {
@@ -270,7 +294,12 @@ asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_
       continue;
     }
     if (res.resource_type != k_resource_topic) {
-      fail(unsupported_type(res.resource_type));
+      fail(known_type(res.resource_type) ? unsupported_type(res.resource_type)
+                                         : unknown_alter_type(res.resource_type));
+      continue;
+    }
+    if (res.resource_name.empty()) {
+      fail(default_topic_refused());
       continue;
     }
     if (bad) {
