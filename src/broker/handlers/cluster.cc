@@ -97,6 +97,8 @@ asio::awaitable<protocol::describe_topic_partitions_response> describe_topic_par
       out.name = name;
       out.error_code = code(error_code::unknown_topic_or_partition);
       out.is_internal = name == "__consumer_offsets" || name == "__transaction_state";
+      // Kafka reports the operations the caller may perform on the name, known or not.
+      out.topic_authorized_operations = k_all_topic_operations;
       continue;
     }
     auto& out = r.topics.emplace_back();
