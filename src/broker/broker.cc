@@ -12,6 +12,7 @@
 #include <future>
 #include <random>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "broker/config.h"
 #include "broker/dispatch.h"
@@ -22,11 +23,6 @@ namespace brook::broker {
 
 namespace {
 const log::logger lg("broker");
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 wire::uuid random_uuid() {
   std::random_device rd;
@@ -152,7 +148,7 @@ asio::awaitable<void> broker::maintenance_loop(net::shard_id s) {
     std::error_code ec;
     co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (_stopped.load()) break;
-    for (auto& [key, p] : _states[s]->partitions) p->maintain(now_ms());
+    for (auto& [key, p] : _states[s]->partitions) p->maintain(wall_clock_ms());
   }
 }
 
@@ -193,7 +189,7 @@ asio::awaitable<void> broker::open_partitions(std::shared_ptr<const topic_info> 
       if (_states[s]->partitions.contains(key)) return {};
       storage::open_options o;
       o.topic_id = topic->id;
-      o.now_ms = now_ms();
+      o.now_ms = wall_clock_ms();
       o.clean_shutdown = _clean_shutdown && !created;
       auto dir = _options.log_dir / fmt::format("{}-{}", topic->name, p);
       auto log = storage::partition_log::open(dir, config, o);

@@ -24,6 +24,7 @@ struct fetch_session {
     int32_t index = 0;
     int64_t fetch_offset = 0;
     int32_t max_bytes = 0;
+    int32_t current_leader_epoch = -1;
     // What the last response told the client; a partition without records is sent again only
     // when one of these changes.
     int64_t high_watermark = -1;

@@ -1,12 +1,14 @@
 #include "storage/partition_log.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <limits>
 #include <sstream>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "protocol/records/byte_order.h"
 #include "protocol/records/record_batch.h"
@@ -24,11 +26,6 @@ const log::logger lg("storage");
 constexpr int64_t k_batch_header = static_cast<int64_t>(rec::k_batch_header_size);
 constexpr size_t k_scan_chunk = 1 << 20;
 constexpr size_t k_max_uncompressed = 256u << 20;
-
-int64_t wall_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string segment_name(int64_t base, const char* ext) {
   return fmt::format("{:020d}{}", base, ext);
@@ -440,7 +437,7 @@ result<void, storage_error> partition_log::append(std::span<const uint8_t> batch
   if (info.first_offset != _end || static_cast<int64_t>(batch.size()) < k_batch_header)
     return io_error(fmt::format("{}: append at offset {} but the log ends at {}", _dir.string(),
                                 info.first_offset, _end));
-  const int64_t now = wall_ms();
+  const int64_t now = wall_clock_ms();
   {
     auto& a = *_segments.back();
     const bool full =
@@ -546,6 +543,29 @@ std::optional<timestamp_and_offset> partition_log::max_timestamp() const {
   return best;
 }
 
+std::vector<int64_t> partition_log::legacy_offsets_before(int64_t ts, int32_t max_count,
+                                                          int64_t now_ms) const {
+  std::vector<std::pair<int64_t, int64_t>> stamps;  // (offset, time)
+  for (const auto& sp : _segments) {
+    struct stat st {};
+    int64_t mtime = 0;
+    if (::fstat(sp->log->fd(), &st) == 0)
+      mtime = int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+    stamps.emplace_back(std::max(sp->base, _log_start), mtime);
+  }
+  if (!_segments.empty() && _segments.back()->size > 0) stamps.emplace_back(_end, now_ms);
+  int64_t start = static_cast<int64_t>(stamps.size()) - 1;
+  if (ts == -2) {
+    start = stamps.empty() ? -1 : 0;
+  } else if (ts != -1) {
+    while (start >= 0 && stamps[start].second > ts) --start;
+  }
+  std::vector<int64_t> out;
+  for (int64_t i = start; i >= 0 && static_cast<int64_t>(out.size()) < max_count; --i)
+    out.push_back(stamps[i].first);
+  return out;
+}
+
 result<std::optional<timestamp_and_offset>, storage_error> partition_log::offset_for_timestamp(
     int64_t ts) {
   for (auto& sp : _segments) {
@@ -636,7 +656,7 @@ result<void, storage_error> partition_log::delete_records_before(int64_t offset)
   if (offset <= _log_start) return {};
   _log_start = offset;
   if (offset == _end)
-    if (auto r = roll(wall_ms()); !r) return r;
+    if (auto r = roll(wall_clock_ms()); !r) return r;
   size_t count = 0;
   while (count + 1 < _segments.size() && _segments[count]->next_offset <= offset) ++count;
   delete_front_segments(count);
@@ -648,7 +668,7 @@ result<void, storage_error> partition_log::flush() {
   auto& a = *_segments.back();
   if (auto r = a.log->sync(); !r) return io_error(r.error());
   _unflushed_messages = 0;
-  _last_flush_ms = wall_ms();
+  _last_flush_ms = wall_clock_ms();
   return {};
 }
 
@@ -660,7 +680,7 @@ void partition_log::end_flush(const flush_ticket& t) {
   // After a roll the new segment's appends are still to be synced; the roll synced the old one.
   if (_segments.empty() || t.log != _segments.back()->log) return;
   _unflushed_messages = std::max<int64_t>(0, _unflushed_messages - t.messages);
-  _last_flush_ms = wall_ms();
+  _last_flush_ms = wall_clock_ms();
 }
 
 result<void, storage_error> partition_log::close() {

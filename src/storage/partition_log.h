@@ -106,6 +106,11 @@ class partition_log {
 
   // The largest timestamp in the log and the offset of its record.
   std::optional<timestamp_and_offset> max_timestamp() const;
+  // ListOffsets v0 (Kafka's legacy fetchOffsetsBefore): each segment's base offset stamped with
+  // its file's modification time, plus the log end offset stamped `now_ms` when the last segment
+  // holds data; from the newest entry at or before `ts` (-1: the last entry, -2: the first), up
+  // to `max_count` offsets, newest first.
+  std::vector<int64_t> legacy_offsets_before(int64_t ts, int32_t max_count, int64_t now_ms) const;
   // The first record with a timestamp at or after `ts`.
   result<std::optional<timestamp_and_offset>, storage_error> offset_for_timestamp(int64_t ts);
 

@@ -25,6 +25,7 @@ struct item {
   int32_t index = 0;
   int64_t fetch_offset = 0;
   int32_t max_bytes = 0;
+  int32_t current_leader_epoch = -1;
   const topic_info* info = nullptr;
   resp_t::partition_data out;
 };
@@ -91,17 +92,30 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
         }
         sp->fetch_offset = p.fetch_offset;
         sp->max_bytes = p.partition_max_bytes;
+        sp->current_leader_epoch = p.current_leader_epoch;
       }
     session->last_used = std::chrono::steady_clock::now();
     items.reserve(session->partitions.size());
     for (const auto& sp : session->partitions)
-      items.push_back(
-          {sp.topic, sp.topic_id, sp.index, sp.fetch_offset, sp.max_bytes, nullptr, {}});
+      items.push_back({sp.topic,
+                       sp.topic_id,
+                       sp.index,
+                       sp.fetch_offset,
+                       sp.max_bytes,
+                       sp.current_leader_epoch,
+                       nullptr,
+                       {}});
   } else {
     for (const auto& t : req.topics)
       for (const auto& p : t.partitions)
-        items.push_back(
-            {t.topic, t.topic_id, p.partition, p.fetch_offset, p.partition_max_bytes, nullptr, {}});
+        items.push_back({t.topic,
+                         t.topic_id,
+                         p.partition,
+                         p.fetch_offset,
+                         p.partition_max_bytes,
+                         p.current_leader_epoch,
+                         nullptr,
+                         {}});
   }
 
   // `session` must not be used across the waits below: it is looked up again after them.
@@ -112,14 +126,17 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
     it.out.high_watermark = -1;
     it.out.aborted_transactions = std::nullopt;
     it.info = by_id ? cluster->find(it.topic_id) : cluster->find(it.topic);
-    if (!it.info) {
-      it.out.error_code =
-          code(by_id ? error_code::unknown_topic_id : error_code::unknown_topic_or_partition);
-    } else if (it.index < 0 || it.index >= it.info->partitions) {
-      it.out.error_code = code(error_code::unknown_topic_or_partition);
-    } else {
+    const bool known = it.info && it.index >= 0 && it.index < it.info->partitions;
+    if (known) {
       readable.push_back(&it);
+      continue;
     }
+    // As Kafka answers partitions it does not know: empty records and aborted transactions, not
+    // null ones.
+    it.out.error_code = code(!it.info && by_id ? error_code::unknown_topic_id
+                                               : error_code::unknown_topic_or_partition);
+    it.out.records = wire::shared_bytes();
+    if (v >= 4) it.out.aborted_transactions.emplace();
   }
 
   const auto ex = co_await asio::this_coro::executor;
@@ -141,8 +158,10 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
       auto read = co_await ctx.b.on_partition(
           t->info->id, t->index,
           [offset = t->fetch_offset, limit, min_one, register_waiter, file_threshold,
-           &home = ctx.b.shards().context(ctx.connection.shard),
+           current = t->current_leader_epoch, &home = ctx.b.shards().context(ctx.connection.shard),
            weak = std::weak_ptr<net::event>(wake)](partition& part) {
+            if (auto e = check_leader_epoch(current, part.leader_epoch()))
+              return fetch_outcome{.error_code = e};
             auto o = part.read(offset, limit, min_one, file_threshold);
             if (register_waiter && o.records.empty() && o.file.size() == 0 && o.error_code == 0)
               part.add_waiter(home, weak);

@@ -78,6 +78,10 @@ asio::awaitable<protocol::alter_configs_response> alter_configs(request_context&
                                                                 protocol::alter_configs_request&);
 asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_configs(
     request_context&, protocol::incremental_alter_configs_request&);
+// A client's view of the leader epoch against the partition's (-1: not checked): 0, or
+// FENCED_LEADER_EPOCH when the client's is older, UNKNOWN_LEADER_EPOCH when it is newer.
+int16_t check_leader_epoch(int32_t current, int32_t leader_epoch);
+
 // Kafka's refusal of a manual replica assignment (empty, a broker twice, an unknown broker, or
 // another replica count than the partitions before it), or nothing when it is valid.
 std::optional<std::string> check_manual_assignment(const std::vector<int32_t>& replicas,

@@ -1,5 +1,6 @@
 // ListOffsets: earliest (-2), latest (-1), max timestamp (-3, KIP-734), earliest local (-4),
 // latest tiered (-5, no tiered storage: none), or the first offset at or after a timestamp.
+#include "base/clock.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -34,19 +35,51 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }
+      // Deliberately unlike Kafka, which fails an unknown isolation level with
+      // UNKNOWN_SERVER_ERROR: the request is invalid, and the answer says so.
+      if (req.isolation_level != 0 && req.isolation_level != 1) {
+        out.error_code = code(error_code::invalid_request);
+        continue;
+      }
       // The special timestamps came with versions: max timestamp (-3) with v7, earliest local
-      // (-4) with v8, latest tiered (-5) with v9; older requests asking for them are refused.
+      // (-4) with v8, latest tiered (-5) with v9, earliest pending upload (-6) with v11; older
+      // requests asking for them are refused.
       const int16_t needs = p.timestamp == -3   ? 7
                             : p.timestamp == -4 ? 8
                             : p.timestamp == -5 ? 9
+                            : p.timestamp == -6 ? 11
                                                 : 0;
       if (v < needs) {
         out.error_code = code(error_code::unsupported_version);
         continue;
       }
+      if (v == 0) {
+        // Kafka's legacy answer: segment start offsets by file time, at most max_num_offsets,
+        // and for a consumer none above the high watermark.
+        auto legacy = co_await ctx.b.on_partition(
+            info->id, p.partition_index,
+            [ts = p.timestamp, n = p.max_num_offsets,
+             consumer = req.replica_id < 0](partition& part) {
+              auto offsets = part.log().legacy_offsets_before(ts, n, wall_clock_ms());
+              const int64_t hw = part.high_watermark();
+              if (consumer &&
+                  std::any_of(offsets.begin(), offsets.end(), [hw](int64_t o) { return o > hw; })) {
+                std::erase_if(offsets, [hw](int64_t o) { return o > hw; });
+                offsets.insert(offsets.begin(), hw);
+              }
+              return offsets;
+            });
+        if (legacy)
+          out.old_style_offsets = std::move(*legacy);
+        else
+          out.error_code = code(error_code::unknown_topic_or_partition);
+        continue;
+      }
       auto looked = co_await ctx.b.on_partition(
-          info->id, p.partition_index, [ts = p.timestamp](partition& part) {
+          info->id, p.partition_index,
+          [ts = p.timestamp, current = p.current_leader_epoch](partition& part) {
             found f;
+            if ((f.error = check_leader_epoch(current, part.leader_epoch()))) return f;
             f.epoch = part.leader_epoch();
             if (ts == -1) {
               f.offset = part.high_watermark();
@@ -58,7 +91,7 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
                 f.timestamp = m->timestamp;
                 f.offset = m->offset;
               }
-            } else if (ts == -5) {
+            } else if (ts == -5 || ts == -6) {
               // No tiered storage: no offset, and no epoch either.
               f.offset = -1;
               f.epoch = -1;
@@ -83,13 +116,9 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
       else
         f.error = code(error_code::unknown_topic_or_partition);
       out.error_code = f.error;
-      if (v == 0) {
-        if (f.error == 0 && f.offset >= 0) out.old_style_offsets = {f.offset};
-      } else {
-        out.offset = f.offset;
-        out.timestamp = f.timestamp;
-        if (v >= 4) out.leader_epoch = f.epoch;
-      }
+      out.offset = f.offset;
+      out.timestamp = f.timestamp;
+      if (v >= 4) out.leader_epoch = f.epoch;
     }
   }
   co_return r;

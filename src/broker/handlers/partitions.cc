@@ -16,6 +16,12 @@ using protocol::error_code;
 int16_t code(error_code e) { return static_cast<int16_t>(e); }
 }  // namespace
 
+int16_t check_leader_epoch(int32_t current, int32_t leader_epoch) {
+  if (current == -1 || current == leader_epoch) return 0;
+  return code(current < leader_epoch ? error_code::fenced_leader_epoch
+                                     : error_code::unknown_leader_epoch);
+}
+
 std::optional<std::string> check_manual_assignment(const std::vector<int32_t>& replicas,
                                                    int32_t node_id,
                                                    std::optional<size_t> replication_factor) {
@@ -140,15 +146,7 @@ asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_ep
            epoch = p.leader_epoch](partition& part) {
             protocol::offset_for_leader_epoch_response::epoch_end_offset e;
             e.partition = index;
-            // The requester's view of the leader epoch (-1: not checked).
-            if (current != -1 && current < part.leader_epoch()) {
-              e.error_code = code(error_code::fenced_leader_epoch);
-              return e;
-            }
-            if (current > part.leader_epoch()) {
-              e.error_code = code(error_code::unknown_leader_epoch);
-              return e;
-            }
+            if ((e.error_code = check_leader_epoch(current, part.leader_epoch()))) return e;
             // Kafka's LeaderEpochFileCache.endOffsetFor: undefined for -1 and for an epoch above
             // the latest; the latest ends at the log end; an older one at the start of the next;
             // one below the first at the first's start.

@@ -7,9 +7,11 @@
 
 #include <chrono>
 
+#include "base/clock.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
+#include "protocol/records/record_batch.h"
 
 namespace brook::broker::handlers {
 
@@ -18,10 +20,6 @@ using protocol::error_code;
 using resp_t = protocol::produce_response;
 int16_t code(error_code e) { return static_cast<int16_t>(e); }
 
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 }  // namespace
 
 asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
@@ -39,7 +37,7 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
   std::vector<std::unique_ptr<pending>> waits;
   auto done = std::make_shared<net::event>(ex);
   auto left = std::make_shared<size_t>(0);
-  const int64_t now = now_ms();
+  const int64_t now = wall_clock_ms();
 
   r.responses.reserve(req.topic_data.size());
   for (auto& t : req.topic_data) {
@@ -70,8 +68,16 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
         out.error_message = "Produce request has no records for this partition";
         continue;
       }
-      // The records point into this request's frame, which nothing else reads: patch in place.
+      // Produce v3+ carries magic-2 batches only; Kafka refuses others before anything else,
+      // with no message.
       auto bytes = p.records->span();
+      if (v >= 3 && bytes.size() > protocol::records::k_magic_offset &&
+          static_cast<int8_t>(bytes[protocol::records::k_magic_offset]) !=
+              protocol::records::k_magic_v2) {
+        out.error_code = code(error_code::invalid_record);
+        continue;
+      }
+      // The records point into this request's frame, which nothing else reads: patch in place.
       std::span<uint8_t> records(const_cast<uint8_t*>(bytes.data()), bytes.size());
       auto w = std::make_unique<pending>();
       w->out = &out;
@@ -124,7 +130,10 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
     out.log_start_offset = o.log_start_offset;
     if (o.error_code != 0) {
       any_error = true;
-      if (!o.error_message.empty()) out.error_message = o.error_message;
+      // As Kafka: a failed append reports no log start offset, and a message only along with
+      // the records it names (record validation errors).
+      out.log_start_offset = -1;
+      if (!o.record_errors.empty()) out.error_message = o.error_message;
       for (auto& e : o.record_errors) out.record_errors.push_back({e.batch_index, e.message, {}});
     }
   }

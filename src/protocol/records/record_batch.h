@@ -46,6 +46,9 @@ namespace brook::protocol::records {
 
 inline constexpr size_t k_batch_header_size = 61;
 inline constexpr int8_t k_magic_v2 = 2;
+// Where the magic byte sits in every batch or legacy message: after the offset, the length and
+// (v2) the partition leader epoch or (v0, v1) the CRC.
+inline constexpr size_t k_magic_offset = 16;
 
 inline constexpr int16_t k_attr_codec_mask = 0x07;
 inline constexpr int16_t k_attr_log_append_time = 0x08;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 
+#include "base/clock.h"
 #include "protocol/records/legacy.h"
 #include "protocol/records/record_batch.h"
 #include "protocol/records/record_set.h"
@@ -400,6 +401,28 @@ TEST(LogDir, MetaPropertiesAndCleanShutdownMarker) {
   write_clean_shutdown_marker(d.path);
   EXPECT_TRUE(take_clean_shutdown_marker(d.path));
   EXPECT_FALSE(take_clean_shutdown_marker(d.path));
+}
+
+TEST(PartitionLog, LegacyOffsetsBeforeFollowSegmentFileTimes) {
+  temp_dir d;
+  log_config c;
+  c.segment_bytes = 1000;
+  auto log = open_log(d.path / "t-0", c);
+  for (int i = 0; i < 6; ++i) produce(*log, producer_batch(1, rec::codec::none, k_now, 300), c);
+  ASSERT_GT(log->segment_count(), 2u);
+  const int64_t later = brook::wall_clock_ms() + 60'000;
+  // Latest: the log end offset first, then the segments' start offsets, newest first.
+  auto latest = log->legacy_offsets_before(-1, 100, later);
+  ASSERT_EQ(latest.size(), log->segment_count() + 1);
+  EXPECT_EQ(latest.front(), log->end_offset());
+  EXPECT_EQ(latest.back(), 0);
+  EXPECT_TRUE(std::is_sorted(latest.rbegin(), latest.rend()));
+  EXPECT_EQ(log->legacy_offsets_before(-1, 1, later), std::vector<int64_t>{log->end_offset()});
+  EXPECT_EQ(log->legacy_offsets_before(-2, 5, later), std::vector<int64_t>{0});
+  // Every segment file was written before `later`, none before 1970-01-01T00:00:01.
+  EXPECT_EQ(log->legacy_offsets_before(later - 1, 100, later).size(), log->segment_count());
+  EXPECT_TRUE(log->legacy_offsets_before(1000, 100, later).empty());
+  EXPECT_TRUE(log->legacy_offsets_before(-1, 0, later).empty());
 }
 
 }  // namespace
