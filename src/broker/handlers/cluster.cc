@@ -14,8 +14,10 @@ namespace {
 using protocol::error_code;
 int16_t code(error_code e) { return static_cast<int16_t>(e); }
 
-// Kafka's EndpointType.BROKER; CONTROLLER (2) is answered by controllers only.
+// Kafka's EndpointType values; CONTROLLER is answered by controller listeners only, which
+// brookd does not have.
 constexpr int8_t k_endpoint_broker = 1;
+constexpr int8_t k_endpoint_controller = 2;
 // Kafka's max.request.partition.size.limit default.
 constexpr int32_t k_max_request_partition_size_limit = 2000;
 }  // namespace
@@ -23,11 +25,19 @@ constexpr int32_t k_max_request_partition_size_limit = 2000;
 asio::awaitable<protocol::describe_cluster_response> describe_cluster(
     request_context& ctx, protocol::describe_cluster_request& req) {
   protocol::describe_cluster_response r;
-  r.endpoint_type = req.endpoint_type;
+  // The answer names the type of the endpoint that answers: a broker's.
+  r.endpoint_type = k_endpoint_broker;
+  if (req.endpoint_type == k_endpoint_controller) {
+    r.error_code = code(error_code::mismatched_endpoint_type);
+    r.error_message =
+        "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type "
+        "CONTROLLER";
+    co_return r;
+  }
   if (req.endpoint_type != k_endpoint_broker) {
     r.error_code = code(error_code::unsupported_endpoint_type);
-    r.error_message = "The broker does not support EndpointType " +
-                      std::to_string(static_cast<int>(req.endpoint_type));
+    r.error_message =
+        "Unsupported endpoint type " + std::to_string(static_cast<int>(req.endpoint_type));
     co_return r;
   }
   r.cluster_id = ctx.b.cluster_id();

@@ -59,6 +59,8 @@ asio::awaitable<protocol::metadata_response> metadata(request_context& ctx,
       ctx.b.options().auto_create_topics && (v < 4 || req.allow_auto_topic_creation);
   for (const auto& want : *req.topics) {
     auto& out = r.topics.emplace_back();
+    // Kafka reports the operations the caller may perform on a name, known or not.
+    if (with_ops) out.topic_authorized_operations = k_all_topic_operations;
     if (!want.name) {
       // v10+: by topic id.
       out.topic_id = want.topic_id;
