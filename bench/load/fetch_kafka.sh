@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fetches the jars of one Apache Kafka 4.x release (the broker with its runtime dependencies and a
-# log4j2 binding) from Maven Central into ${BROOK_JAR_CACHE:-~/.cache/brook/jars}/kafka-<version>/,
-# so broker_bench.sh can start a KRaft single-node broker with `java -cp '<dir>/*' kafka.Kafka`.
+# Fetches the jars of one Apache Kafka release, 4.x or 3.9 (the broker with its runtime
+# dependencies and a log4j2 binding) from Maven Central into
+# ${BROOK_JAR_CACHE:-~/.cache/brook/jars}/kafka-<version>/, so broker_bench.sh can start a KRaft
+# single-node broker with `java -cp '<dir>/*' kafka.Kafka`.
 # A second run with the jars in place does nothing. Prints the folder on stdout.
 #
 # Usage: bench/load/fetch_kafka.sh [VERSION]     (default: $BROOK_BENCH_KAFKA_VERSION or 4.1.1)

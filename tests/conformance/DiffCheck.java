@@ -3,7 +3,11 @@
 // the rules in normalise.json (per-broker values such as cluster ids), and compared field by field.
 //
 // Usage: java DiffCheck --kafka HOST:PORT --brook HOST:PORT --scenarios DIR --normalise FILE
-//                       --known FILE [--report FILE] [--only SUBSTRING] [--verbose]
+//                       --known FILE [--kafka-version V] [--only SUBSTRING] [--verbose]
+//                       [--old-findings FILE] [--report FILE]
+//        java DiffCheck --kafka HOST:PORT --versions-out FILE
+//        java DiffCheck --old-versions-only --newer-versions FILE --findings-out FILE ...
+//                       (the same options otherwise; see "Two passes" below)
 //
 // A scenario file holds a JSON array of scenarios:
 //   {"name": "...", "steps": [ STEP, ... ]}
@@ -17,8 +21,28 @@
 //    "waitTopics": ["name", ...]}                         (after the step: until both brokers
 //                                                          list these topics with a leader)
 // "spread" is the oldest, a middle and the newest version that both brokers serve. A step with
-// several versions runs once per version, oldest first. In a request, the string
-// "$topicId:NAME" stands for that topic's id on the broker being asked.
+// several versions runs once per version, oldest first. Versions of an explicit list that brookd
+// serves and this pass's Kafka does not are left out. In a request, the string "$topicId:NAME"
+// stands for that topic's id on the broker being asked.
+//
+// A Kafka serves the versions that its ApiVersions lists and its own classes can read: Kafka 4.x
+// lists Produce v0-v2 for old librdkafka clients (KAFKA-18659) but closes the connection on them.
+//
+// Two passes. Brook serves the union of the versions of Kafka 3.9 and 4.x; Kafka 4.0 removed many
+// old ones. run.sh therefore compares with both, each pass with its own fresh brookd (scenarios
+// change a broker's state):
+//   0. --versions-out, compiled against the newer Kafka: writes the versions it serves (JSON
+//      {KEY: [min, max]}) and exits; only that Kafka's classes know which of the versions it
+//      lists it really serves.
+//   1. --old-versions-only, compiled against and talking to Kafka 3.9, with those versions
+//      (--newer-versions): it compares only the versions that brookd and Kafka 3.9 serve and the
+//      newer Kafka does not. "all", "spread" and "newest" choose among those, explicit lists are
+//      filtered to them. Steps with "compare": false still run against both brokers (at the
+//      newest version both serve), and so does, uncompared, a compared step left with no version,
+//      so that later steps find the state they expect; a scenario with nothing to compare is
+//      skipped. Its findings and Kafka 3.9's versions go to --findings-out (JSON).
+//   2. The ordinary pass against the newer Kafka, which reads them back with --old-findings and
+//      writes the report: it is compiled against the newer Kafka, whose ApiKeys list every API.
 //
 // Differences listed in the known file ({"scenario", "version"?, "path"?, "reason", "issue"?})
 // are reported as known; any other one fails the run. With --report, a Markdown table of every
@@ -36,6 +60,8 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.reflect.Array;
+import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.net.Socket;
 import java.net.SocketException;
@@ -59,6 +85,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.RequestHeaderData;
@@ -66,9 +93,6 @@ import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
-import org.apache.kafka.common.record.internal.CompressionType;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.requests.RequestUtils;
 
 public final class DiffCheck {
@@ -166,6 +190,33 @@ public final class DiffCheck {
         return m;
     }
 
+    /** Kafka's served versions: those of its ApiVersions that its classes (these) can read. */
+    static Map<Short, short[]> kafkaServes(Conn c) throws IOException {
+        Map<Short, short[]> m = new TreeMap<>();
+        apiVersions(c).forEach((id, r) -> {
+            if (!ApiKeys.hasId(id)) return;
+            ApiKeys key = ApiKeys.forId(id);
+            short lo = (short) Math.max(r[0], key.oldestVersion());
+            short hi = (short) Math.min(r[1], key.latestVersion(true));
+            if (lo <= hi) m.put(id, new short[] {lo, hi});
+        });
+        return m;
+    }
+
+    static ObjectNode versionsJson(Map<Short, short[]> versions) {
+        ObjectNode n = F.objectNode();
+        versions.forEach((k, r) -> n.putArray(k.toString()).add(r[0]).add(r[1]));
+        return n;
+    }
+
+    static Map<Short, short[]> versionsFromJson(JsonNode n) {
+        Map<Short, short[]> versions = new TreeMap<>();
+        for (var e : n.properties())
+            versions.put(Short.valueOf(e.getKey()),
+                    new short[] {(short) e.getValue().get(0).asInt(), (short) e.getValue().get(1).asInt()});
+        return versions;
+    }
+
     // ---- JSON of Kafka's messages -------------------------------------------------------------
 
     static Method converter(Class<?> cls, String method, Class<?>... args) throws Exception {
@@ -178,10 +229,22 @@ public final class DiffCheck {
         return (ApiMessage) converter(cls, "read", JsonNode.class, short.class).invoke(null, json, version);
     }
 
+    /**
+     * Kafka's JSON of a message. Its converters write record sets as an empty string, so those of
+     * a Fetch answer are put in decoded (RecordClasses.decode).
+     */
     static JsonNode render(ApiMessage m, short version) throws Exception {
         if (m == null) return TextNode.valueOf("<connection closed>");
-        return (JsonNode) converter(m.getClass(), "write", m.getClass(), short.class, boolean.class)
+        JsonNode json = (JsonNode) converter(m.getClass(), "write", m.getClass(), short.class, boolean.class)
                 .invoke(null, m, version, true);
+        if (m instanceof FetchResponseData fetch)
+            for (int t = 0; t < fetch.responses().size(); t++) {
+                var partitions = fetch.responses().get(t).partitions();
+                for (int p = 0; p < partitions.size(); p++)
+                    ((ObjectNode) json.get("responses").get(t).get("partitions").get(p))
+                            .set("records", RecordClasses.decode(partitions.get(p).records()));
+            }
+        return json;
     }
 
     // ---- normalisation --------------------------------------------------------------------------
@@ -322,6 +385,12 @@ public final class DiffCheck {
     final Conn brook;
     final Map<Short, short[]> kafkaVersions;
     final Map<Short, short[]> brookVersions;
+    /** In the --old-versions-only pass: the newer Kafka's versions, which this pass leaves out. */
+    Map<Short, short[]> newerVersions = null;
+    /** " vs Kafka V" in the --old-versions-only pass, to tell its lines apart. */
+    String label = "";
+    /** For the report: what the --old-versions-only pass found (--old-findings), or null. */
+    OldFindings old = null;
     final List<Rule> rules;
     final List<Known> known = new ArrayList<>();
     final boolean verbose;
@@ -334,36 +403,62 @@ public final class DiffCheck {
     DiffCheck(Conn kafka, Conn brook, List<Rule> rules, boolean verbose) throws IOException {
         this.kafka = kafka;
         this.brook = brook;
-        this.kafkaVersions = apiVersions(kafka);
+        this.kafkaVersions = kafkaServes(kafka);
         this.brookVersions = apiVersions(brook);
         this.rules = rules;
         this.verbose = verbose;
     }
 
+    static boolean serves(Map<Short, short[]> versions, ApiKeys key, short v) {
+        short[] r = versions.get(key.id);
+        return r != null && v >= r[0] && v <= r[1];
+    }
+
+    boolean oldVersionsOnly() {
+        return newerVersions != null;
+    }
+
+    /** The versions of key that both brokers serve (and this Kafka's classes know), oldest first. */
+    List<Short> servedByBoth(ApiKeys key) {
+        List<Short> out = new ArrayList<>();
+        for (short v = key.oldestVersion(); v <= key.latestVersion(true); v++)
+            if (serves(kafkaVersions, key, v) && serves(brookVersions, key, v)) out.add(v);
+        return out;
+    }
+
+    /** The versions this pass compares: served by both, less the newer Kafka's in the old pass. */
+    List<Short> comparable(ApiKeys key) {
+        List<Short> out = servedByBoth(key);
+        if (oldVersionsOnly()) out.removeIf(v -> serves(newerVersions, key, v));
+        return out;
+    }
+
     List<Short> versionsFor(ApiKeys key, JsonNode spec, boolean compare) {
-        short[] k = kafkaVersions.get(key.id);
-        short[] b = brookVersions.get(key.id);
-        short lo = (short) Math.max(k == null ? 0 : k[0], b == null ? 0 : b[0]);
-        short hi = (short) Math.min(k == null ? -1 : k[1], b == null ? -1 : b[1]);
-        hi = (short) Math.min(hi, key.latestVersion(true));
+        List<Short> pool = compare ? comparable(key) : servedByBoth(key);
         List<Short> out = new ArrayList<>();
         String mode = spec == null ? (compare ? "spread" : "newest") : spec.isTextual() ? spec.asText() : "list";
         switch (mode) {
             case "list":
-                for (JsonNode n : spec) out.add((short) n.asInt());
+                for (JsonNode n : spec) {
+                    short v = (short) n.asInt();
+                    // Sent as listed (even unserved versions, to see the refusals), except that a
+                    // compared version brookd serves goes to the pass whose Kafka serves it too.
+                    boolean otherPass = oldVersionsOnly() ? !pool.contains(v)
+                            : serves(brookVersions, key, v) && !serves(kafkaVersions, key, v);
+                    if (!compare || !otherPass) out.add(v);
+                }
                 break;
             case "all":
-                for (short v = lo; v <= hi; v++) out.add(v);
+                out.addAll(pool);
                 break;
             case "newest":
-                if (hi >= lo) out.add(hi);
+                if (!pool.isEmpty()) out.add(pool.get(pool.size() - 1));
                 break;
             case "spread":
-                if (hi >= lo) {
-                    out.add(lo);
-                    short mid = (short) ((lo + hi) / 2);
-                    if (mid != lo && mid != hi) out.add(mid);
-                    if (hi != lo) out.add(hi);
+                if (!pool.isEmpty()) {
+                    // The oldest, the middle and the newest (pools are contiguous ranges).
+                    for (short v : new TreeSet<>(List.of(pool.get(0), pool.get((pool.size() - 1) / 2),
+                            pool.get(pool.size() - 1)))) out.add(v);
                 }
                 break;
             default:
@@ -397,24 +492,104 @@ public final class DiffCheck {
      * {"magic": 2, "compression": "none", "records": [{"key", "value", "timestamp", "headers":
      * [[name, value], ...]}]}; key and value may be null.
      */
-    static String records(JsonNode spec) {
+    static String records(JsonNode spec) throws Exception {
         byte magic = (byte) (spec.has("magic") ? spec.get("magic").asInt() : 2);
         String codec = spec.has("compression") ? spec.get("compression").asText() : "none";
-        List<SimpleRecord> list = new ArrayList<>();
-        for (JsonNode r : spec.get("records")) {
+        JsonNode records = spec.get("records");
+        Object list = Array.newInstance(RecordClasses.SIMPLE_RECORD, records.size());
+        for (int i = 0; i < records.size(); i++) {
+            JsonNode r = records.get(i);
             List<Header> headers = new ArrayList<>();
             if (r.has("headers"))
                 for (JsonNode h : r.get("headers"))
                     headers.add(new RecordHeader(h.get(0).asText(), bytes(h.get(1))));
-            list.add(new SimpleRecord(r.has("timestamp") ? r.get("timestamp").asLong() : 1_700_000_000_000L,
+            Array.set(list, i, RecordClasses.NEW_SIMPLE_RECORD.newInstance(
+                    r.has("timestamp") ? r.get("timestamp").asLong() : 1_700_000_000_000L,
                     bytes(r.get("key")), bytes(r.get("value")), headers.toArray(new Header[0])));
         }
-        MemoryRecords m = MemoryRecords.withRecords(magic,
-                Compression.of(CompressionType.forName(codec)).build(), list.toArray(new SimpleRecord[0]));
-        ByteBuffer b = m.buffer().duplicate();
+        Object m = RecordClasses.WITH_RECORDS.invoke(null, magic, Compression.of(codec).build(), list);
+        ByteBuffer b = ((ByteBuffer) RecordClasses.BUFFER.invoke(m)).duplicate();
         byte[] out = new byte[b.remaining()];
         b.get(out);
         return Base64.getEncoder().encodeToString(out);
+    }
+
+    /**
+     * Kafka's record classes, reached by reflection because their package moved: Kafka 4.4 has
+     * them in org.apache.kafka.common.record.internal, Kafka 3.9 (and 4.1) in
+     * org.apache.kafka.common.record. This file compiles against either.
+     */
+    static final class RecordClasses {
+        static final Class<?> SIMPLE_RECORD = find("SimpleRecord");
+        static final Class<?> MEMORY_RECORDS = find("MemoryRecords");
+        static final Class<?> RECORDS = find("Records");
+        static final Class<?> RECORD_BATCH = find("RecordBatch");
+        static final Class<?> RECORD = find("Record");
+        /** new SimpleRecord(long timestamp, byte[] key, byte[] value, Header[] headers) */
+        static final Constructor<?> NEW_SIMPLE_RECORD;
+        /** MemoryRecords.withRecords(byte magic, Compression compression, SimpleRecord... records) */
+        static final Method WITH_RECORDS;
+        /** MemoryRecords.buffer() */
+        static final Method BUFFER;
+        /** Records.batches() */
+        static final Method BATCHES;
+        /** What decode reports of a batch and of a record: methods of RecordBatch and of Record. */
+        static final List<String> BATCH_FIELDS = List.of("magic", "baseOffset", "compressionType", "timestampType",
+                "producerId", "producerEpoch", "baseSequence", "isTransactional", "isControlBatch", "partitionLeaderEpoch");
+        static final List<String> RECORD_FIELDS = List.of("offset", "timestamp", "key", "value", "headers");
+
+        static {
+            try {
+                NEW_SIMPLE_RECORD = SIMPLE_RECORD.getConstructor(long.class, byte[].class, byte[].class, Header[].class);
+                WITH_RECORDS = MEMORY_RECORDS.getMethod("withRecords", byte.class, Compression.class,
+                        SIMPLE_RECORD.arrayType());
+                BUFFER = MEMORY_RECORDS.getMethod("buffer");
+                BATCHES = RECORDS.getMethod("batches");
+            } catch (NoSuchMethodException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        /**
+         * A record set as JSON: one entry per record, in order, with its offset, timestamp, key,
+         * value and headers, and in "batch" the fields of the batch that holds it (magic, base
+         * offset, compression, producer...), so that a message set in another format or batched
+         * differently shows record by record.
+         */
+        static JsonNode decode(Object records) throws Exception {
+            if (records == null) return F.nullNode();
+            ArrayNode out = F.arrayNode();
+            for (Object batch : (Iterable<?>) BATCHES.invoke(records)) {
+                ObjectNode b = F.objectNode();
+                for (String f : BATCH_FIELDS) b.set(f, value(RECORD_BATCH.getMethod(f).invoke(batch)));
+                for (Object record : (Iterable<?>) batch) {
+                    ObjectNode r = out.addObject();
+                    for (String f : RECORD_FIELDS) r.set(f, value(RECORD.getMethod(f).invoke(record)));
+                    r.set("batch", b.deepCopy());
+                }
+            }
+            return out;
+        }
+
+        static JsonNode value(Object v) {
+            if (v == null) return F.nullNode();
+            if (v instanceof ByteBuffer b) return TextNode.valueOf(StandardCharsets.UTF_8.decode(b.duplicate()).toString());
+            if (v instanceof Header[] headers) {
+                ArrayNode a = F.arrayNode();
+                for (Header h : headers) a.addArray().add(h.key()).add(h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8));
+                return a;
+            }
+            return MAPPER.valueToTree(v instanceof Enum<?> e ? e.toString() : v);
+        }
+
+        static Class<?> find(String name) {
+            for (String pkg : List.of("org.apache.kafka.common.record.internal.", "org.apache.kafka.common.record."))
+                try {
+                    return Class.forName(pkg + name);
+                } catch (ClassNotFoundException tryNext) {
+                }
+            throw new IllegalStateException("no " + name + " in Kafka's jars");
+        }
     }
 
     static byte[] bytes(JsonNode n) {
@@ -453,12 +628,29 @@ public final class DiffCheck {
         findings.computeIfAbsent(key.id, x -> new TreeMap<>()).computeIfAbsent(v, x -> new TreeSet<>()).add(what);
     }
 
+    static boolean compared(JsonNode step) {
+        return !step.has("compare") || step.get("compare").asBoolean();
+    }
+
     void runScenario(String file, JsonNode sc) throws Exception {
         String name = sc.get("name").asText();
+        if (oldVersionsOnly()) {
+            // Nothing to compare against the older Kafka: not even the setup steps are run.
+            boolean any = false;
+            for (JsonNode step : sc.get("steps"))
+                any |= compared(step) && !versionsFor(apiByName(step.get("api").asText()), step.get("versions"), true).isEmpty();
+            if (!any) return;
+        }
         for (JsonNode step : sc.get("steps")) {
             ApiKeys key = apiByName(step.get("api").asText());
-            boolean compare = !step.has("compare") || step.get("compare").asBoolean();
-            for (short v : versionsFor(key, step.get("versions"), compare)) {
+            boolean compare = compared(step);
+            List<Short> versions = versionsFor(key, step.get("versions"), compare);
+            if (compare && versions.isEmpty() && oldVersionsOnly()) {
+                // Compared in the other pass only: still run here for its effects, uncompared.
+                compare = false;
+                versions = versionsFor(key, null, false);
+            }
+            for (short v : versions) {
                 ApiMessage kreq;
                 ApiMessage breq;
                 try {
@@ -480,7 +672,7 @@ public final class DiffCheck {
                 JsonNode bj = normalise(render(br, answer), key.name, rules);
                 List<String> diffs = new ArrayList<>();
                 diff("", kj, bj, diffs);
-                String where = name + " / " + key.name + " v" + wire;
+                String where = name + " / " + key.name + " v" + wire + label;
                 if (diffs.isEmpty()) {
                     same++;
                     if (wire == v) note(key, v, "same");
@@ -510,19 +702,66 @@ public final class DiffCheck {
 
     // ---- the report -----------------------------------------------------------------------------
 
-    String status(ApiKeys key, short v) {
-        short[] b = brookVersions.get(key.id);
-        short[] k = kafkaVersions.get(key.id);
-        boolean brookServes = b != null && v >= b[0] && v <= b[1];
-        boolean kafkaServes = k != null && v >= k[0] && v <= k[1];
-        if (!brookServes) return "not served yet";
-        if (!kafkaServes) return "served; Kafka 4.x does not serve this version, not compared";
+    /**
+     * What the --old-versions-only pass found, as it writes it for the ordinary pass:
+     * {"kafkaVersion": "3.9.2", "versions": {KEY: [min, max]}, "findings": {KEY: {VERSION: [...]}}}
+     * with "versions" those Kafka 3.9 serves and "findings" as in the field of that name.
+     */
+    record OldFindings(String kafkaVersion, Map<Short, short[]> versions, Map<Short, Map<Short, TreeSet<String>>> findings) {
+        /** "3.9" of "3.9.2". */
+        String release() {
+            String[] p = kafkaVersion.split("\\.");
+            return p.length >= 2 ? p[0] + "." + p[1] : kafkaVersion;
+        }
+
+        static OldFindings read(Path file) throws IOException {
+            JsonNode n = MAPPER.readTree(file.toFile());
+            Map<Short, short[]> versions = versionsFromJson(n.get("versions"));
+            Map<Short, Map<Short, TreeSet<String>>> findings = new TreeMap<>();
+            for (var k : n.get("findings").properties())
+                for (var v : k.getValue().properties()) {
+                    TreeSet<String> what = new TreeSet<>();
+                    v.getValue().forEach(x -> what.add(x.asText()));
+                    findings.computeIfAbsent(Short.valueOf(k.getKey()), x -> new TreeMap<>()).put(Short.valueOf(v.getKey()), what);
+                }
+            return new OldFindings(n.get("kafkaVersion").asText(), versions, findings);
+        }
+    }
+
+    void writeFindings(Path file, String kafkaVersion) throws IOException {
+        ObjectNode n = F.objectNode();
+        n.put("kafkaVersion", kafkaVersion);
+        n.set("versions", versionsJson(kafkaVersions));
+        ObjectNode found = n.putObject("findings");
+        findings.forEach((k, byVersion) -> {
+            ObjectNode o = found.putObject(k.toString());
+            byVersion.forEach((v, what) -> what.forEach(o.withArray(v.toString())::add));
+        });
+        MAPPER.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), n);
+    }
+
+    /** "same as Kafka[ X]", "differs[ from Kafka X]: ...", or null without findings. */
+    static String verdict(Map<Short, Map<Short, TreeSet<String>>> findings, ApiKeys key, short v, String kafka) {
         var f = findings.getOrDefault(key.id, Map.of()).get(v);
-        if (f == null) return "served; no scenario yet";
+        if (f == null) return null;
         TreeSet<String> reasons = new TreeSet<>(f);
         reasons.remove("same");
-        if (reasons.isEmpty()) return "same as Kafka";
-        return "differs: " + String.join("; ", reasons);
+        if (reasons.isEmpty()) return "same as Kafka" + kafka;
+        return (kafka.isEmpty() ? "differs: " : "differs from Kafka" + kafka + ": ") + String.join("; ", reasons);
+    }
+
+    String status(ApiKeys key, short v) {
+        if (!serves(brookVersions, key, v)) return "not served yet";
+        if (serves(kafkaVersions, key, v)) {
+            String verdict = verdict(findings, key, v, "");
+            return verdict != null ? verdict : "served; no scenario yet";
+        }
+        if (old == null) return "served; Kafka 4.x does not serve this version, not compared";
+        String release = " " + old.release();
+        if (!serves(old.versions, key, v))
+            return "served; neither Kafka 4.x nor" + release + " serves this version, not compared";
+        String verdict = verdict(old.findings, key, v, release);
+        return verdict != null ? verdict : "served; Kafka 4.x does not serve this version, no scenario yet against Kafka" + release;
     }
 
     void writeReport(Path file, String kafkaVersion) throws IOException {
@@ -531,7 +770,12 @@ public final class DiffCheck {
         s.append("Generated by `tests/conformance/run.sh --report` from the differential scenarios in\n");
         s.append("`tests/conformance/scenarios/`: each request goes to Apache Kafka ").append(kafkaVersion);
         s.append(" and to brookd, and the\nanswers are compared field by field after the normalisations in ");
-        s.append("`tests/conformance/normalise.json`.\nDifferences that are understood are listed in ");
+        s.append("`tests/conformance/normalise.json`.\n");
+        if (old != null) {
+            s.append("The versions that Kafka 4.x no longer serves are compared the same way with Apache Kafka ");
+            s.append(old.kafkaVersion).append(".\n");
+        }
+        s.append("Differences that are understood are listed in ");
         s.append("`tests/conformance/known.json` with the issue they wait for.\n\n");
         s.append("| API | key | versions | status |\n|---|---|---|---|\n");
         TreeSet<Short> keys = new TreeSet<>();
@@ -567,14 +811,30 @@ public final class DiffCheck {
     public static void main(String[] args) throws Exception {
         Map<String, String> opt = new LinkedHashMap<>();
         boolean verbose = false;
+        boolean oldVersionsOnly = false;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--verbose")) verbose = true;
+            else if (args[i].equals("--old-versions-only")) oldVersionsOnly = true;
             else opt.put(args[i], args[++i]);
         }
+        if (opt.containsKey("--versions-out")) {
+            try (Conn kafka = new Conn("kafka", opt.get("--kafka"))) {
+                MAPPER.writeValue(Path.of(opt.get("--versions-out")).toFile(), versionsJson(kafkaServes(kafka)));
+            }
+            return;
+        }
+        if (oldVersionsOnly && (!opt.containsKey("--newer-versions") || opt.containsKey("--report")))
+            throw new IllegalArgumentException("--old-versions-only needs --newer-versions, and writes --findings-out, not --report");
         List<Rule> rules = loadRules(Path.of(opt.get("--normalise")));
+        String kafkaVersion = opt.getOrDefault("--kafka-version", "4.x");
         try (Conn kafka = new Conn("kafka", opt.get("--kafka"));
                 Conn brook = new Conn("brook", opt.get("--brook"))) {
             DiffCheck d = new DiffCheck(kafka, brook, rules, verbose);
+            if (oldVersionsOnly) {
+                d.newerVersions = versionsFromJson(MAPPER.readTree(Path.of(opt.get("--newer-versions")).toFile()));
+                d.label = " vs Kafka " + kafkaVersion;
+            }
+            if (opt.containsKey("--old-findings")) d.old = OldFindings.read(Path.of(opt.get("--old-findings")));
             for (JsonNode n : MAPPER.readTree(Path.of(opt.get("--known")).toFile()))
                 d.known.add(new Known(n.get("scenario").asText(),
                         n.has("version") ? n.get("version").asInt() : null,
@@ -597,8 +857,10 @@ public final class DiffCheck {
                     }
                 }
             }
-            if (opt.containsKey("--report")) d.writeReport(Path.of(opt.get("--report")), opt.getOrDefault("--kafka-version", "4.x"));
-            System.out.println("conformance: " + d.same + " same, " + d.knownDiffs + " known differences, " + d.failed + " failed");
+            if (opt.containsKey("--findings-out")) d.writeFindings(Path.of(opt.get("--findings-out")), kafkaVersion);
+            if (opt.containsKey("--report")) d.writeReport(Path.of(opt.get("--report")), kafkaVersion);
+            System.out.println("conformance" + (oldVersionsOnly ? " (versions the newer Kafka does not serve)" + d.label : "")
+                    + ": " + d.same + " same, " + d.knownDiffs + " known differences, " + d.failed + " failed");
             System.exit(d.failed == 0 ? 0 : 1);
         }
     }

@@ -10,6 +10,7 @@
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
+#include "protocol/records/legacy.h"
 
 namespace brook::broker::handlers {
 
@@ -31,6 +32,8 @@ struct item {
 };
 
 constexpr int32_t k_final_epoch = -1;
+// Decompressed bytes one batch may take while it is down-converted.
+constexpr size_t k_max_down_convert = 256u << 20;
 
 // Partition data at least this large is sent from the segment file (sendfile) on connections
 // that allow it; below it, one copy and a gathered write cost less than the extra system calls.
@@ -154,7 +157,9 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
           std::min<int64_t>(t->max_bytes, std::max<int64_t>(0, max_bytes - total)));
       const bool min_one = total == 0;
       const bool register_waiter = !last_round && req.min_bytes > 0;
-      const size_t file_threshold = ctx.connection.zero_copy ? k_sendfile_threshold : SIZE_MAX;
+      // Fetch v0-v3 records are converted for their old readers, in memory.
+      const size_t file_threshold =
+          ctx.connection.zero_copy && v >= 4 ? k_sendfile_threshold : SIZE_MAX;
       auto read = co_await ctx.b.on_partition(
           t->info->id, t->index,
           [offset = t->fetch_offset, limit, min_one, register_waiter, file_threshold,
@@ -184,6 +189,22 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
         out.records = wire::shared_bytes::from_file(
             o.file.source(), {o.file.source()->fd(), o.file.position(), o.file.size()});
       } else {
+        if (v <= 3 && !o.records.empty()) {
+          std::optional<wire::byte_buffer> old;
+          try {
+            old = protocol::records::down_convert(o.records, v <= 1 ? 0 : 1, k_max_down_convert);
+          } catch (const std::exception&) {
+            old = wire::byte_buffer{};
+          }
+          if (!old) {
+            // zstd, which magic 0 and 1 cannot carry.
+            out.error_code = code(error_code::unsupported_compression_type);
+            out.high_watermark = out.last_stable_offset = out.log_start_offset = -1;
+            o.records.clear();
+          } else {
+            o.records = std::move(*old);
+          }
+        }
         total += static_cast<int64_t>(o.records.size());
         out.records = wire::shared_bytes(std::move(o.records));
       }

@@ -7,6 +7,7 @@
 
 #include "protocol/records/byte_order.h"
 #include "protocol/records/checksum.h"
+#include "protocol/records/record_batch.h"
 #include "protocol/records/record_set.h"
 #include "protocol/wire/reader.h"
 #include "protocol/wire/writer.h"
@@ -265,6 +266,61 @@ void set_legacy_offset(std::span<uint8_t> message, int64_t offset) {
   if (message.size() < k_log_overhead)
     throw wire::decode_error(fmt::format("{} bytes are too few for a message", message.size()));
   store_be<int64_t>(&message[k_offset_at], offset);
+}
+
+std::optional<wire::byte_buffer> down_convert(std::span<const uint8_t> record_set, int8_t magic,
+                                              size_t max_uncompressed) {
+  wire::byte_buffer out;
+  record_set_reader reader(record_set);
+  auto append = [&](const wire::byte_buffer& b) { out.insert(out.end(), b.begin(), b.end()); };
+  while (auto entry = reader.next()) {
+    if (entry->magic <= magic) {
+      out.insert(out.end(), entry->bytes.begin(), entry->bytes.end());
+      continue;
+    }
+    batch_view batch(entry->bytes);
+    if (batch.is_control()) continue;
+    const codec c = batch.compression();
+    if (c == codec::zstd) return std::nullopt;
+    auto records = decode_records(batch, max_uncompressed);
+    if (records.empty()) continue;
+    std::vector<legacy_message> messages;
+    messages.reserve(records.size());
+    bool contiguous = true;
+    for (size_t i = 0; i < records.size(); ++i) {
+      legacy_message m;
+      m.magic = magic;
+      m.offset = batch.offset_of(records[i]);
+      m.timestamp = magic > 0 ? batch.timestamp_of(records[i]) : k_no_timestamp;
+      m.key = records[i].key;
+      m.value = records[i].value;
+      if (i > 0 && m.offset != messages.back().offset + 1) contiguous = false;
+      messages.push_back(std::move(m));
+    }
+    legacy_encode_options o;
+    o.magic = magic;
+    o.ts_type = batch.ts_type();
+    if (batch.ts_type() == timestamp_type::log_append_time)
+      o.log_append_time = batch.max_timestamp();
+    if (c != codec::none && contiguous) {
+      // One wrapper of the batch's codec around all its records.
+      o.compression = c;
+      o.base_offset = messages.front().offset;
+      append(encode_message_set(messages, o));
+      continue;
+    }
+    // Uncompressed, or with gaps that a wrapper's consecutive offsets cannot express: one
+    // message per record at its own offset.
+    for (const auto& m : messages) {
+      o.base_offset = m.offset;
+      append(encode_message_set(std::span<const legacy_message>(&m, 1), o));
+    }
+  }
+  // A partial trailing entry (the fetch size cut it) goes on as it is; clients skip it.
+  if (reader.partial_size() > 0)
+    out.insert(out.end(), record_set.end() - static_cast<std::ptrdiff_t>(reader.partial_size()),
+               record_set.end());
+  return out;
 }
 
 }  // namespace brook::protocol::records

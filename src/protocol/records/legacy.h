@@ -126,6 +126,15 @@ struct legacy_encode_options {
 wire::byte_buffer encode_message_set(std::span<const legacy_message> messages,
                                      const legacy_encode_options& options);
 
+// Fetch v0-v3 for clients that read only magic 0 (v0, v1) or magic 1 (v2, v3), as Kafka 3.x
+// down-converts: each magic-2 batch becomes one message per record when uncompressed, or one
+// wrapper of the batch's codec around them; headers are dropped, and magic 0 loses timestamps.
+// Control batches are left out, and older entries and a partial trailing entry pass unchanged.
+// Returns nullopt when a batch is zstd-compressed, which no magic-0/1 reader knows (Kafka answers
+// UNSUPPORTED_COMPRESSION_TYPE). Throws wire::decode_error for a malformed batch.
+std::optional<wire::byte_buffer> down_convert(std::span<const uint8_t> record_set, int8_t magic,
+                                              size_t max_uncompressed);
+
 // Sets a message's offset (a magic-1 wrapper's: that of its last inner message), which the CRC
 // does not cover. Throws wire::decode_error if `message` is too short to hold one.
 void set_legacy_offset(std::span<uint8_t> message, int64_t offset);
