@@ -44,6 +44,11 @@ if [[ -x tests/compat/records-interop/run.sh ]]; then
   tests/compat/records-interop/run.sh "$root/build/sanitize/src/protocol/brook_protocol_tests"
 fi
 
+if [[ -x tests/compat/offsets-records/run.sh ]]; then
+  step "Kafka's group coordinator reads and rewrites Brook's __consumer_offsets records byte for byte"
+  tests/compat/offsets-records/run.sh "$root/build/sanitize/src/coordinator/brook_coordinator_tests"
+fi
+
 step "real clients against brookd (kcat, confluent-kafka, kafka-python, Java, franz-go, KafkaJS; restarts and kill -9)"
 tests/compat/clients/run.sh "$root/build/sanitize/src/app/brookd"
 

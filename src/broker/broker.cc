@@ -17,6 +17,8 @@
 #include "broker/config.h"
 #include "broker/dispatch.h"
 #include "protocol/errors.h"
+#include "protocol/records/record_batch.h"
+#include "protocol/records/record_set.h"
 #include "storage/log_dir.h"
 
 namespace brook::broker {
@@ -120,6 +122,11 @@ void broker::start() {
   for (uint32_t i = 0; i < _options.shards; ++i) {
     _states.push_back(std::make_unique<shard_state>());
     _states.back()->syncer = std::make_unique<group_sync>(_shards->context(i));
+    _states.back()->groups = std::make_unique<coordinator::group_coordinator>(
+        _shards->context(i).get_executor(), _options.groups,
+        [this](int32_t partition, std::vector<coordinator::log_record> records) {
+          return write_offsets_records(partition, std::move(records));
+        });
   }
   _server = std::make_unique<net::server>(*_shards, make_dispatcher(*this));
   _shards->start();
@@ -133,10 +140,108 @@ void broker::start() {
   for (auto& s : _states) partitions += s->partitions.size();
   lg.info("{} topics, {} partitions open", (*cluster)->by_name.size(), partitions);
 
+  // Groups and offsets come back from __consumer_offsets, each partition on its shard.
+  if (const auto& t = (*cluster)->find(k_offsets_topic_name)) {
+    size_t records = 0;
+    for (int32_t p = 0; p < t->partitions; ++p)
+      block_on(_shards->context(shard_of(t->id, p)),
+               [this, &records, id = t->id, p]() -> asio::awaitable<void> {
+                 records += load_offsets_partition(id, p);
+                 co_return;
+               });
+    lg.info("{}: {} records of groups and offsets loaded", k_offsets_topic_name, records);
+  }
+
   for (const auto& l : _options.listeners) _server->listen(l);
-  // Background log maintenance: roll by time, retention, flush by time.
-  for (net::shard_id s = 0; s < _shards->size(); ++s)
+  // Background log maintenance: roll by time, retention, flush by time; group timeouts.
+  for (net::shard_id s = 0; s < _shards->size(); ++s) {
     asio::co_spawn(_shards->context(s), maintenance_loop(s), asio::detached);
+    asio::co_spawn(_shards->context(s), group_loop(s), asio::detached);
+  }
+}
+
+asio::awaitable<void> broker::group_loop(net::shard_id s) {
+  asio::steady_timer t(_shards->context(s));
+  while (!_stopped.load()) {
+    t.expires_after(std::chrono::milliseconds(100));
+    std::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (_stopped.load()) break;
+    _states[s]->groups->tick();
+  }
+}
+
+asio::awaitable<const topic_info*> broker::offsets_topic() {
+  if (const topic_info* t = local().cluster->find(k_offsets_topic_name)) co_return t;
+  // Kafka's settings for the offsets topic: compacted, its own segment size.
+  std::map<std::string, std::string> configs{
+      {"cleanup.policy", "compact"},
+      {"compression.type", "producer"},
+      {"segment.bytes", std::to_string(_options.offsets_segment_bytes)}};
+  auto created = co_await create_topic(k_offsets_topic_name, _options.groups.offsets_partitions,
+                                       std::move(configs), false);
+  if (created.error_code != 0 &&
+      created.error_code != static_cast<int16_t>(protocol::error_code::topic_already_exists))
+    lg.error("cannot create {}: {}", k_offsets_topic_name, created.message);
+  // Every shard has the new snapshot once create_topic returns.
+  co_return local().cluster->find(k_offsets_topic_name);
+}
+
+size_t broker::load_offsets_partition(const wire::uuid& topic, int32_t index) {
+  namespace rec = protocol::records;
+  auto& state = local();
+  auto it = state.partitions.find({topic, index});
+  if (it == state.partitions.end()) return 0;
+  auto& part = *it->second;
+  size_t count = 0;
+  int64_t offset = part.log_start_offset();
+  while (offset < part.high_watermark()) {
+    auto o = part.read(offset, 1 << 20, true);
+    if (o.error_code != 0 || o.records.empty()) break;
+    rec::record_set_reader reader(o.records);
+    int64_t next = offset;
+    try {
+      while (auto entry = reader.next()) {
+        rec::batch_view batch(entry->bytes);
+        next = batch.last_offset() + 1;
+        if (batch.is_control()) continue;
+        for (const auto& r : rec::decode_records(batch, 256u << 20)) {
+          if (!r.key) continue;
+          std::optional<std::span<const uint8_t>> value;
+          if (r.value) value = r.value->span();
+          if (coordinator::replay_offsets_record(*state.groups, r.key->span(), value)) ++count;
+        }
+      }
+    } catch (const std::exception& e) {
+      lg.error("{}-{}: cannot read the batch at offset {}: {}", k_offsets_topic_name, index, next,
+               e.what());
+      break;
+    }
+    if (next <= offset) break;
+    offset = next;
+  }
+  return count;
+}
+
+asio::awaitable<int16_t> broker::write_offsets_records(
+    int32_t index, std::vector<coordinator::log_record> records) {
+  using protocol::error_code;
+  auto& state = local();
+  const topic_info* t = state.cluster->find(k_offsets_topic_name);
+  auto it = t ? state.partitions.find({t->id, index}) : state.partitions.end();
+  if (it == state.partitions.end())
+    co_return static_cast<int16_t>(error_code::coordinator_not_available);
+  auto& part = *it->second;
+  const int64_t now = wall_clock_ms();
+  protocol::records::batch_builder builder({});
+  for (const auto& r : records)
+    builder.append(now, std::span<const uint8_t>(r.key),
+                   r.value ? std::optional<std::span<const uint8_t>>(*r.value) : std::nullopt);
+  auto batch = builder.build();
+  auto o = part.append(batch, k_offsets_produce_version, now);
+  if (o.error_code == 0 && part.log().needs_sync_before_ack() && !co_await state.syncer->sync(part))
+    co_return static_cast<int16_t>(error_code::kafka_storage_error);
+  co_return o.error_code;
 }
 
 asio::awaitable<void> broker::maintenance_loop(net::shard_id s) {
@@ -208,6 +313,7 @@ asio::awaitable<broker::topic_change_result> broker::create_topic(
   using protocol::error_code;
   co_return co_await net::run_on(
       _shards->context(0), [&, this]() -> asio::awaitable<topic_change_result> {
+        auto turn = co_await _topic_changes.acquire();
         topic_change_result r;
         auto& state = *_states[0];
         if (!valid_topic_name(name)) {
@@ -260,6 +366,7 @@ asio::awaitable<broker::topic_change_result> broker::delete_topic(std::string na
   using protocol::error_code;
   co_return co_await net::run_on(
       _shards->context(0), [&, this]() -> asio::awaitable<topic_change_result> {
+        auto turn = co_await _topic_changes.acquire();
         topic_change_result r;
         auto& state = *_states[0];
         const topic_info* t = state.cluster->find(name);
@@ -296,6 +403,7 @@ asio::awaitable<broker::topic_change_result> broker::alter_topic_configs(std::st
   using protocol::error_code;
   co_return co_await net::run_on(
       _shards->context(0), [&, this]() -> asio::awaitable<topic_change_result> {
+        auto turn = co_await _topic_changes.acquire();
         topic_change_result r;
         auto& state = *_states[0];
         const topic_info* t = state.cluster->find(name);
@@ -341,6 +449,7 @@ asio::awaitable<broker::topic_change_result> broker::add_partitions(std::string 
   using protocol::error_code;
   co_return co_await net::run_on(
       _shards->context(0), [&, this]() -> asio::awaitable<topic_change_result> {
+        auto turn = co_await _topic_changes.acquire();
         topic_change_result r;
         auto& state = *_states[0];
         const topic_info* t = state.cluster->find(name);

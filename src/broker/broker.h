@@ -28,6 +28,8 @@
 #include "broker/fetch_session.h"
 #include "broker/group_sync.h"
 #include "broker/partition.h"
+#include "coordinator/group_coordinator.h"
+#include "net/event.h"
 #include "net/server.h"
 #include "net/shards.h"
 #include "storage/log_config.h"
@@ -53,9 +55,16 @@ struct broker_options {
   bool delete_topic_enable = true;
   storage::log_config log_defaults;
   int64_t retention_check_interval_ms = 300000;
+  // The group coordinator's settings (group.*, offsets.topic.num.partitions, ...).
+  coordinator::coordinator_config groups;
+  int32_t offsets_segment_bytes = 104857600;
   // Every setting as read from server.properties and --override (DescribeConfigs of the broker).
   std::map<std::string, std::string> static_configs;
 };
+
+inline constexpr const char* k_offsets_topic_name = "__consumer_offsets";
+// The Produce version whose rules apply to the coordinator's own appends.
+inline constexpr int16_t k_offsets_produce_version = 9;
 
 struct topic_partition_key {
   wire::uuid topic;
@@ -77,6 +86,8 @@ struct shard_state {
   fetch_session_cache fetch_sessions;
   // Group commit of flush.messages=1 partitions.
   std::unique_ptr<group_sync> syncer;
+  // The groups whose __consumer_offsets partitions this shard owns.
+  std::unique_ptr<coordinator::group_coordinator> groups;
 };
 
 class broker {
@@ -145,11 +156,35 @@ class broker {
   asio::awaitable<topic_change_result> add_partitions(std::string name, int32_t count,
                                                       bool validate_only);
 
+  // Consumer groups. The coordinator of a group is the shard that owns the group's partition of
+  // __consumer_offsets; offsets_topic() creates that topic on first use.
+  asio::awaitable<const topic_info*> offsets_topic();
+  int32_t offsets_partition(const std::string& group_id) const {
+    return coordinator::offsets_partition_for(group_id, _options.groups.offsets_partitions);
+  }
+  // Runs f(group_coordinator&) on the group's coordinator shard (creating __consumer_offsets
+  // first); f may return an awaitable.
+  template <class F>
+  auto on_group(const std::string& group_id, F f)
+      -> asio::awaitable<typename net::detail::awaitable_value<
+          std::invoke_result_t<F&, coordinator::group_coordinator&>>::type> {
+    const topic_info* t = co_await offsets_topic();
+    const wire::uuid id = t->id;
+    co_return co_await net::run_on(
+        context_of(id, offsets_partition(group_id)),
+        [this, f = std::move(f)]() mutable { return f(*local().groups); });
+  }
+
   // The effective log settings of a topic: its overrides over the broker's defaults.
   storage::log_config log_config_for(const topic_info& t) const;
 
  private:
   asio::awaitable<void> maintenance_loop(net::shard_id s);
+  asio::awaitable<void> group_loop(net::shard_id s);
+  asio::awaitable<int16_t> write_offsets_records(int32_t partition,
+                                                 std::vector<coordinator::log_record> records);
+  // Replays one partition of __consumer_offsets into this shard's coordinator; the record count.
+  size_t load_offsets_partition(const wire::uuid& topic, int32_t partition);
   asio::awaitable<void> publish(std::shared_ptr<const cluster_snapshot> snapshot);
   asio::awaitable<void> open_partitions(std::shared_ptr<const topic_info> topic, bool created);
   void load_meta_properties();
@@ -159,6 +194,8 @@ class broker {
   std::unique_ptr<net::shard_set> _shards;
   std::unique_ptr<net::server> _server;
   std::vector<std::unique_ptr<shard_state>> _states;
+  // Topic changes run on shard 0 one at a time, each across its co_awaits.
+  net::turn_lock _topic_changes;
   bool _clean_shutdown = false;
   std::atomic<bool> _stopped{false};
 };

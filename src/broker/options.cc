@@ -187,6 +187,13 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "queued.max.requests",
              "brook.shards",
              "authorizer.class.name",
+             "offsets.topic.num.partitions",
+             "offsets.topic.segment.bytes",
+             "offset.metadata.max.bytes",
+             "group.initial.rebalance.delay.ms",
+             "group.min.session.timeout.ms",
+             "group.max.session.timeout.ms",
+             "group.max.size",
          })
       m[k] = {kind::handled, 0};
     // Replication, coordinators, threads, the controller quorum, the cleaner: no effect on one
@@ -201,8 +208,6 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              {"default.replication.factor", 1},
              {"min.insync.replicas", 1},
              {"offsets.topic.replication.factor", 1},
-             {"offsets.topic.num.partitions", 1},
-             {"offsets.topic.segment.bytes", 1},
              {"offsets.retention.minutes", 1},
              {"offsets.commit.timeout.ms", 1},
              {"offsets.load.buffer.size", 1},
@@ -215,10 +220,6 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              {"share.coordinator.state.topic.replication.factor", 1},
              {"share.coordinator.state.topic.min.isr", 1},
              {"share.coordinator.state.topic.num.partitions", 1},
-             {"group.initial.rebalance.delay.ms", 0},
-             {"group.min.session.timeout.ms", 0},
-             {"group.max.session.timeout.ms", 0},
-             {"group.max.size", 1},
              {"replica.fetch.max.bytes", 0},
              {"replica.fetch.wait.max.ms", 0},
              {"replica.socket.timeout.ms", 0},
@@ -576,6 +577,15 @@ broker_options apply(const settings& s) {
   s.read_bool("auto.create.topics.enable", o.auto_create_topics);
   s.read_bool("delete.topic.enable", o.delete_topic_enable);
   s.read_long("log.retention.check.interval.ms", o.retention_check_interval_ms, 1);
+  // The group coordinator.
+  auto& g = o.groups;
+  s.read_int("offsets.topic.num.partitions", g.offsets_partitions, 1);
+  s.read_int("offsets.topic.segment.bytes", o.offsets_segment_bytes, 1);
+  s.read_int("offset.metadata.max.bytes", g.offset_metadata_max_bytes, 0);
+  s.read_int("group.initial.rebalance.delay.ms", g.initial_rebalance_delay_ms, 0);
+  s.read_int("group.min.session.timeout.ms", g.min_session_timeout_ms, 0);
+  s.read_int("group.max.session.timeout.ms", g.max_session_timeout_ms, 0);
+  s.read_int("group.max.size", g.max_size, 1);
   if (s.has("brook.shards")) o.shards = static_cast<uint32_t>(s.integer("brook.shards", 1, 1024));
 
   storage::log_config& d = o.log_defaults;

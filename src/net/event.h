@@ -7,7 +7,12 @@
 #include <asio/io_context.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include <deque>
+#include <memory>
+#include <utility>
 
 namespace brook::net {
 
@@ -45,6 +50,49 @@ class event {
  private:
   asio::steady_timer _timer;
   bool _set = false;
+};
+
+// Coroutines of one loop take turns: acquire() completes when every earlier holder has released
+// (first come, first served), and the returned guard releases when it goes out of scope. Used
+// only from the loop that owns it.
+class turn_lock {
+ public:
+  class held {
+   public:
+    explicit held(turn_lock* l) : _l(l) {}
+    held(held&& o) noexcept : _l(std::exchange(o._l, nullptr)) {}
+    held& operator=(held&&) = delete;
+    ~held() {
+      if (_l) _l->release();
+    }
+
+   private:
+    turn_lock* _l;
+  };
+
+  asio::awaitable<held> acquire() {
+    if (_busy) {
+      auto turn = std::make_shared<event>(co_await asio::this_coro::executor);
+      _queue.push_back(turn);
+      co_await turn->wait();  // the previous holder handed its turn over
+    }
+    _busy = true;
+    co_return held(this);
+  }
+
+ private:
+  void release() {
+    if (_queue.empty()) {
+      _busy = false;
+      return;
+    }
+    auto next = std::move(_queue.front());
+    _queue.pop_front();
+    next->set();
+  }
+
+  bool _busy = false;
+  std::deque<std::shared_ptr<event>> _queue;
 };
 
 }  // namespace brook::net

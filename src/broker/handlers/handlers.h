@@ -12,6 +12,8 @@
 #include "protocol/generated/create_partitions_response.h"
 #include "protocol/generated/create_topics_request.h"
 #include "protocol/generated/create_topics_response.h"
+#include "protocol/generated/delete_groups_request.h"
+#include "protocol/generated/delete_groups_response.h"
 #include "protocol/generated/delete_records_request.h"
 #include "protocol/generated/delete_records_response.h"
 #include "protocol/generated/delete_topics_request.h"
@@ -20,22 +22,42 @@
 #include "protocol/generated/describe_cluster_response.h"
 #include "protocol/generated/describe_configs_request.h"
 #include "protocol/generated/describe_configs_response.h"
+#include "protocol/generated/describe_groups_request.h"
+#include "protocol/generated/describe_groups_response.h"
 #include "protocol/generated/describe_log_dirs_request.h"
 #include "protocol/generated/describe_log_dirs_response.h"
 #include "protocol/generated/describe_topic_partitions_request.h"
 #include "protocol/generated/describe_topic_partitions_response.h"
 #include "protocol/generated/fetch_request.h"
 #include "protocol/generated/fetch_response.h"
+#include "protocol/generated/find_coordinator_request.h"
+#include "protocol/generated/find_coordinator_response.h"
+#include "protocol/generated/heartbeat_request.h"
+#include "protocol/generated/heartbeat_response.h"
 #include "protocol/generated/incremental_alter_configs_request.h"
 #include "protocol/generated/incremental_alter_configs_response.h"
+#include "protocol/generated/join_group_request.h"
+#include "protocol/generated/join_group_response.h"
+#include "protocol/generated/leave_group_request.h"
+#include "protocol/generated/leave_group_response.h"
+#include "protocol/generated/list_groups_request.h"
+#include "protocol/generated/list_groups_response.h"
 #include "protocol/generated/list_offsets_request.h"
 #include "protocol/generated/list_offsets_response.h"
 #include "protocol/generated/metadata_request.h"
 #include "protocol/generated/metadata_response.h"
+#include "protocol/generated/offset_commit_request.h"
+#include "protocol/generated/offset_commit_response.h"
+#include "protocol/generated/offset_delete_request.h"
+#include "protocol/generated/offset_delete_response.h"
+#include "protocol/generated/offset_fetch_request.h"
+#include "protocol/generated/offset_fetch_response.h"
 #include "protocol/generated/offset_for_leader_epoch_request.h"
 #include "protocol/generated/offset_for_leader_epoch_response.h"
 #include "protocol/generated/produce_request.h"
 #include "protocol/generated/produce_response.h"
+#include "protocol/generated/sync_group_request.h"
+#include "protocol/generated/sync_group_response.h"
 
 namespace brook::broker::handlers {
 
@@ -43,6 +65,9 @@ namespace brook::broker::handlers {
 // DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (Kafka's AclOperation codes 3..8, 10, 11).
 inline constexpr int32_t k_all_topic_operations =
     (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+// READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS on a group.
+inline constexpr int32_t k_all_group_operations =
+    (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
 // ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE.
 inline constexpr int32_t k_all_cluster_operations =
     (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
@@ -81,6 +106,30 @@ asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_
 // A client's view of the leader epoch against the partition's (-1: not checked): 0, or
 // FENCED_LEADER_EPOCH when the client's is older, UNKNOWN_LEADER_EPOCH when it is newer.
 int16_t check_leader_epoch(int32_t current, int32_t leader_epoch);
+
+// Consumer groups (groups.cc).
+asio::awaitable<protocol::find_coordinator_response> find_coordinator(
+    request_context&, protocol::find_coordinator_request&);
+asio::awaitable<protocol::join_group_response> join_group(request_context&,
+                                                          protocol::join_group_request&);
+asio::awaitable<protocol::sync_group_response> sync_group(request_context&,
+                                                          protocol::sync_group_request&);
+asio::awaitable<protocol::heartbeat_response> heartbeat(request_context&,
+                                                        protocol::heartbeat_request&);
+asio::awaitable<protocol::leave_group_response> leave_group(request_context&,
+                                                            protocol::leave_group_request&);
+asio::awaitable<protocol::offset_commit_response> offset_commit(request_context&,
+                                                                protocol::offset_commit_request&);
+asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context&,
+                                                              protocol::offset_fetch_request&);
+asio::awaitable<protocol::offset_delete_response> offset_delete(request_context&,
+                                                                protocol::offset_delete_request&);
+asio::awaitable<protocol::describe_groups_response> describe_groups(
+    request_context&, protocol::describe_groups_request&);
+asio::awaitable<protocol::list_groups_response> list_groups(request_context&,
+                                                            protocol::list_groups_request&);
+asio::awaitable<protocol::delete_groups_response> delete_groups(request_context&,
+                                                                protocol::delete_groups_request&);
 
 // Kafka's refusal of a manual replica assignment (empty, a broker twice, an unknown broker, or
 // another replica count than the partitions before it), or nothing when it is valid.

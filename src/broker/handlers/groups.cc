@@ -1,0 +1,311 @@
+// FindCoordinator and the consumer group APIs of the classic protocol: JoinGroup, SyncGroup,
+// Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, DescribeGroups, ListGroups and
+// DeleteGroups. Each group request runs on the shard that coordinates the group
+// (broker::on_group); the state machine is coordinator::group_coordinator.
+#include <fmt/format.h>
+
+#include "broker/broker.h"
+#include "broker/handlers/handlers.h"
+#include "protocol/errors.h"
+
+namespace brook::broker::handlers {
+
+namespace {
+using protocol::error_code;
+int16_t code(error_code e) { return static_cast<int16_t>(e); }
+
+constexpr int8_t k_key_group = 0;
+constexpr int8_t k_key_transaction = 1;
+
+// Kafka names a client's host as Java's InetAddress.toString does: "/" and the address.
+std::string client_host(const request_context& ctx) {
+  return "/" + ctx.connection.peer.address().to_string();
+}
+std::string client_id(const request_context& ctx) { return ctx.header.client_id.value_or(""); }
+}  // namespace
+
+asio::awaitable<protocol::find_coordinator_response> find_coordinator(
+    request_context& ctx, protocol::find_coordinator_request& req) {
+  protocol::find_coordinator_response r;
+  const int16_t v = ctx.version;
+  std::vector<std::string> keys = v >= 4 ? req.coordinator_keys : std::vector{req.key};
+  advertised_listener self;
+  for (const auto& a : ctx.b.advertised())
+    if (a.name == ctx.connection.listener_name) self = a;
+  for (const auto& key : keys) {
+    protocol::find_coordinator_response::coordinator c;
+    c.key = key;
+    c.node_id = -1;
+    c.port = -1;
+    if (req.key_type == k_key_group) {
+      const topic_info* t = co_await ctx.b.offsets_topic();
+      if (!t) {
+        c.error_code = code(error_code::coordinator_not_available);
+      } else {
+        c.node_id = ctx.b.node_id();
+        c.host = self.host;
+        c.port = self.port;
+      }
+    } else if (req.key_type == k_key_transaction) {
+      // Transactions come with their own issue; until then no coordinator answers for them.
+      c.error_code = code(error_code::coordinator_not_available);
+    } else {
+      c.error_code = code(error_code::invalid_request);
+      c.error_message = fmt::format("Unknown coordinator type {}", req.key_type);
+    }
+    r.coordinators.push_back(std::move(c));
+  }
+  if (v < 4 && !r.coordinators.empty()) {
+    auto& c = r.coordinators.front();
+    r.error_code = c.error_code;
+    r.error_message = c.error_message;
+    r.node_id = c.node_id;
+    r.host = c.host;
+    r.port = c.port;
+    r.coordinators.clear();
+  }
+  co_return r;
+}
+
+asio::awaitable<protocol::join_group_response> join_group(request_context& ctx,
+                                                          protocol::join_group_request& req) {
+  const std::string group = req.group_id;
+  co_return co_await ctx.b.on_group(
+      group, [req = std::move(req), v = ctx.version, id = client_id(ctx),
+              host = client_host(ctx)](coordinator::group_coordinator& c) mutable {
+        return c.join(std::move(req), v, id, host);
+      });
+}
+
+asio::awaitable<protocol::sync_group_response> sync_group(request_context& ctx,
+                                                          protocol::sync_group_request& req) {
+  const std::string group = req.group_id;
+  co_return co_await ctx.b.on_group(
+      group, [req = std::move(req), v = ctx.version](coordinator::group_coordinator& c) mutable {
+        return c.sync(std::move(req), v);
+      });
+}
+
+asio::awaitable<protocol::heartbeat_response> heartbeat(request_context& ctx,
+                                                        protocol::heartbeat_request& req) {
+  co_return co_await ctx.b.on_group(
+      req.group_id, [&req](coordinator::group_coordinator& c) { return c.heartbeat(req); });
+}
+
+asio::awaitable<protocol::leave_group_response> leave_group(request_context& ctx,
+                                                            protocol::leave_group_request& req) {
+  const std::string group = req.group_id;
+  co_return co_await ctx.b.on_group(
+      group, [req = std::move(req), v = ctx.version](coordinator::group_coordinator& c) mutable {
+        return c.leave(std::move(req), v);
+      });
+}
+
+asio::awaitable<protocol::offset_commit_response> offset_commit(
+    request_context& ctx, protocol::offset_commit_request& req) {
+  protocol::offset_commit_response r;
+  const int16_t v = ctx.version;
+  auto cluster = ctx.b.local().cluster;
+  std::vector<coordinator::offset_commit_entry> entries;
+  std::vector<protocol::offset_commit_response::offset_commit_response_partition*> slots;
+  for (const auto& t : req.topics) {
+    auto& tout = r.topics.emplace_back();
+    tout.name = t.name;
+    tout.topic_id = t.topic_id;
+    const topic_info* info = v >= 10 ? cluster->find(t.topic_id) : cluster->find(t.name);
+    for (const auto& p : t.partitions) {
+      auto& out = tout.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
+        out.error_code =
+            code(v >= 10 ? error_code::unknown_topic_id : error_code::unknown_topic_or_partition);
+        continue;
+      }
+      coordinator::offset_commit_entry e;
+      e.topic = info->name;
+      e.partition = p.partition_index;
+      e.value.offset = p.committed_offset;
+      e.value.leader_epoch = v >= 6 ? p.committed_leader_epoch : -1;
+      e.value.metadata = p.committed_metadata.value_or("");
+      e.value.commit_timestamp = v == 1 ? p.commit_timestamp : -1;
+      entries.push_back(std::move(e));
+    }
+  }
+  // The slots are taken after every push_back above, so none moves.
+  for (auto& t : r.topics)
+    for (auto& p : t.partitions)
+      if (p.error_code == 0) slots.push_back(&p);
+  coordinator::commit_identity who;
+  who.group_id = req.group_id;
+  if (v >= 1) {
+    who.generation = req.generation_id_or_member_epoch;
+    who.member_id = req.member_id;
+  }
+  if (v >= 7) who.group_instance_id = req.group_instance_id;
+  if (entries.empty() && who.group_id.empty()) co_return r;
+  auto errors = co_await ctx.b.on_group(
+      who.group_id,
+      [&who, entries = std::move(entries)](coordinator::group_coordinator& c) mutable {
+        return c.commit(who, std::move(entries));
+      });
+  for (size_t i = 0; i < slots.size() && i < errors.size(); ++i) slots[i]->error_code = errors[i];
+  co_return r;
+}
+
+asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& ctx,
+                                                              protocol::offset_fetch_request& req) {
+  protocol::offset_fetch_response r;
+  const int16_t v = ctx.version;
+  auto cluster = ctx.b.local().cluster;
+  using wanted_t = std::optional<std::map<std::string, std::vector<int32_t>>>;
+  // One group (v0-7) or several (v8+), each with its topics (null: every committed offset).
+  struct ask {
+    std::string group;
+    wanted_t wanted;
+    std::map<std::string, wire::uuid> ids;  // v10+: topics named by id
+  };
+  std::vector<ask> asks;
+  if (v < 8) {
+    ask a{req.group_id, std::nullopt, {}};
+    if (req.topics) {
+      a.wanted.emplace();
+      for (const auto& t : *req.topics) a.wanted->emplace(t.name, t.partition_indexes);
+    }
+    asks.push_back(std::move(a));
+  } else {
+    for (const auto& g : req.groups) {
+      ask a{g.group_id, std::nullopt, {}};
+      if (g.topics) {
+        a.wanted.emplace();
+        for (const auto& t : *g.topics) {
+          std::string name = t.name;
+          if (v >= 10) {
+            const topic_info* info = cluster->find(t.topic_id);
+            name = info ? info->name : "";
+            a.ids[name] = t.topic_id;
+          }
+          a.wanted->emplace(name, t.partition_indexes);
+        }
+      }
+      asks.push_back(std::move(a));
+    }
+  }
+  for (auto& a : asks) {
+    coordinator::group_coordinator::fetched f;
+    if (!a.group.empty() || v >= 8)
+      f = co_await ctx.b.on_group(a.group, [&a](coordinator::group_coordinator& c) {
+        return c.fetch_offsets(a.group, a.wanted);
+      });
+    if (v < 8) {
+      r.error_code = f.error_code;
+      for (const auto& [topic, parts] : f.offsets) {
+        auto& t = r.topics.emplace_back();
+        t.name = topic;
+        for (const auto& [p, c] : parts) {
+          auto& o = t.partitions.emplace_back();
+          o.partition_index = p;
+          o.committed_offset = c.offset;
+          o.committed_leader_epoch = c.leader_epoch;
+          o.metadata = c.metadata;
+        }
+      }
+      continue;
+    }
+    auto& g = r.groups.emplace_back();
+    g.group_id = a.group;
+    g.error_code = f.error_code;
+    for (const auto& [topic, parts] : f.offsets) {
+      auto& t = g.topics.emplace_back();
+      t.name = topic;
+      if (v >= 10) {
+        auto it = a.ids.find(topic);
+        if (it != a.ids.end()) {
+          t.topic_id = it->second;
+        } else if (const topic_info* info = cluster->find(topic)) {
+          t.topic_id = info->id;
+        }
+      }
+      for (const auto& [p, c] : parts) {
+        auto& o = t.partitions.emplace_back();
+        o.partition_index = p;
+        o.committed_offset = c.offset;
+        o.committed_leader_epoch = c.leader_epoch;
+        o.metadata = c.metadata;
+        if (v >= 10 && topic.empty()) o.error_code = code(error_code::unknown_topic_id);
+      }
+    }
+  }
+  co_return r;
+}
+
+asio::awaitable<protocol::offset_delete_response> offset_delete(
+    request_context& ctx, protocol::offset_delete_request& req) {
+  protocol::offset_delete_response r;
+  std::map<std::string, std::vector<int32_t>> wanted;
+  auto cluster = ctx.b.local().cluster;
+  for (const auto& t : req.topics)
+    for (const auto& p : t.partitions) wanted[t.name].push_back(p.partition_index);
+  auto done =
+      co_await ctx.b.on_group(req.group_id, [&req, &wanted](coordinator::group_coordinator& c) {
+        return c.delete_offsets(req.group_id, wanted);
+      });
+  r.error_code = done.error_code;
+  if (done.error_code != 0) co_return r;
+  for (const auto& t : req.topics) {
+    auto& tout = r.topics.emplace_back();
+    tout.name = t.name;
+    const topic_info* info = cluster->find(t.name);
+    for (const auto& p : t.partitions) {
+      auto& out = tout.partitions.emplace_back();
+      out.partition_index = p.partition_index;
+      if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
+        out.error_code = code(error_code::unknown_topic_or_partition);
+        continue;
+      }
+      out.error_code = done.partitions[t.name][p.partition_index];
+    }
+  }
+  co_return r;
+}
+
+asio::awaitable<protocol::describe_groups_response> describe_groups(
+    request_context& ctx, protocol::describe_groups_request& req) {
+  protocol::describe_groups_response r;
+  const int16_t v = ctx.version;
+  for (const auto& id : req.groups) {
+    auto d = co_await ctx.b.on_group(
+        id, [&id, v](coordinator::group_coordinator& c) { return c.describe(id, v); });
+    if (v >= 3 && req.include_authorized_operations)
+      d.authorized_operations = k_all_group_operations;
+    r.groups.push_back(std::move(d));
+  }
+  co_return r;
+}
+
+asio::awaitable<protocol::list_groups_response> list_groups(request_context& ctx,
+                                                            protocol::list_groups_request& req) {
+  protocol::list_groups_response r;
+  // Groups live on the shards that own their partitions of __consumer_offsets: ask each shard.
+  if (!ctx.b.local().cluster->find(k_offsets_topic_name)) co_return r;
+  for (net::shard_id s = 0; s < ctx.b.shards().size(); ++s) {
+    auto part = co_await net::run_on(ctx.b.shards().context(s), [&] {
+      return ctx.b.local().groups->list(req.states_filter, req.types_filter);
+    });
+    for (auto& g : part) r.groups.push_back(std::move(g));
+  }
+  co_return r;
+}
+
+asio::awaitable<protocol::delete_groups_response> delete_groups(
+    request_context& ctx, protocol::delete_groups_request& req) {
+  protocol::delete_groups_response r;
+  for (const auto& id : req.groups_names) {
+    auto& out = r.results.emplace_back();
+    out.group_id = id;
+    out.error_code = co_await ctx.b.on_group(
+        id, [&id](coordinator::group_coordinator& c) { return c.delete_group(id); });
+  }
+  co_return r;
+}
+
+}  // namespace brook::broker::handlers

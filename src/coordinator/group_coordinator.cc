@@ -1,0 +1,880 @@
+#include "coordinator/group_coordinator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+
+#include "base/clock.h"
+#include "net/event.h"
+#include "protocol/errors.h"
+
+namespace brook::coordinator {
+
+namespace {
+using protocol::error_code;
+using steady = std::chrono::steady_clock;
+int16_t code(error_code e) { return static_cast<int16_t>(e); }
+
+// Kafka's classic group states, by the names DescribeGroups and ListGroups use.
+enum class state { empty, preparing_rebalance, completing_rebalance, stable, dead };
+
+const char* state_name(state s) {
+  switch (s) {
+    case state::empty:
+      return "Empty";
+    case state::preparing_rebalance:
+      return "PreparingRebalance";
+    case state::completing_rebalance:
+      return "CompletingRebalance";
+    case state::stable:
+      return "Stable";
+    case state::dead:
+      return "Dead";
+  }
+  return "Unknown";
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string random_uuid_text() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  // The textual form Kafka uses for member ids: java.util.UUID.randomUUID().toString().
+  a = (a & ~0xF000ull) | 0x4000ull;
+  b = (b & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFFF,
+                     b >> 48, b & 0xFFFFFFFFFFFFull);
+}
+}  // namespace
+
+int32_t offsets_partition_for(const std::string& group_id, int32_t partitions) {
+  // Java's String.hashCode over UTF-16 code units, then Kafka's Utils.abs (sign bit cleared).
+  int32_t h = 0;
+  for (size_t i = 0; i < group_id.size();) {
+    uint32_t cp = static_cast<unsigned char>(group_id[i]);
+    size_t len = cp < 0x80 ? 1 : cp < 0xE0 ? 2 : cp < 0xF0 ? 3 : 4;
+    if (i + len > group_id.size()) len = 1;
+    if (len > 1) {
+      cp &= len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07;
+      for (size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(group_id[i + k]) & 0x3F);
+    }
+    i += len;
+    auto add = [&](uint32_t unit) {
+      h = static_cast<int32_t>(static_cast<uint32_t>(h) * 31u + unit);
+    };
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      add(0xD800 + (cp >> 10));
+      add(0xDC00 + (cp & 0x3FF));
+    } else {
+      add(cp);
+    }
+  }
+  return static_cast<int32_t>(static_cast<uint32_t>(h) & 0x7FFFFFFFu) % partitions;
+}
+
+struct group_coordinator::member {
+  std::string id;
+  std::optional<std::string> instance_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t session_timeout_ms = 0;
+  int32_t rebalance_timeout_ms = 0;
+  std::string protocol_type;
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> protocols;
+  std::vector<uint8_t> assignment;
+  steady::time_point session_deadline{};
+  // A JoinGroup waiting for the rebalance to finish, and its answer.
+  std::shared_ptr<net::event> join_waiter;
+  std::shared_ptr<protocol::join_group_response> join_answer;
+  // A SyncGroup waiting for the leader's assignments, and its answer.
+  std::shared_ptr<net::event> sync_waiter;
+  std::shared_ptr<protocol::sync_group_response> sync_answer;
+  bool is_new = false;
+
+  const std::vector<uint8_t>* metadata_for(const std::string& protocol) const {
+    for (const auto& [name, md] : protocols)
+      if (name == protocol) return &md;
+    return nullptr;
+  }
+};
+
+struct group_coordinator::group {
+  std::string id;
+  state st = state::empty;
+  int32_t generation = 0;
+  std::optional<std::string> protocol_type;
+  std::optional<std::string> protocol;
+  std::optional<std::string> leader;
+  int64_t state_timestamp = -1;
+  // In join order: the leader of a new generation is the first member that joined.
+  std::vector<std::unique_ptr<member>> members;
+  // Member ids handed out with MEMBER_ID_REQUIRED, until their owner joins with them.
+  std::map<std::string, steady::time_point> pending;
+  std::map<std::string, std::string> static_members;  // instance id -> member id
+  std::map<std::string, std::map<int32_t, committed_offset>> offsets;
+  // The join phase ends at this time at the latest.
+  steady::time_point join_deadline{};
+  // New groups wait group.initial.rebalance.delay.ms for more members, extended as they come.
+  bool initial_delay = false;
+  int32_t delay_left_ms = 0;
+
+  member* find_member(const std::string& id) {
+    for (auto& m : members)
+      if (m->id == id) return m.get();
+    return nullptr;
+  }
+  bool all_joined() const {
+    if (!pending.empty()) return false;
+    return std::all_of(members.begin(), members.end(),
+                       [](const auto& m) { return m->join_waiter != nullptr; });
+  }
+  int32_t max_rebalance_timeout() const {
+    int32_t t = 0;
+    for (const auto& m : members) t = std::max(t, m->rebalance_timeout_ms);
+    return t;
+  }
+  // The protocol every member supports that most members prefer (Kafka's vote).
+  std::optional<std::string> select_protocol() const {
+    if (members.empty()) return std::nullopt;
+    std::vector<std::string> candidates;
+    for (const auto& protocol : members.front()->protocols) {
+      const std::string& name = protocol.first;
+      bool everyone = std::all_of(members.begin(), members.end(),
+                                  [&](const auto& m) { return m->metadata_for(name) != nullptr; });
+      if (everyone) candidates.push_back(name);
+    }
+    if (candidates.empty()) return std::nullopt;
+    std::map<std::string, int> votes;
+    for (const auto& m : members)
+      for (const auto& [name, md] : m->protocols)
+        if (std::find(candidates.begin(), candidates.end(), name) != candidates.end()) {
+          ++votes[name];
+          break;
+        }
+    std::string best = candidates.front();
+    for (const auto& c : candidates)
+      if (votes[c] > votes[best]) best = c;
+    return best;
+  }
+  // Whether a joining member's protocols fit the group: same type and one protocol in common.
+  bool supports(
+      const std::string& type,
+      const std::vector<protocol::join_group_request::join_group_request_protocol>& ps) const {
+    if (members.empty()) return !type.empty() && !ps.empty();
+    if (protocol_type && *protocol_type != type) return false;
+    for (const auto& p : ps) {
+      bool everyone = std::all_of(members.begin(), members.end(), [&](const auto& m) {
+        return m->metadata_for(p.name) != nullptr;
+      });
+      if (everyone) return true;
+    }
+    return false;
+  }
+  group_snapshot snapshot() const {
+    group_snapshot s;
+    s.protocol_type = protocol_type.value_or("");
+    s.generation = generation;
+    s.protocol = protocol;
+    s.leader = leader;
+    s.current_state_timestamp = state_timestamp;
+    for (const auto& m : members) {
+      auto& o = s.members.emplace_back();
+      o.member_id = m->id;
+      o.group_instance_id = m->instance_id;
+      o.client_id = m->client_id;
+      o.client_host = m->client_host;
+      o.rebalance_timeout_ms = m->rebalance_timeout_ms;
+      o.session_timeout_ms = m->session_timeout_ms;
+      if (protocol)
+        if (const auto* md = m->metadata_for(*protocol)) o.subscription = *md;
+      o.assignment = m->assignment;
+    }
+    return s;
+  }
+};
+
+group_coordinator::group_coordinator(asio::any_io_executor ex, coordinator_config config,
+                                     record_writer writer)
+    : _ex(std::move(ex)), _config(config), _writer(std::move(writer)) {}
+
+group_coordinator::~group_coordinator() = default;
+
+group_coordinator::group* group_coordinator::find(const std::string& id) {
+  auto it = _groups.find(id);
+  return it == _groups.end() || it->second->st == state::dead ? nullptr : it->second.get();
+}
+
+const group_coordinator::group* group_coordinator::find(const std::string& id) const {
+  auto it = _groups.find(id);
+  return it == _groups.end() || it->second->st == state::dead ? nullptr : it->second.get();
+}
+
+group_coordinator::group& group_coordinator::get_or_create(const std::string& id) {
+  auto& g = _groups[id];
+  if (!g || g->st == state::dead) {
+    g = std::make_unique<group>();
+    g->id = id;
+    g->state_timestamp = wall_clock_ms();
+  }
+  return *g;
+}
+
+void group_coordinator::reset_session(member& m) {
+  m.session_deadline = steady::now() + std::chrono::milliseconds(m.session_timeout_ms);
+}
+
+void group_coordinator::prepare_rebalance(group& g, const std::string& /*reason*/) {
+  // Members waiting for assignments learn that another rebalance started.
+  if (g.st == state::completing_rebalance)
+    for (auto& m : g.members)
+      if (m->sync_waiter) {
+        m->sync_answer->error_code = code(error_code::rebalance_in_progress);
+        m->sync_waiter->set();
+        m->sync_waiter.reset();
+      }
+  const bool was_empty = g.st == state::empty;
+  g.st = state::preparing_rebalance;
+  g.state_timestamp = wall_clock_ms();
+  const auto now = steady::now();
+  if (was_empty && _config.initial_rebalance_delay_ms > 0) {
+    g.initial_delay = true;
+    g.delay_left_ms = std::max(0, g.max_rebalance_timeout() - _config.initial_rebalance_delay_ms);
+    g.join_deadline = now + std::chrono::milliseconds(std::min(_config.initial_rebalance_delay_ms,
+                                                               g.max_rebalance_timeout()));
+  } else {
+    g.initial_delay = false;
+    g.join_deadline = now + std::chrono::milliseconds(g.max_rebalance_timeout());
+  }
+}
+
+void group_coordinator::maybe_complete_join(group& g) {
+  if (g.st != state::preparing_rebalance || g.initial_delay) return;
+  if (g.all_joined()) complete_join(g);
+}
+
+void group_coordinator::complete_join(group& g) {
+  g.initial_delay = false;
+  // Members that did not rejoin in time leave the group (static ones too: their instance id is
+  // free again).
+  std::vector<std::string> gone;
+  for (const auto& m : g.members)
+    if (!m->join_waiter) gone.push_back(m->id);
+  for (const auto& id : gone) remove_member(g, id, 0);
+  g.pending.clear();
+  ++g.generation;
+  g.state_timestamp = wall_clock_ms();
+  if (g.members.empty()) {
+    g.st = state::empty;
+    g.protocol.reset();
+    g.leader.reset();
+    // The new (empty) generation is written like any other.
+    asio::co_spawn(_ex, persist_group_named(g.id), asio::detached);
+    return;
+  }
+  g.protocol = g.select_protocol();
+  if (!g.leader || !g.find_member(*g.leader)) g.leader = g.members.front()->id;
+  g.st = state::completing_rebalance;
+  for (auto& m : g.members) {
+    m->is_new = false;
+    m->assignment.clear();
+    reset_session(*m);
+    fill_join_answer(g, *m, *m->join_answer);
+    m->join_waiter->set();
+    m->join_waiter.reset();
+  }
+}
+
+void group_coordinator::fill_join_answer(const group& g, const member& m,
+                                         protocol::join_group_response& a) {
+  a.error_code = 0;
+  a.generation_id = g.generation;
+  a.protocol_type = g.protocol_type;
+  a.protocol_name = g.protocol;
+  a.leader = g.leader.value_or("");
+  a.member_id = m.id;
+  a.members.clear();
+  // Only the leader learns the members and their metadata, to compute the assignments.
+  if (m.id != g.leader) return;
+  for (const auto& other : g.members) {
+    auto& e = a.members.emplace_back();
+    e.member_id = other->id;
+    e.group_instance_id = other->instance_id;
+    if (g.protocol)
+      if (const auto* md = other->metadata_for(*g.protocol)) e.metadata = *md;
+  }
+}
+
+void group_coordinator::remove_member(group& g, const std::string& member_id,
+                                      int16_t pending_error) {
+  auto it = std::find_if(g.members.begin(), g.members.end(),
+                         [&](const auto& m) { return m->id == member_id; });
+  if (it == g.members.end()) {
+    g.pending.erase(member_id);
+    return;
+  }
+  auto& m = **it;
+  if (m.join_waiter) {
+    m.join_answer->error_code = pending_error ? pending_error : code(error_code::unknown_member_id);
+    m.join_answer->member_id = m.id;
+    m.join_waiter->set();
+  }
+  if (m.sync_waiter) {
+    m.sync_answer->error_code = pending_error ? pending_error : code(error_code::unknown_member_id);
+    m.sync_waiter->set();
+  }
+  if (m.instance_id) g.static_members.erase(*m.instance_id);
+  if (g.leader == member_id) g.leader.reset();
+  g.members.erase(it);
+  if (g.members.empty()) g.protocol_type.reset();
+}
+
+asio::awaitable<void> group_coordinator::persist_group_named(std::string id) {
+  if (auto* g = find(id)) co_await persist_group(*g);
+}
+
+asio::awaitable<int16_t> group_coordinator::persist_group(group& g) {
+  auto snap = g.snapshot();
+  std::vector<log_record> records{group_metadata_record(g.id, &snap)};
+  co_return co_await _writer(offsets_partition_for(g.id, _config.offsets_partitions),
+                             std::move(records));
+}
+
+asio::awaitable<protocol::join_group_response> group_coordinator::join(
+    protocol::join_group_request req, int16_t version, std::string client_id,
+    std::string client_host) {
+  protocol::join_group_response r;
+  r.member_id = req.member_id;
+  r.protocol_type = std::nullopt;
+  auto fail = [&](error_code e) {
+    r.error_code = code(e);
+    r.generation_id = -1;
+    return r;
+  };
+  if (req.group_id.empty()) co_return fail(error_code::invalid_group_id);
+  if (req.session_timeout_ms < _config.min_session_timeout_ms ||
+      req.session_timeout_ms > _config.max_session_timeout_ms)
+    co_return fail(error_code::invalid_session_timeout);
+  if (req.protocol_type.empty() || req.protocols.empty())
+    co_return fail(error_code::inconsistent_group_protocol);
+  const int32_t rebalance_timeout = version >= 1 && req.rebalance_timeout_ms > 0
+                                        ? req.rebalance_timeout_ms
+                                        : req.session_timeout_ms;
+
+  group* existing = find(req.group_id);
+  if (!existing && !req.member_id.empty() && !req.group_instance_id)
+    co_return fail(error_code::unknown_member_id);
+  group& g = existing ? *existing : get_or_create(req.group_id);
+  if (!g.supports(req.protocol_type, req.protocols))
+    co_return fail(error_code::inconsistent_group_protocol);
+
+  member* m = nullptr;
+  if (req.member_id.empty()) {
+    if (static_cast<int64_t>(g.members.size() + g.pending.size()) >= _config.max_size)
+      co_return fail(error_code::group_max_size_reached);
+    std::string new_id =
+        (req.group_instance_id ? *req.group_instance_id : client_id) + "-" + random_uuid_text();
+    if (req.group_instance_id) {
+      // A static member (re)joining: it takes over its instance's place; the old member id is
+      // fenced.
+      if (auto it = g.static_members.find(*req.group_instance_id); it != g.static_members.end())
+        remove_member(g, it->second, code(error_code::fenced_instance_id));
+    } else if (version >= 4) {
+      // KIP-394: a new member first gets its id, and joins with it.
+      g.pending[new_id] = steady::now() + std::chrono::milliseconds(req.session_timeout_ms);
+      r.member_id = new_id;
+      co_return fail(error_code::member_id_required);
+    }
+    auto fresh = std::make_unique<member>();
+    fresh->id = new_id;
+    fresh->is_new = true;
+    m = fresh.get();
+    g.members.push_back(std::move(fresh));
+  } else {
+    m = g.find_member(req.member_id);
+    if (!m && g.pending.erase(req.member_id)) {
+      auto fresh = std::make_unique<member>();
+      fresh->id = req.member_id;
+      fresh->is_new = true;
+      m = fresh.get();
+      g.members.push_back(std::move(fresh));
+    }
+    if (!m) co_return fail(error_code::unknown_member_id);
+    if (req.group_instance_id && m->instance_id != req.group_instance_id)
+      co_return fail(error_code::fenced_instance_id);
+  }
+
+  const bool changed = m->protocols.size() != req.protocols.size() ||
+                       !std::equal(m->protocols.begin(), m->protocols.end(), req.protocols.begin(),
+                                   [](const auto& a, const auto& b) {
+                                     return a.first == b.name && a.second == b.metadata;
+                                   });
+  m->instance_id = req.group_instance_id;
+  if (m->instance_id) g.static_members[*m->instance_id] = m->id;
+  m->client_id = client_id;
+  m->client_host = client_host;
+  m->session_timeout_ms = req.session_timeout_ms;
+  m->rebalance_timeout_ms = rebalance_timeout;
+  m->protocol_type = req.protocol_type;
+  m->protocols.clear();
+  for (auto& p : req.protocols) m->protocols.emplace_back(p.name, std::move(p.metadata));
+  g.protocol_type = req.protocol_type;
+
+  // A known member of a settled group that changed nothing gets the current generation again.
+  if (!m->is_new && !changed && (g.st == state::stable || g.st == state::completing_rebalance) &&
+      (g.st == state::completing_rebalance || m->id != g.leader)) {
+    fill_join_answer(g, *m, r);
+    reset_session(*m);
+    co_return r;
+  }
+
+  // Wait in the join phase.
+  if (m->join_waiter) {
+    // A second JoinGroup from the same member replaces the first, which is answered as Kafka
+    // does when a member rejoins during the join phase.
+    m->join_answer->error_code = code(error_code::rebalance_in_progress);
+    m->join_waiter->set();
+  }
+  auto waiter = std::make_shared<net::event>(_ex);
+  auto answer = std::make_shared<protocol::join_group_response>();
+  answer->member_id = m->id;
+  m->join_waiter = waiter;
+  m->join_answer = answer;
+  if (g.st != state::preparing_rebalance) {
+    prepare_rebalance(g, "member joined");
+  } else if (g.initial_delay) {
+    // The initial delay is extended for each member that arrives, up to the rebalance timeout.
+    const int32_t step = std::min(_config.initial_rebalance_delay_ms, g.delay_left_ms);
+    if (step > 0) {
+      g.delay_left_ms -= step;
+      g.join_deadline = steady::now() + std::chrono::milliseconds(step);
+    }
+  } else {
+    g.join_deadline =
+        std::max(g.join_deadline, steady::now() + std::chrono::milliseconds(rebalance_timeout));
+  }
+  maybe_complete_join(g);
+  co_await waiter->wait();
+  co_return *answer;
+}
+
+asio::awaitable<protocol::sync_group_response> group_coordinator::sync(
+    protocol::sync_group_request req, int16_t version) {
+  protocol::sync_group_response r;
+  auto fail = [&](error_code e) {
+    r.error_code = code(e);
+    return r;
+  };
+  group* g = find(req.group_id);
+  if (!g) co_return fail(error_code::unknown_member_id);
+  member* m = g->find_member(req.member_id);
+  if (!m) co_return fail(error_code::unknown_member_id);
+  if (req.group_instance_id && m->instance_id != req.group_instance_id)
+    co_return fail(error_code::fenced_instance_id);
+  if (req.generation_id != g->generation) co_return fail(error_code::illegal_generation);
+  if ((req.protocol_type && req.protocol_type != g->protocol_type) ||
+      (req.protocol_name && req.protocol_name != g->protocol))
+    co_return fail(error_code::inconsistent_group_protocol);
+  if (version >= 5) {
+    r.protocol_type = g->protocol_type;
+    r.protocol_name = g->protocol;
+  }
+  switch (g->st) {
+    case state::empty:
+    case state::dead:
+      co_return fail(error_code::unknown_member_id);
+    case state::preparing_rebalance:
+      co_return fail(error_code::rebalance_in_progress);
+    case state::stable:
+      r.assignment = m->assignment;
+      reset_session(*m);
+      co_return r;
+    case state::completing_rebalance:
+      break;
+  }
+  auto waiter = std::make_shared<net::event>(_ex);
+  auto answer = std::make_shared<protocol::sync_group_response>(r);
+  m->sync_waiter = waiter;
+  m->sync_answer = answer;
+  reset_session(*m);
+  if (m->id == g->leader) {
+    for (auto& mm : g->members) {
+      mm->assignment.clear();
+      for (auto& a : req.assignments)
+        if (a.member_id == mm->id) mm->assignment = a.assignment;
+    }
+    const int32_t generation = g->generation;
+    const std::string id = g->id;
+    const int16_t err = co_await persist_group(*g);
+    // The group may have moved on while the record was written.
+    g = find(id);
+    if (g && g->generation == generation && g->st == state::completing_rebalance) {
+      if (err == 0) {
+        g->st = state::stable;
+        g->state_timestamp = wall_clock_ms();
+      }
+      for (auto& mm : g->members) {
+        if (!mm->sync_waiter) continue;
+        mm->sync_answer->error_code = err;
+        mm->sync_answer->assignment = err == 0 ? mm->assignment : std::vector<uint8_t>{};
+        mm->sync_waiter->set();
+        mm->sync_waiter.reset();
+      }
+      if (err != 0) prepare_rebalance(*g, "could not store the assignments");
+    }
+  }
+  co_await waiter->wait();
+  co_return *answer;
+}
+
+protocol::heartbeat_response group_coordinator::heartbeat(const protocol::heartbeat_request& req) {
+  protocol::heartbeat_response r;
+  auto fail = [&](error_code e) {
+    r.error_code = code(e);
+    return r;
+  };
+  group* g = find(req.group_id);
+  if (!g) return fail(error_code::unknown_member_id);
+  member* m = g->find_member(req.member_id);
+  if (!m) return fail(error_code::unknown_member_id);
+  if (req.group_instance_id && m->instance_id != req.group_instance_id)
+    return fail(error_code::fenced_instance_id);
+  if (g->st == state::empty) return fail(error_code::unknown_member_id);
+  if (req.generation_id != g->generation && g->st != state::preparing_rebalance)
+    return fail(error_code::illegal_generation);
+  reset_session(*m);
+  if (g->st == state::preparing_rebalance) return fail(error_code::rebalance_in_progress);
+  return r;
+}
+
+asio::awaitable<protocol::leave_group_response> group_coordinator::leave(
+    protocol::leave_group_request req, int16_t version) {
+  protocol::leave_group_response r;
+  std::vector<protocol::leave_group_request::member_identity> who = req.members;
+  if (version < 3) who.push_back({req.member_id, std::nullopt, std::nullopt, {}});
+  group* g = find(req.group_id);
+  bool any_left = false;
+  for (const auto& w : who) {
+    auto& out = r.members.emplace_back();
+    out.member_id = w.member_id;
+    out.group_instance_id = w.group_instance_id;
+    if (!g) {
+      out.error_code = code(error_code::unknown_member_id);
+      continue;
+    }
+    std::string id = w.member_id;
+    if (w.group_instance_id) {
+      auto it = g->static_members.find(*w.group_instance_id);
+      if (it == g->static_members.end()) {
+        out.error_code = code(error_code::unknown_member_id);
+        continue;
+      }
+      if (!id.empty() && id != it->second) {
+        out.error_code = code(error_code::fenced_instance_id);
+        continue;
+      }
+      id = it->second;
+    }
+    if (!g->find_member(id)) {
+      if (g->pending.erase(id)) {
+        any_left = true;
+        continue;
+      }
+      out.error_code = code(error_code::unknown_member_id);
+      continue;
+    }
+    remove_member(*g, id, 0);
+    any_left = true;
+  }
+  if (g && any_left) {
+    if (g->st == state::stable || g->st == state::completing_rebalance)
+      prepare_rebalance(*g, "member left");
+    maybe_complete_join(*g);
+  }
+  if (version < 3) {
+    r.error_code = r.members.front().error_code;
+    r.members.clear();
+  }
+  co_return r;
+}
+
+asio::awaitable<std::vector<int16_t>> group_coordinator::commit(
+    commit_identity who, std::vector<offset_commit_entry> entries) {
+  std::vector<int16_t> errors(entries.size(), 0);
+  auto all = [&](error_code e) {
+    std::fill(errors.begin(), errors.end(), code(e));
+    return errors;
+  };
+  if (who.group_id.empty()) co_return all(error_code::invalid_group_id);
+  group* g = find(who.group_id);
+  const bool from_member = who.generation >= 0 || !who.member_id.empty() || who.group_instance_id;
+  if (!g) {
+    // Only commits from outside any group create one (an empty group that just keeps offsets).
+    if (from_member)
+      co_return all(who.generation >= 0 ? error_code::illegal_generation
+                                        : error_code::unknown_member_id);
+    g = &get_or_create(who.group_id);
+  } else if (from_member) {
+    member* m = g->find_member(who.member_id);
+    if (!m) co_return all(error_code::unknown_member_id);
+    if (who.group_instance_id && m->instance_id != who.group_instance_id)
+      co_return all(error_code::fenced_instance_id);
+    if (who.generation != g->generation) co_return all(error_code::illegal_generation);
+    if (g->st == state::completing_rebalance) co_return all(error_code::rebalance_in_progress);
+    reset_session(*m);
+  } else if (g->st != state::empty) {
+    co_return all(error_code::unknown_member_id);
+  }
+  std::vector<log_record> records;
+  std::vector<size_t> written;
+  const int64_t now = wall_clock_ms();
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto& e = entries[i];
+    if (static_cast<int64_t>(e.value.metadata.size()) > _config.offset_metadata_max_bytes) {
+      errors[i] = code(error_code::offset_metadata_too_large);
+      continue;
+    }
+    if (e.value.commit_timestamp < 0) e.value.commit_timestamp = now;
+    records.push_back(offset_commit_record(who.group_id, e.topic, e.partition, &e.value));
+    written.push_back(i);
+  }
+  if (records.empty()) co_return errors;
+  const std::string id = who.group_id;
+  const int16_t err =
+      co_await _writer(offsets_partition_for(id, _config.offsets_partitions), std::move(records));
+  g = find(id);
+  for (size_t i : written) {
+    if (err != 0 || !g) {
+      errors[i] = err != 0 ? err : code(error_code::coordinator_not_available);
+      continue;
+    }
+    g->offsets[entries[i].topic][entries[i].partition] = entries[i].value;
+  }
+  co_return errors;
+}
+
+group_coordinator::fetched group_coordinator::fetch_offsets(
+    const std::string& group_id,
+    const std::optional<std::map<std::string, std::vector<int32_t>>>& wanted) {
+  fetched out;
+  const group* g = find(group_id);
+  if (!wanted) {
+    if (g) out.offsets = g->offsets;
+    return out;
+  }
+  for (const auto& [topic, partitions] : *wanted)
+    for (int32_t p : partitions) {
+      committed_offset c;
+      if (g)
+        if (auto t = g->offsets.find(topic); t != g->offsets.end())
+          if (auto it = t->second.find(p); it != t->second.end()) c = it->second;
+      out.offsets[topic][p] = c;
+    }
+  return out;
+}
+
+asio::awaitable<group_coordinator::offsets_deleted> group_coordinator::delete_offsets(
+    std::string group_id, std::map<std::string, std::vector<int32_t>> wanted) {
+  offsets_deleted out;
+  group* g = find(group_id);
+  if (!g) {
+    out.error_code = code(error_code::group_id_not_found);
+    co_return out;
+  }
+  // Topics a member of a consumer group subscribes to keep their offsets.
+  std::set<std::string> subscribed;
+  if (g->st != state::empty && g->protocol_type == "consumer" && g->protocol)
+    for (const auto& m : g->members)
+      if (const auto* md = m->metadata_for(*g->protocol)) {
+        // ConsumerProtocolSubscription: version int16, topics [string], ...
+        size_t pos = 2;
+        auto rd32 = [&](int32_t& v) {
+          if (pos + 4 > md->size()) return false;
+          v = (int32_t((*md)[pos]) << 24) | (int32_t((*md)[pos + 1]) << 16) |
+              (int32_t((*md)[pos + 2]) << 8) | int32_t((*md)[pos + 3]);
+          pos += 4;
+          return true;
+        };
+        int32_t n = 0;
+        if (!rd32(n) || n < 0) continue;
+        for (int32_t i = 0; i < n && pos + 2 <= md->size(); ++i) {
+          size_t len = (size_t((*md)[pos]) << 8) | (*md)[pos + 1];
+          pos += 2;
+          if (pos + len > md->size()) break;
+          subscribed.emplace(reinterpret_cast<const char*>(md->data() + pos), len);
+          pos += len;
+        }
+      }
+  std::vector<log_record> records;
+  for (const auto& [topic, partitions] : wanted)
+    for (int32_t p : partitions) {
+      if (subscribed.contains(topic)) {
+        out.partitions[topic][p] = code(error_code::group_subscribed_to_topic);
+        continue;
+      }
+      out.partitions[topic][p] = 0;
+      if (auto t = g->offsets.find(topic); t != g->offsets.end() && t->second.contains(p))
+        records.push_back(offset_commit_record(group_id, topic, p, nullptr));
+    }
+  if (records.empty()) co_return out;
+  const int16_t err = co_await _writer(offsets_partition_for(group_id, _config.offsets_partitions),
+                                       std::move(records));
+  g = find(group_id);
+  for (auto& [topic, partitions] : out.partitions)
+    for (auto& [p, e] : partitions) {
+      if (e != 0) continue;
+      if (err != 0) {
+        e = err;
+      } else if (g) {
+        if (auto t = g->offsets.find(topic); t != g->offsets.end()) {
+          t->second.erase(p);
+          if (t->second.empty()) g->offsets.erase(t);
+        }
+      }
+    }
+  co_return out;
+}
+
+protocol::describe_groups_response::described_group group_coordinator::describe(
+    const std::string& group_id, int16_t version) const {
+  protocol::describe_groups_response::described_group d;
+  d.group_id = group_id;
+  const group* g = find(group_id);
+  if (!g) {
+    d.group_state = "Dead";
+    // Kafka 4.x names an unknown group from v6 on; older versions describe it as Dead.
+    if (version >= 6) {
+      d.error_code = code(error_code::group_id_not_found);
+      d.error_message = fmt::format("Group {} not found.", group_id);
+    }
+    return d;
+  }
+  d.group_state = state_name(g->st);
+  d.protocol_type = g->protocol_type.value_or("");
+  const bool stable = g->st == state::stable;
+  d.protocol_data = stable ? g->protocol.value_or("") : "";
+  for (const auto& m : g->members) {
+    auto& o = d.members.emplace_back();
+    o.member_id = m->id;
+    o.group_instance_id = m->instance_id;
+    o.client_id = m->client_id;
+    o.client_host = m->client_host;
+    if (stable) {
+      if (g->protocol)
+        if (const auto* md = m->metadata_for(*g->protocol)) o.member_metadata = *md;
+      o.member_assignment = m->assignment;
+    }
+  }
+  return d;
+}
+
+std::vector<protocol::list_groups_response::listed_group> group_coordinator::list(
+    const std::vector<std::string>& states, const std::vector<std::string>& types) const {
+  std::vector<protocol::list_groups_response::listed_group> out;
+  for (const auto& [id, g] : _groups) {
+    if (g->st == state::dead) continue;
+    const char* st = state_name(g->st);
+    if (!states.empty() && std::none_of(states.begin(), states.end(),
+                                        [&](const std::string& s) { return iequals(s, st); }))
+      continue;
+    if (!types.empty() && std::none_of(types.begin(), types.end(),
+                                       [](const std::string& t) { return iequals(t, "classic"); }))
+      continue;
+    auto& o = out.emplace_back();
+    o.group_id = id;
+    o.protocol_type = g->protocol_type.value_or("");
+    o.group_state = st;
+    o.group_type = "classic";
+  }
+  return out;
+}
+
+asio::awaitable<int16_t> group_coordinator::delete_group(std::string group_id) {
+  group* g = find(group_id);
+  if (!g) co_return code(error_code::group_id_not_found);
+  if (g->st != state::empty) co_return code(error_code::non_empty_group);
+  std::vector<log_record> records;
+  for (const auto& [topic, partitions] : g->offsets)
+    for (const auto& [p, c] : partitions)
+      records.push_back(offset_commit_record(group_id, topic, p, nullptr));
+  records.push_back(group_metadata_record(group_id, nullptr));
+  const int16_t err = co_await _writer(offsets_partition_for(group_id, _config.offsets_partitions),
+                                       std::move(records));
+  if (err != 0) co_return err;
+  if (auto* again = find(group_id); again && again->st == state::empty) _groups.erase(group_id);
+  co_return 0;
+}
+
+void group_coordinator::load_offset(const std::string& group_id, const std::string& topic,
+                                    int32_t partition,
+                                    const std::optional<committed_offset>& value) {
+  if (!value) {
+    if (auto* g = find(group_id))
+      if (auto t = g->offsets.find(topic); t != g->offsets.end()) {
+        t->second.erase(partition);
+        if (t->second.empty()) g->offsets.erase(t);
+      }
+    return;
+  }
+  get_or_create(group_id).offsets[topic][partition] = *value;
+}
+
+void group_coordinator::load_group(const std::string& group_id,
+                                   const std::optional<group_snapshot>& value) {
+  if (!value) {
+    _groups.erase(group_id);
+    return;
+  }
+  // After a restart nobody is connected: the group keeps its generation and offsets and waits,
+  // empty, for its members to join again (as Kafka does once their sessions have expired).
+  auto& g = get_or_create(group_id);
+  g.generation = value->generation;
+  g.protocol_type = value->protocol_type.empty() ? std::nullopt
+                                                 : std::optional<std::string>(value->protocol_type);
+  g.state_timestamp = value->current_state_timestamp;
+}
+
+void group_coordinator::tick() {
+  const auto now = steady::now();
+  for (auto& [id, gp] : _groups) {
+    group& g = *gp;
+    if (g.st == state::dead) continue;
+    for (auto it = g.pending.begin(); it != g.pending.end();)
+      it = it->second <= now ? g.pending.erase(it) : std::next(it);
+    if (g.st == state::preparing_rebalance) {
+      if (now >= g.join_deadline) {
+        if (g.initial_delay && g.delay_left_ms > 0 && !g.all_joined()) {
+          // Still members to wait for within the rebalance timeout: keep waiting.
+          const int32_t step = std::min(_config.initial_rebalance_delay_ms, g.delay_left_ms);
+          g.delay_left_ms -= step;
+          g.join_deadline = now + std::chrono::milliseconds(step);
+        } else {
+          complete_join(g);
+        }
+      } else {
+        maybe_complete_join(g);
+      }
+      continue;
+    }
+    if (g.st != state::stable && g.st != state::completing_rebalance) continue;
+    std::vector<std::string> expired;
+    for (const auto& m : g.members)
+      if (m->session_deadline <= now) expired.push_back(m->id);
+    if (expired.empty()) continue;
+    for (const auto& mid : expired) remove_member(g, mid, 0);
+    prepare_rebalance(g, "session expired");
+    maybe_complete_join(g);
+  }
+}
+
+}  // namespace brook::coordinator

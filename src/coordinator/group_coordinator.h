@@ -1,0 +1,200 @@
+// The group coordinator of Kafka's classic consumer group protocol (JoinGroup, SyncGroup,
+// Heartbeat, LeaveGroup) and of committed offsets (OffsetCommit, OffsetFetch, OffsetDelete),
+// with DescribeGroups, ListGroups and DeleteGroups.
+//
+// One instance per shard holds the groups whose __consumer_offsets partition that shard owns
+// (partition = Kafka's hash of the group id), and is used only from that shard's thread. Every
+// change that must survive a restart (offsets, a group's generation and assignments) is written
+// through the store as records of __consumer_offsets in Kafka's formats before it is answered;
+// at start the broker replays those records into the coordinator (load()).
+//
+// Semantics follow Kafka's classic group coordinator: member ids handed out with
+// MEMBER_ID_REQUIRED (KIP-394), static members (group.instance.id, KIP-345), the initial
+// rebalance delay for a new group, rebalance and session timeouts, protocol selection by vote,
+// and Kafka's error codes on every path.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "protocol/generated/delete_groups_response.h"
+#include "protocol/generated/describe_groups_response.h"
+#include "protocol/generated/heartbeat_request.h"
+#include "protocol/generated/heartbeat_response.h"
+#include "protocol/generated/join_group_request.h"
+#include "protocol/generated/join_group_response.h"
+#include "protocol/generated/leave_group_request.h"
+#include "protocol/generated/leave_group_response.h"
+#include "protocol/generated/list_groups_request.h"
+#include "protocol/generated/list_groups_response.h"
+#include "protocol/generated/sync_group_request.h"
+#include "protocol/generated/sync_group_response.h"
+
+namespace brook::coordinator {
+
+// Kafka's group.* broker settings that the coordinator honours.
+struct coordinator_config {
+  int32_t min_session_timeout_ms = 6000;
+  int32_t max_session_timeout_ms = 1800000;
+  int32_t initial_rebalance_delay_ms = 3000;
+  int32_t max_size = INT32_MAX;
+  int32_t offset_metadata_max_bytes = 4096;
+  int32_t offsets_partitions = 50;
+};
+
+// Kafka's partition of __consumer_offsets for a group: abs(Java String.hashCode) mod partitions.
+int32_t offsets_partition_for(const std::string& group_id, int32_t partitions);
+
+// A record of __consumer_offsets: its key and value (none: a tombstone), already encoded.
+struct log_record {
+  std::vector<uint8_t> key;
+  std::optional<std::vector<uint8_t>> value;
+};
+
+// Writes records to a partition of __consumer_offsets; completes with a Kafka error code.
+using record_writer =
+    std::function<asio::awaitable<int16_t>(int32_t partition, std::vector<log_record>)>;
+
+struct committed_offset {
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+  std::string metadata;
+  int64_t commit_timestamp = -1;
+  int64_t expire_timestamp = -1;
+};
+
+// What __consumer_offsets keeps of a classic group (Kafka's GroupMetadataValue).
+struct group_snapshot {
+  struct member {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    std::string client_id;
+    std::string client_host;
+    int32_t rebalance_timeout_ms = 0;
+    int32_t session_timeout_ms = 0;
+    std::vector<uint8_t> subscription;
+    std::vector<uint8_t> assignment;
+  };
+  std::string protocol_type;
+  int32_t generation = 0;
+  std::optional<std::string> protocol;
+  std::optional<std::string> leader;
+  int64_t current_state_timestamp = -1;
+  std::vector<member> members;
+};
+
+// The encodings of __consumer_offsets records (offsets_codec.cc, Kafka's formats).
+log_record offset_commit_record(const std::string& group, const std::string& topic,
+                                int32_t partition, const committed_offset* value);
+log_record group_metadata_record(const std::string& group, const group_snapshot* value);
+class group_coordinator;
+// Start-up: decodes one record of __consumer_offsets and replays it into `c`; false for records
+// it skips (other record types, malformed bytes).
+bool replay_offsets_record(group_coordinator& c, std::span<const uint8_t> key,
+                           std::optional<std::span<const uint8_t>> value);
+
+// One partition's commit, as OffsetCommit and TxnOffsetCommit ask for it.
+struct offset_commit_entry {
+  std::string topic;
+  int32_t partition = 0;
+  committed_offset value;
+};
+
+// Who commits: the member identity OffsetCommit carries (generation -1 and "" for commits from
+// outside the group: simple consumers and tools).
+struct commit_identity {
+  std::string group_id;
+  int32_t generation = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+};
+
+class group_coordinator {
+ public:
+  group_coordinator(asio::any_io_executor ex, coordinator_config config, record_writer writer);
+  ~group_coordinator();
+  group_coordinator(const group_coordinator&) = delete;
+  group_coordinator& operator=(const group_coordinator&) = delete;
+
+  asio::awaitable<protocol::join_group_response> join(protocol::join_group_request req,
+                                                      int16_t version, std::string client_id,
+                                                      std::string client_host);
+  asio::awaitable<protocol::sync_group_response> sync(protocol::sync_group_request req,
+                                                      int16_t version);
+  protocol::heartbeat_response heartbeat(const protocol::heartbeat_request& req);
+  asio::awaitable<protocol::leave_group_response> leave(protocol::leave_group_request req,
+                                                        int16_t version);
+
+  // OffsetCommit: one error code per entry (same order). The group is created (empty) for commits
+  // from outside any group.
+  asio::awaitable<std::vector<int16_t>> commit(commit_identity who,
+                                               std::vector<offset_commit_entry> entries);
+  // OffsetFetch of one group: every committed offset (topics null) or those asked for (absent
+  // ones as offset -1). A group error code (e.g. GROUP_ID_NOT_FOUND is never used: Kafka answers
+  // an unknown group with no offsets).
+  struct fetched {
+    int16_t error_code = 0;
+    std::map<std::string, std::map<int32_t, committed_offset>> offsets;
+  };
+  fetched fetch_offsets(const std::string& group_id,
+                        const std::optional<std::map<std::string, std::vector<int32_t>>>& wanted);
+  // OffsetDelete: a group error, or per partition errors (GROUP_SUBSCRIBED_TO_TOPIC).
+  struct offsets_deleted {
+    int16_t error_code = 0;
+    std::map<std::string, std::map<int32_t, int16_t>> partitions;
+  };
+  asio::awaitable<offsets_deleted> delete_offsets(
+      std::string group_id, std::map<std::string, std::vector<int32_t>> wanted);
+
+  // DescribeGroups of one group (on this shard).
+  protocol::describe_groups_response::described_group describe(const std::string& group_id,
+                                                               int16_t version) const;
+  // ListGroups: this shard's groups that pass the filters (empty filter: all).
+  std::vector<protocol::list_groups_response::listed_group> list(
+      const std::vector<std::string>& states, const std::vector<std::string>& types) const;
+  // DeleteGroups of one group: NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND or none.
+  asio::awaitable<int16_t> delete_group(std::string group_id);
+
+  // Start-up: replays __consumer_offsets in log order; a null value is a tombstone.
+  void load_offset(const std::string& group, const std::string& topic, int32_t partition,
+                   const std::optional<committed_offset>& value);
+  void load_group(const std::string& group, const std::optional<group_snapshot>& value);
+
+  // Drops members whose session expired and finishes joins whose time is up; the broker calls it
+  // about every 100 ms.
+  void tick();
+
+ private:
+  struct group;
+  struct member;
+  group* find(const std::string& id);
+  const group* find(const std::string& id) const;
+  group& get_or_create(const std::string& id);
+  void prepare_rebalance(group& g, const std::string& reason);
+  void maybe_complete_join(group& g);
+  void complete_join(group& g);
+  void remove_member(group& g, const std::string& member_id, int16_t pending_error);
+  static void fill_join_answer(const group& g, const member& m, protocol::join_group_response& a);
+  void reset_session(member& m);
+  asio::awaitable<int16_t> persist_group(group& g);
+  asio::awaitable<void> persist_group_named(std::string id);
+
+  asio::any_io_executor _ex;
+  coordinator_config _config;
+  record_writer _writer;
+  std::map<std::string, std::unique_ptr<group>> _groups;
+};
+
+}  // namespace brook::coordinator

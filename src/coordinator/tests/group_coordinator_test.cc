@@ -1,0 +1,253 @@
+// The classic group state machine and committed offsets, driven on one io_context with a writer
+// that keeps the records it is given.
+#include "coordinator/group_coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+
+#include "coordinator/offsets_records.h"
+#include "protocol/errors.h"
+
+namespace brook::coordinator {
+namespace {
+
+using protocol::error_code;
+int16_t code(error_code e) { return static_cast<int16_t>(e); }
+
+struct fixture {
+  asio::io_context io;
+  std::vector<std::pair<int32_t, log_record>> written;
+  int16_t write_error = 0;
+  std::unique_ptr<group_coordinator> c;
+
+  explicit fixture(coordinator_config config = {}) {
+    config.initial_rebalance_delay_ms = 0;
+    c = std::make_unique<group_coordinator>(
+        io.get_executor(), config,
+        [this](int32_t p, std::vector<log_record> records) -> asio::awaitable<int16_t> {
+          for (auto& r : records) written.emplace_back(p, std::move(r));
+          co_return write_error;
+        });
+  }
+
+  // Starts `a` and runs the loop until nothing is ready; the result is set when `a` finished.
+  template <class T>
+  std::shared_ptr<std::optional<T>> start(asio::awaitable<T> a) {
+    auto out = std::make_shared<std::optional<T>>();
+    asio::co_spawn(
+        io,
+        [](asio::awaitable<T> a, std::shared_ptr<std::optional<T>> out) -> asio::awaitable<void> {
+          *out = co_await std::move(a);
+        }(std::move(a), out),
+        asio::detached);
+    io.restart();
+    io.poll();
+    return out;
+  }
+  void poll() {
+    io.restart();
+    io.poll();
+  }
+};
+
+protocol::join_group_request join_request(const std::string& member = "") {
+  protocol::join_group_request r;
+  r.group_id = "g";
+  r.session_timeout_ms = 10000;
+  r.rebalance_timeout_ms = 10000;
+  r.member_id = member;
+  r.protocol_type = "consumer";
+  r.protocols.push_back({"range", {0, 1, 2}, {}});
+  return r;
+}
+
+TEST(GroupCoordinator, OffsetsPartitionFollowsJavaHashCode) {
+  // "g".hashCode() = 103; "my-group".hashCode() = -1906497762, whose sign bit Kafka clears:
+  // 240985886 % 50 = 36. A character outside the BMP counts as its two UTF-16 halves.
+  EXPECT_EQ(offsets_partition_for("g", 50), 3);
+  EXPECT_EQ(offsets_partition_for("my-group", 50), 36);
+  EXPECT_EQ(offsets_partition_for("\xF0\x9F\x98\x80", 1000), (0xD83D * 31 + 0xDE00) % 1000);
+  EXPECT_EQ(offsets_partition_for("", 50), 0);
+}
+
+TEST(GroupCoordinator, NewMemberGetsIdThenJoinsSyncsAndHeartbeats) {
+  fixture f;
+  auto first = f.start(f.c->join(join_request(), 9, "client", "/127.0.0.1"));
+  ASSERT_TRUE(*first);
+  EXPECT_EQ((*first)->error_code, code(error_code::member_id_required));
+  const std::string id = (*first)->member_id;
+  EXPECT_TRUE(id.starts_with("client-"));
+
+  auto joined = f.start(f.c->join(join_request(id), 9, "client", "/127.0.0.1"));
+  ASSERT_TRUE(*joined);
+  EXPECT_EQ((*joined)->error_code, 0);
+  EXPECT_EQ((*joined)->generation_id, 1);
+  EXPECT_EQ((*joined)->leader, id);
+  EXPECT_EQ((*joined)->protocol_name, "range");
+  ASSERT_EQ((*joined)->members.size(), 1u);
+
+  protocol::sync_group_request s;
+  s.group_id = "g";
+  s.generation_id = 1;
+  s.member_id = id;
+  s.assignments.push_back({id, {9, 9}, {}});
+  auto synced = f.start(f.c->sync(s, 5));
+  ASSERT_TRUE(*synced);
+  EXPECT_EQ((*synced)->error_code, 0);
+  EXPECT_EQ((*synced)->assignment, (std::vector<uint8_t>{9, 9}));
+  // The assignment was written as the group's metadata record before the answer.
+  ASSERT_EQ(f.written.size(), 1u);
+  auto key = decode_key(f.written[0].second.key);
+  ASSERT_TRUE(key);
+  EXPECT_TRUE(std::holds_alternative<group_metadata_key>(*key));
+
+  protocol::heartbeat_request h;
+  h.group_id = "g";
+  h.generation_id = 1;
+  h.member_id = id;
+  EXPECT_EQ(f.c->heartbeat(h).error_code, 0);
+  h.generation_id = 7;
+  EXPECT_EQ(f.c->heartbeat(h).error_code, code(error_code::illegal_generation));
+  h.member_id = "nobody";
+  EXPECT_EQ(f.c->heartbeat(h).error_code, code(error_code::unknown_member_id));
+
+  auto d = f.c->describe("g", 5);
+  EXPECT_EQ(d.group_state, "Stable");
+  EXPECT_EQ(d.protocol_data, "range");
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].member_assignment, (std::vector<uint8_t>{9, 9}));
+}
+
+TEST(GroupCoordinator, SecondMemberRebalancesAndLeaveEmptiesTheGroup) {
+  fixture f;
+  auto a_id = (*f.start(f.c->join(join_request(), 9, "a", "/h")))->member_id;
+  auto a_join = f.start(f.c->join(join_request(a_id), 9, "a", "/h"));
+  ASSERT_TRUE(*a_join);
+  protocol::sync_group_request s;
+  s.group_id = "g";
+  s.generation_id = 1;
+  s.member_id = a_id;
+  ASSERT_TRUE(*f.start(f.c->sync(s, 5)));
+
+  // b joins: a must rejoin (its heartbeat says so), then both get generation 2.
+  auto b_id = (*f.start(f.c->join(join_request(), 9, "b", "/h")))->member_id;
+  auto b_join = f.start(f.c->join(join_request(b_id), 9, "b", "/h"));
+  EXPECT_FALSE(*b_join);
+  protocol::heartbeat_request h;
+  h.group_id = "g";
+  h.generation_id = 1;
+  h.member_id = a_id;
+  EXPECT_EQ(f.c->heartbeat(h).error_code, code(error_code::rebalance_in_progress));
+  auto a_again = f.start(f.c->join(join_request(a_id), 9, "a", "/h"));
+  ASSERT_TRUE(*a_again);
+  ASSERT_TRUE(*b_join);
+  EXPECT_EQ((*a_again)->generation_id, 2);
+  EXPECT_EQ((*b_join)->generation_id, 2);
+  // a stays leader and alone sees the members.
+  EXPECT_EQ((*b_join)->leader, a_id);
+  EXPECT_EQ((*a_again)->members.size(), 2u);
+  EXPECT_TRUE((*b_join)->members.empty());
+
+  // Both leave (v3+ batch): the group is empty and a new generation begins.
+  protocol::leave_group_request l;
+  l.group_id = "g";
+  l.members.push_back({a_id, std::nullopt, std::nullopt, {}});
+  l.members.push_back({b_id, std::nullopt, std::nullopt, {}});
+  l.members.push_back({"nobody", std::nullopt, std::nullopt, {}});
+  auto left = f.start(f.c->leave(l, 5));
+  ASSERT_TRUE(*left);
+  ASSERT_EQ((*left)->members.size(), 3u);
+  EXPECT_EQ((*left)->members[0].error_code, 0);
+  EXPECT_EQ((*left)->members[2].error_code, code(error_code::unknown_member_id));
+  f.poll();
+  auto d = f.c->describe("g", 5);
+  EXPECT_EQ(d.group_state, "Empty");
+  EXPECT_TRUE(d.members.empty());
+}
+
+TEST(GroupCoordinator, RefusesBadJoins) {
+  coordinator_config config;
+  config.max_size = 1;
+  fixture f(config);
+  auto r = join_request();
+  r.session_timeout_ms = 10;
+  EXPECT_EQ((*f.start(f.c->join(r, 9, "c", "/h")))->error_code,
+            code(error_code::invalid_session_timeout));
+  r = join_request();
+  r.group_id = "";
+  EXPECT_EQ((*f.start(f.c->join(r, 9, "c", "/h")))->error_code, code(error_code::invalid_group_id));
+  r = join_request("made-up");
+  EXPECT_EQ((*f.start(f.c->join(r, 9, "c", "/h")))->error_code,
+            code(error_code::unknown_member_id));
+  // The first member takes the only place.
+  auto id = (*f.start(f.c->join(join_request(), 9, "c", "/h")))->member_id;
+  EXPECT_EQ((*f.start(f.c->join(join_request(), 9, "d", "/h")))->error_code,
+            code(error_code::group_max_size_reached));
+  // A protocol the group does not share.
+  auto other = join_request();
+  other.protocols = {{"roundrobin", {}, {}}};
+  auto joined = f.start(f.c->join(join_request(id), 9, "c", "/h"));
+  ASSERT_TRUE(*joined);
+  EXPECT_EQ((*f.start(f.c->join(other, 3, "e", "/h")))->error_code,
+            code(error_code::inconsistent_group_protocol));
+}
+
+TEST(GroupCoordinator, CommitsFetchesDeletesAndReplaysOffsets) {
+  fixture f;
+  commit_identity outside{"g", -1, "", std::nullopt};
+  std::vector<offset_commit_entry> entries{{"t", 0, {42, 3, "m", -1, -1}},
+                                           {"t", 1, {7, -1, std::string(5000, 'x'), -1, -1}}};
+  auto errors = f.start(f.c->commit(outside, entries));
+  ASSERT_TRUE(*errors);
+  EXPECT_EQ((**errors)[0], 0);
+  EXPECT_EQ((**errors)[1], code(error_code::offset_metadata_too_large));
+  ASSERT_EQ(f.written.size(), 1u);
+
+  auto all = f.c->fetch_offsets("g", std::nullopt);
+  ASSERT_EQ(all.offsets["t"].size(), 1u);
+  EXPECT_EQ(all.offsets["t"][0].offset, 42);
+  EXPECT_EQ(all.offsets["t"][0].leader_epoch, 3);
+  EXPECT_EQ(all.offsets["t"][0].metadata, "m");
+  auto some = f.c->fetch_offsets("g", std::map<std::string, std::vector<int32_t>>{{"t", {0, 5}}});
+  EXPECT_EQ(some.offsets["t"][5].offset, -1);
+
+  // A member of no group may not commit with a generation.
+  commit_identity stranger{"g2", 3, "m", std::nullopt};
+  EXPECT_EQ((**f.start(f.c->commit(stranger, entries)))[0], code(error_code::illegal_generation));
+
+  // What was written replays into a fresh coordinator.
+  fixture g;
+  for (const auto& [p, r] : f.written) {
+    std::optional<std::span<const uint8_t>> v;
+    if (r.value) v = std::span<const uint8_t>(*r.value);
+    EXPECT_TRUE(replay_offsets_record(*g.c, r.key, v));
+  }
+  EXPECT_EQ(g.c->fetch_offsets("g", std::nullopt).offsets["t"][0].offset, 42);
+
+  // OffsetDelete writes a tombstone; DeleteGroups removes the (empty) group.
+  auto deleted =
+      f.start(f.c->delete_offsets("g", std::map<std::string, std::vector<int32_t>>{{"t", {0}}}));
+  ASSERT_TRUE(*deleted);
+  EXPECT_EQ((*deleted)->error_code, 0);
+  EXPECT_FALSE(f.written.back().second.value.has_value());
+  EXPECT_TRUE(f.c->fetch_offsets("g", std::nullopt).offsets.empty());
+  EXPECT_EQ(**f.start(f.c->delete_group("g")), 0);
+  EXPECT_EQ(**f.start(f.c->delete_group("g")), code(error_code::group_id_not_found));
+  EXPECT_EQ(f.c->describe("g", 6).error_code, code(error_code::group_id_not_found));
+}
+
+TEST(GroupCoordinator, FailedWriteFailsTheCommit) {
+  fixture f;
+  f.write_error = code(error_code::kafka_storage_error);
+  commit_identity outside{"g", -1, "", std::nullopt};
+  auto errors = f.start(f.c->commit(outside, {{"t", 0, {1, -1, "", -1, -1}}}));
+  ASSERT_TRUE(*errors);
+  EXPECT_EQ((**errors)[0], code(error_code::kafka_storage_error));
+  EXPECT_TRUE(f.c->fetch_offsets("g", std::nullopt).offsets.empty());
+}
+
+}  // namespace
+}  // namespace brook::coordinator
