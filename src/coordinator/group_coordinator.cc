@@ -356,6 +356,7 @@ asio::awaitable<protocol::join_group_response> group_coordinator::join(
   protocol::join_group_response r;
   r.member_id = req.member_id;
   r.protocol_type = std::nullopt;
+  r.protocol_name = std::nullopt;
   auto fail = [&](error_code e) {
     r.error_code = code(e);
     r.generation_id = -1;

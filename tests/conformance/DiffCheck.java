@@ -18,6 +18,8 @@
 //    "wireVersion": n,                                    (the request header claims version n
 //                                                          while the body is encoded at the
 //                                                          step's version: unknown versions)
+//    "untilNoError": true,                                (repeats the request, up to 30 s,
+//                                                          until no errorCode is set)
 //    "waitTopics": ["name", ...]}                         (after the step: until both brokers
 //                                                          list these topics with a leader)
 // "spread" is the oldest, a middle and the newest version that both brokers serve. A step with
@@ -608,6 +610,21 @@ public final class DiffCheck {
         return t.topicId().toString();
     }
 
+    /** Whether a rendered answer has a nonzero errorCode anywhere. */
+    static boolean hasError(JsonNode n) {
+        if (n.isObject()) {
+            for (var it = n.fields(); it.hasNext(); ) {
+                var e = it.next();
+                if (e.getKey().equals("errorCode") && e.getValue().asInt() != 0) return true;
+                if (hasError(e.getValue())) return true;
+            }
+        } else if (n.isArray()) {
+            for (JsonNode e : n)
+                if (hasError(e)) return true;
+        }
+        return false;
+    }
+
     void waitTopics(JsonNode names) throws Exception {
         for (Conn c : List.of(kafka, brook))
             for (JsonNode n : names) {
@@ -667,6 +684,16 @@ public final class DiffCheck {
                 short answer = wire != v && key == ApiKeys.API_VERSIONS ? 0 : v;
                 ApiMessage kr = kafka.call(key, v, kreq, wire);
                 ApiMessage br = brook.call(key, v, breq, wire);
+                if (step.has("untilNoError")) {
+                    // Setup that must succeed, such as a coordinator that is still loading.
+                    long deadline = System.currentTimeMillis() + 30_000;
+                    while ((hasError(render(kr, answer)) || hasError(render(br, answer)))
+                            && System.currentTimeMillis() < deadline) {
+                        Thread.sleep(100);
+                        if (hasError(render(kr, answer))) kr = kafka.call(key, v, kreq, wire);
+                        if (hasError(render(br, answer))) br = brook.call(key, v, breq, wire);
+                    }
+                }
                 if (!compare) continue;
                 JsonNode kj = normalise(render(kr, answer), key.name, rules);
                 JsonNode bj = normalise(render(br, answer), key.name, rules);

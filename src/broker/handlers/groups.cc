@@ -70,11 +70,14 @@ asio::awaitable<protocol::find_coordinator_response> find_coordinator(
 asio::awaitable<protocol::join_group_response> join_group(request_context& ctx,
                                                           protocol::join_group_request& req) {
   const std::string group = req.group_id;
-  co_return co_await ctx.b.on_group(
+  auto r = co_await ctx.b.on_group(
       group, [req = std::move(req), v = ctx.version, id = client_id(ctx),
               host = client_host(ctx)](coordinator::group_coordinator& c) mutable {
         return c.join(std::move(req), v, id, host);
       });
+  // The protocol name may be null from v7 on only.
+  if (ctx.version < 7 && !r.protocol_name) r.protocol_name = "";
+  co_return r;
 }
 
 asio::awaitable<protocol::sync_group_response> sync_group(request_context& ctx,
@@ -116,9 +119,15 @@ asio::awaitable<protocol::offset_commit_response> offset_commit(
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
+      if (v == 0) {
+        // v0 kept offsets in ZooKeeper; Kafka without ZooKeeper refuses it partition by
+        // partition.
+        out.error_code = code(error_code::unsupported_version);
+        continue;
+      }
       if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
-        out.error_code =
-            code(v >= 10 ? error_code::unknown_topic_id : error_code::unknown_topic_or_partition);
+        out.error_code = code(!info && v >= 10 ? error_code::unknown_topic_id
+                                               : error_code::unknown_topic_or_partition);
         continue;
       }
       coordinator::offset_commit_entry e;
@@ -135,6 +144,7 @@ asio::awaitable<protocol::offset_commit_response> offset_commit(
   for (auto& t : r.topics)
     for (auto& p : t.partitions)
       if (p.error_code == 0) slots.push_back(&p);
+  if (slots.empty()) co_return r;
   coordinator::commit_identity who;
   who.group_id = req.group_id;
   if (v >= 1) {
@@ -189,6 +199,21 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
       }
       asks.push_back(std::move(a));
     }
+  }
+  if (v == 0) {
+    // As OffsetCommit v0: offsets that lived in ZooKeeper, refused by Kafka without it.
+    if (req.topics)
+      for (const auto& t : *req.topics) {
+        auto& tout = r.topics.emplace_back();
+        tout.name = t.name;
+        for (int32_t p : t.partition_indexes) {
+          auto& o = tout.partitions.emplace_back();
+          o.partition_index = p;
+          o.committed_offset = -1;
+          o.error_code = code(error_code::unsupported_version);
+        }
+      }
+    co_return r;
   }
   for (auto& a : asks) {
     coordinator::group_coordinator::fetched f;
