@@ -335,8 +335,8 @@ void group_coordinator::remove_member(group& g, const std::string& member_id,
   }
   if (m.instance_id) g.static_members.erase(*m.instance_id);
   if (g.leader == member_id) g.leader.reset();
+  // An empty group keeps its protocol type, as Kafka's does.
   g.members.erase(it);
-  if (g.members.empty()) g.protocol_type.reset();
 }
 
 asio::awaitable<void> group_coordinator::persist_group_named(std::string id) {

@@ -18,6 +18,9 @@
 //    "wireVersion": n,                                    (the request header claims version n
 //                                                          while the body is encoded at the
 //                                                          step's version: unknown versions)
+//    "capture": {"NAME": "/json/pointer"},                 (after the step: each broker's value
+//                                                          at that pointer of its last answer,
+//                                                          used as "$var:NAME" in requests)
 //    "untilNoError": true,                                (repeats the request, up to 30 s,
 //                                                          until no errorCode is set)
 //    "waitTopics": ["name", ...]}                         (after the step: until both brokers
@@ -472,6 +475,11 @@ public final class DiffCheck {
     /** The request JSON with "$topicId:NAME" replaced by the topic's id on that broker. */
     JsonNode resolve(JsonNode n, Conn c) throws Exception {
         if (n.isTextual() && n.asText().startsWith("$topicId:")) return TextNode.valueOf(topicId(c, n.asText().substring(9)));
+        if (n.isTextual() && n.asText().startsWith("$var:")) {
+            JsonNode v = vars.getOrDefault(c, Map.of()).get(n.asText().substring(5));
+            if (v == null) throw new IllegalArgumentException("no captured value " + n.asText());
+            return v;
+        }
         if (n.isObject() && n.has("$records")) return TextNode.valueOf(records(n.get("$records")));
         if (n.isObject()) {
             ObjectNode o = ((ObjectNode) n).deepCopy();
@@ -625,6 +633,11 @@ public final class DiffCheck {
         return false;
     }
 
+    /** Values captured from answers ("capture"), per broker, for "$var:NAME" in requests. */
+    final Map<Conn, Map<String, JsonNode>> vars = new java.util.HashMap<>();
+    JsonNode lastKafka;
+    JsonNode lastBrook;
+
     void waitTopics(JsonNode names) throws Exception {
         for (Conn c : List.of(kafka, brook))
             for (JsonNode n : names) {
@@ -684,6 +697,8 @@ public final class DiffCheck {
                 short answer = wire != v && key == ApiKeys.API_VERSIONS ? 0 : v;
                 ApiMessage kr = kafka.call(key, v, kreq, wire);
                 ApiMessage br = brook.call(key, v, breq, wire);
+                lastKafka = render(kr, answer);
+                lastBrook = render(br, answer);
                 if (step.has("untilNoError")) {
                     // Setup that must succeed, such as a coordinator that is still loading.
                     long deadline = System.currentTimeMillis() + 30_000;
@@ -724,6 +739,14 @@ public final class DiffCheck {
                 }
             }
             if (step.has("waitTopics")) waitTopics(step.get("waitTopics"));
+            if (step.has("capture") && lastKafka != null) {
+                // Values each broker chose (member ids) for later requests to that broker.
+                for (var it = step.get("capture").fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    vars.computeIfAbsent(kafka, x -> new java.util.HashMap<>()).put(e.getKey(), lastKafka.at(e.getValue().asText()));
+                    vars.computeIfAbsent(brook, x -> new java.util.HashMap<>()).put(e.getKey(), lastBrook.at(e.getValue().asText()));
+                }
+            }
         }
     }
 

@@ -80,7 +80,7 @@ trap cleanup EXIT
 start_brookd() {
   echo "conformance: starting brookd on 127.0.0.1:$2"
   "$brookd" --override "listeners=PLAINTEXT://127.0.0.1:$2" --override "log.dirs=$work/$1" \
-    --override node.id=1 \
+    --override node.id=1 --override group.initial.rebalance.delay.ms=0 \
     >"$work/$1.log" 2>&1 </dev/null &
   brook_pids+=($!)
   brook_logs+=("$work/$1.log")
