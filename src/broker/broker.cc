@@ -260,6 +260,12 @@ asio::awaitable<void> broker::maintenance_loop(net::shard_id s) {
 void broker::stop() {
   if (!_shards || _stopped.exchange(true)) return;
   lg.info("shutting down: finishing requests in flight");
+  // Group requests waiting for other members would hold the shutdown up.
+  for (net::shard_id s = 0; s < _shards->size(); ++s)
+    block_on(_shards->context(s), [this, s]() -> asio::awaitable<void> {
+      _states[s]->groups->release_waiters();
+      co_return;
+    });
   for (net::shard_id s = 0; s < _shards->size(); ++s)
     block_on(_shards->context(s),
              [this, s]() -> asio::awaitable<void> { co_await _server->stop_shard(s); });

@@ -362,6 +362,7 @@ asio::awaitable<protocol::join_group_response> group_coordinator::join(
     r.generation_id = -1;
     return r;
   };
+  if (_stopping) co_return fail(error_code::not_coordinator);
   if (req.group_id.empty()) co_return fail(error_code::invalid_group_id);
   if (req.session_timeout_ms < _config.min_session_timeout_ms ||
       req.session_timeout_ms > _config.max_session_timeout_ms)
@@ -476,6 +477,7 @@ asio::awaitable<protocol::sync_group_response> group_coordinator::sync(
     r.error_code = code(e);
     return r;
   };
+  if (_stopping) co_return fail(error_code::not_coordinator);
   group* g = find(req.group_id);
   if (!g) co_return fail(error_code::unknown_member_id);
   member* m = g->find_member(req.member_id);
@@ -843,6 +845,23 @@ void group_coordinator::load_group(const std::string& group_id,
   g.protocol_type = value->protocol_type.empty() ? std::nullopt
                                                  : std::optional<std::string>(value->protocol_type);
   g.state_timestamp = value->current_state_timestamp;
+}
+
+void group_coordinator::release_waiters() {
+  _stopping = true;
+  for (auto& [id, g] : _groups)
+    for (auto& m : g->members) {
+      if (m->join_waiter) {
+        m->join_answer->error_code = code(error_code::not_coordinator);
+        m->join_waiter->set();
+        m->join_waiter.reset();
+      }
+      if (m->sync_waiter) {
+        m->sync_answer->error_code = code(error_code::not_coordinator);
+        m->sync_waiter->set();
+        m->sync_waiter.reset();
+      }
+    }
 }
 
 void group_coordinator::tick() {

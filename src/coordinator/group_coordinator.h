@@ -175,6 +175,9 @@ class group_coordinator {
   // Drops members whose session expired and finishes joins whose time is up; the broker calls it
   // about every 100 ms.
   void tick();
+  // Shutdown: answers every JoinGroup and SyncGroup still waiting with NOT_COORDINATOR, so that
+  // no request holds the broker up and clients look for the coordinator again.
+  void release_waiters();
 
  private:
   struct group;
@@ -195,6 +198,8 @@ class group_coordinator {
   coordinator_config _config;
   record_writer _writer;
   std::map<std::string, std::unique_ptr<group>> _groups;
+  // Set by release_waiters(): no request waits any more.
+  bool _stopping = false;
 };
 
 }  // namespace brook::coordinator

@@ -239,6 +239,22 @@ TEST(GroupCoordinator, CommitsFetchesDeletesAndReplaysOffsets) {
   EXPECT_EQ(f.c->describe("g", 6).error_code, code(error_code::group_id_not_found));
 }
 
+TEST(GroupCoordinator, ShutdownReleasesWaitingJoins) {
+  fixture f;
+  auto a_id = (*f.start(f.c->join(join_request(), 9, "a", "/h")))->member_id;
+  ASSERT_TRUE(*f.start(f.c->join(join_request(a_id), 9, "a", "/h")));
+  // b's join waits for a to rejoin; shutdown answers it at once.
+  auto b_id = (*f.start(f.c->join(join_request(), 9, "b", "/h")))->member_id;
+  auto b_join = f.start(f.c->join(join_request(b_id), 9, "b", "/h"));
+  EXPECT_FALSE(*b_join);
+  f.c->release_waiters();
+  f.poll();
+  ASSERT_TRUE(*b_join);
+  EXPECT_EQ((*b_join)->error_code, code(error_code::not_coordinator));
+  EXPECT_EQ((*f.start(f.c->join(join_request(), 9, "c", "/h")))->error_code,
+            code(error_code::not_coordinator));
+}
+
 TEST(GroupCoordinator, FailedWriteFailsTheCommit) {
   fixture f;
   f.write_error = code(error_code::kafka_storage_error);
