@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Apache Kafka's own command-line tools (4.1.1, run by main class from the jars, not through
 # Kafka's shell scripts) against a brookd started here: kafka-topics, kafka-configs, the console
-# producer and consumer, kafka-get-offsets, kafka-log-dirs, kafka-delete-records, and Kafka's test
-# clients kafka-verifiable-producer and kafka-producer-perf-test, each checked on what it prints.
-# brookd serves no consumer groups, so the console consumer reads each partition on its own
-# (--partition), as many records as kafka-get-offsets counts there; nor InitProducerId, so the
-# producers run with enable.idempotence=false.
+# producer and consumer, kafka-get-offsets, kafka-log-dirs, kafka-delete-records, Kafka's test
+# clients kafka-verifiable-producer, kafka-producer-perf-test, kafka-verifiable-consumer and
+# kafka-consumer-perf-test, and kafka-consumer-groups, each checked on what it prints.
+# The console consumer reads each partition on its own (--partition), as many records as
+# kafka-get-offsets counts there, so that each partition's content is checked apart. The consumers
+# in a group run with group.protocol=classic: brookd has no ConsumerGroupHeartbeat (KIP-848). Nor
+# does it serve InitProducerId, so the producers run with enable.idempotence=false.
 #
 # Usage: tests/compat/tools/run.sh path/to/brookd
 # Environment: BROOK_JAR_CACHE (default ~/.cache/brook/jars). The jars come from
@@ -220,7 +222,84 @@ check "producer-perf-test: 50000 records of 100 bytes, acks=1: last line says 50
   perf_test
 check "get-offsets --topic tools-perf sums to 50000" ends_sum_to tools-perf 50000
 
-# kafka-verifiable-consumer, kafka-consumer-perf-test, kafka-consumer-groups: with groups, issue 5.
+# kafka-verifiable-consumer: group tools-vc reads tools-vp from the earliest offset, 2000 records
+# (as many as were produced), committing after each poll (no auto-commit). It prints a JSON line
+# per event: partitions_assigned, records_consumed (count, then per partition count, minOffset and
+# maxOffset), offsets_committed (success), partitions_revoked, shutdown_complete. A lone member
+# gets all 3 partitions and should read each record once: the counts must sum to 2000, the offset
+# ranges read must cover 0..n-1 of each partition (n as acked to the producer), every commit must
+# succeed and the last commit of each partition must be n.
+verifiable_consumer() {
+  tool org.apache.kafka.tools.VerifiableConsumer --bootstrap-server "$bs" --topic tools-vp \
+    --group-id tools-vc --group-protocol classic --max-messages 2000 --reset-policy earliest \
+    >"$work/vc.json" || return 1
+  python3 - "$work/vc.json" "$work/vp.acked" <<'PY'
+import collections, json, sys
+events = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
+names = collections.Counter(e["name"] for e in events)
+ends = {int(p): int(n) for _, p, n in (line.strip().split(":") for line in open(sys.argv[2]))}
+consumed = sum(e["count"] for e in events if e["name"] == "records_consumed")
+read = collections.defaultdict(set)
+for e in events:
+    for p in e["partitions"] if e["name"] == "records_consumed" else []:
+        read[p["partition"]].update(range(p["minOffset"], p["maxOffset"] + 1))
+covered = all(read[p] == set(range(n)) for p, n in ends.items())
+commits = [e for e in events if e["name"] == "offsets_committed"]
+last = {o["partition"]: o["offset"] for e in commits for o in e["offsets"]}
+assigned = {p["partition"] for e in events if e["name"] == "partitions_assigned"
+            for p in e["partitions"]}
+print("events:", dict(names), "| consumed:", consumed, "| read per partition:",
+      {p: len(read[p]) for p in sorted(read)}, "| 0..n-1 in each:", covered,
+      "| commits failed:", sum(not e["success"] for e in commits), "| last committed:",
+      dict(sorted(last.items())), "| ends:", ends, "| assigned:", sorted(assigned))
+sys.exit(not (consumed == 2000 and covered and commits and all(e["success"] for e in commits)
+              and last == ends and assigned == {0, 1, 2} and names["shutdown_complete"] == 1))
+PY
+}
+check "verifiable-consumer --group-id tools-vc: 2000 records once each, all commits succeed" \
+  verifiable_consumer
+
+# kafka-consumer-perf-test: group tools-cpt reads the 50000 records of tools-perf (it auto-commits,
+# so the group stays listed). It prints a header and one result line, whose fifth column
+# (data.consumed.in.nMsg) counts the records read. --timeout, the longest wait for a poll to
+# return records, covers the first join, which waits group.initial.rebalance.delay.ms.
+echo group.protocol=classic >"$work/cpt.properties"
+consumer_perf_test() {
+  local o
+  o=$(tool org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$bs" --topic tools-perf \
+    --messages 50000 --group tools-cpt --timeout 60000 --consumer.config "$work/cpt.properties") &&
+    echo "$o" && grep -q '^start.time, .*, data.consumed.in.nMsg, ' <<<"$o" &&
+    [[ $(tail -n 1 <<<"$o" | awk -F', ' '{ print $5 }') == 50000 ]]
+}
+check "consumer-perf-test --group tools-cpt: 50000 records consumed" consumer_perf_test
+
+# kafka-consumer-groups: both groups listed. tools-vc (empty now) committed each partition up to
+# its end, so --describe shows CURRENT-OFFSET = LOG-END-OFFSET = as acked, LAG 0. Its offsets
+# reset to the earliest are 0 (nothing was deleted from tools-vp). Deleting tools-cpt unlists it.
+consumer_groups() {
+  tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$bs" "$@"
+}
+export -f consumer_groups
+describe_vc() {  # awk condition that each of tools-vc's 3 rows must meet
+  local o
+  o=$(consumer_groups --describe --group tools-vc) && echo "$o" &&
+    awk '$1 == "tools-vc" { print $2 ":" $3 ":" $5 }' <<<"$o" | sort | diff - "$work/vp.acked" &&
+    [[ $(awk '$1 == "tools-vc" && $2 == "tools-vp" && ('"$1"')' <<<"$o" | wc -l) == 3 ]]
+}
+check "consumer-groups --list shows tools-vc and tools-cpt" bash -c 'o=$("$@") && echo "$o" &&
+  grep -qx tools-vc <<<"$o" && grep -qx tools-cpt <<<"$o"' _ consumer_groups --list
+check "consumer-groups --describe --group tools-vc: 3 partitions at their end, LAG 0" \
+  describe_vc '$4 == $5 && $6 == 0'
+check "consumer-groups --reset-offsets --group tools-vc --to-earliest --execute: 3 times 0" \
+  bash -c 'o=$("$@") && echo "$o" &&
+  [[ $(awk "\$1 == \"tools-vc\" && \$2 == \"tools-vp\" && \$4 == 0" <<<"$o" | wc -l) == 3 ]]' _ \
+  consumer_groups --reset-offsets --group tools-vc --topic tools-vp --to-earliest --execute
+check "consumer-groups --describe --group tools-vc: CURRENT-OFFSET 0, LAG = LOG-END-OFFSET" \
+  describe_vc '$4 == 0 && $6 == $5'
+check "consumer-groups --delete --group tools-cpt" bash -c 'o=$("$@") && echo "$o" &&
+  grep -q "tools-cpt.*successful" <<<"$o"' _ consumer_groups --delete --group tools-cpt
+check "consumer-groups --list: tools-vc, no longer tools-cpt" bash -c 'o=$("$@") && echo "$o" &&
+  grep -qx tools-vc <<<"$o" && ! grep -qx tools-cpt <<<"$o"' _ consumer_groups --list
 
 # brookd stops cleanly on SIGTERM and logged no errors.
 stop() { kill -TERM "$pid" && wait "$pid"; }
