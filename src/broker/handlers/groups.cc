@@ -58,7 +58,8 @@ asio::awaitable<protocol::find_coordinator_response> find_coordinator(
   if (v < 4 && !r.coordinators.empty()) {
     auto& c = r.coordinators.front();
     r.error_code = c.error_code;
-    r.error_message = c.error_message;
+    // Kafka's v1-v3 answers name success too.
+    r.error_message = c.error_code == 0 ? std::optional<std::string>("NONE") : c.error_message;
     r.node_id = c.node_id;
     r.host = c.host;
     r.port = c.port;
