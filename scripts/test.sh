@@ -55,6 +55,9 @@ tests/compat/clients/run.sh "$root/build/sanitize/src/app/brookd"
 step "Kafka's own tools against brookd (kafka-topics, kafka-configs, console producer and consumer, ...)"
 tests/compat/tools/run.sh "$root/build/sanitize/src/app/brookd"
 
+step "consumer groups with real clients (five families alone and mixed, members killed, kafka-consumer-groups, brookd restarts)"
+tests/compat/groups/run.sh "$root/build/sanitize/src/app/brookd"
+
 step "differential conformance: the same requests to Apache Kafka 4.4 and brookd, answers compared"
 tests/conformance/run.sh "$root/build/sanitize/src/app/brookd"
 
