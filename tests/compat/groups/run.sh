@@ -112,30 +112,8 @@ if [[ ! -f "$kafkajs_dir/node_modules/.package-lock.json" ||
   fi
 fi
 
-# kafka-consumer-groups: Kafka 4.4.0's jars (bench/load/fetch_kafka.sh) plus kafka-tools and what
-# it needs beyond them, fetched once into the same folder, as tests/compat/tools/run.sh does.
-jars=$("$root/bench/load/fetch_kafka.sh" "$KAFKA_JAVA")
-if [[ ! -f "$jars/kafka-tools-$KAFKA_JAVA.jar" ]]; then
-  echo "groups: fetching org.apache.kafka:kafka-tools:$KAFKA_JAVA into $jars"
-  mkdir -p "$work/pom"
-  cat >"$work/pom/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>brook.test</groupId><artifactId>kafka-tools-runtime</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_JAVA</version></dependency>
-  </dependencies>
-</project>
-EOF
-  if ! (cd "$work/pom" && timeout 900 mvn -B -Dstyle.color=never dependency:copy-dependencies \
-    -DincludeScope=runtime -DexcludeGroupIds=org.apache.logging.log4j -DoutputDirectory="$jars") \
-    >"$work/mvn.log" 2>&1; then
-    tail -n 30 "$work/mvn.log"
-    echo "run.sh: cannot fetch kafka-tools $KAFKA_JAVA with Maven" >&2
-    exit 2
-  fi
-fi
+# kafka-consumer-groups: Kafka's jars with kafka-tools and what it needs.
+jars=$("$root/scripts/fetch-kafka-tools.sh" "$KAFKA_JAVA")
 
 export GROUPS_JAVA_CP="$java_cp" GROUPS_FRANZ_BIN="$work/franz-worker" GROUPS_TOOLS_CP="$jars/*" \
   GROUPS_WORK="$work"

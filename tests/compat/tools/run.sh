@@ -20,7 +20,8 @@ root=$(cd "$here/../../.." && pwd)
 brookd=${1:?usage: run.sh path/to/brookd}
 v=4.1.1
 
-jars=$("$root/bench/load/fetch_kafka.sh" "$v")
+# Kafka's jars with kafka-tools and what it needs.
+jars=$("$root/scripts/fetch-kafka-tools.sh" "$v")
 work=$(mktemp -d "${TMPDIR:-/tmp}/brook-tools.XXXXXX")
 pid=""
 cleanup() {
@@ -28,30 +29,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-# kafka-tools (and what it needs beyond kafka_2.13) into the same folder; the log4j jars are left
-# out, fetch_kafka.sh already put a newer log4j there.
-if [[ ! -f "$jars/kafka-tools-$v.jar" ]]; then
-  echo "tools: fetching org.apache.kafka:kafka-tools:$v into $jars"
-  mkdir -p "$work/pom"
-  cat >"$work/pom/pom.xml" <<EOF
-<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>brook.test</groupId><artifactId>kafka-tools-runtime</artifactId><version>1</version>
-  <packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$v</version></dependency>
-  </dependencies>
-</project>
-EOF
-  if ! (cd "$work/pom" && timeout 900 mvn -B -Dstyle.color=never dependency:copy-dependencies \
-    -DincludeScope=runtime -DexcludeGroupIds=org.apache.logging.log4j -DoutputDirectory="$jars") \
-    >"$work/mvn.log" 2>&1; then
-    tail -n 30 "$work/mvn.log"
-    echo "run.sh: cannot fetch kafka-tools $v with Maven" >&2
-    exit 2
-  fi
-fi
 
 cat >"$work/log4j2.xml" <<'EOF'
 <Configuration status="ERROR">
