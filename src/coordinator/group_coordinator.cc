@@ -295,6 +295,58 @@ void group_coordinator::complete_join(group& g) {
   }
 }
 
+bool group_coordinator::fenced(const group& g, const std::string& member_id,
+                               const std::optional<std::string>& instance_id) {
+  // A static instance now held by another member id: the caller is a zombie of it.
+  if (!instance_id) return false;
+  auto it = g.static_members.find(*instance_id);
+  return it != g.static_members.end() && it->second != member_id;
+}
+
+bool group_coordinator::same_protocols(
+    const member& m,
+    const std::vector<protocol::join_group_request::join_group_request_protocol>& ps) {
+  return m.protocols.size() == ps.size() &&
+         std::equal(m.protocols.begin(), m.protocols.end(), ps.begin(),
+                    [](const auto& a, const auto& b) {
+                      return a.first == b.name && a.second == b.metadata;
+                    });
+}
+
+asio::awaitable<protocol::join_group_response> group_coordinator::replace_static_member(
+    group& g, member& old, std::string new_id, int16_t version, std::string client_id,
+    std::string client_host, int32_t session_timeout_ms, int32_t rebalance_timeout_ms) {
+  for (auto* w : {&old.join_waiter, &old.sync_waiter})
+    if (*w) {
+      if (w == &old.join_waiter)
+        old.join_answer->error_code = code(error_code::fenced_instance_id);
+      else
+        old.sync_answer->error_code = code(error_code::fenced_instance_id);
+      (*w)->set();
+      w->reset();
+    }
+  const bool was_leader = g.leader == old.id;
+  old.id = std::move(new_id);
+  old.client_id = std::move(client_id);
+  old.client_host = std::move(client_host);
+  old.session_timeout_ms = session_timeout_ms;
+  old.rebalance_timeout_ms = rebalance_timeout_ms;
+  g.static_members[*old.instance_id] = old.id;
+  if (was_leader) g.leader = old.id;
+  reset_session(old);
+  protocol::join_group_response r;
+  fill_join_answer(g, old, r);
+  r.skip_assignment = was_leader && version >= 9;
+  const std::string member_id = old.id;
+  if (int16_t err = co_await persist_group(g); err != 0) {
+    r = {};
+    r.member_id = member_id;
+    r.error_code = err;
+    r.generation_id = -1;
+  }
+  co_return r;
+}
+
 void group_coordinator::fill_join_answer(const group& g, const member& m,
                                          protocol::join_group_response& a) {
   a.error_code = 0;
@@ -382,15 +434,28 @@ asio::awaitable<protocol::join_group_response> group_coordinator::join(
 
   member* m = nullptr;
   if (req.member_id.empty()) {
-    if (static_cast<int64_t>(g.members.size() + g.pending.size()) >= _config.max_size)
+    // A static member taking over its own place does not grow the group.
+    const bool replacing =
+        req.group_instance_id && g.static_members.contains(*req.group_instance_id);
+    if (!replacing && static_cast<int64_t>(g.members.size() + g.pending.size()) >= _config.max_size)
       co_return fail(error_code::group_max_size_reached);
     std::string new_id =
         (req.group_instance_id ? *req.group_instance_id : client_id) + "-" + random_uuid_text();
     if (req.group_instance_id) {
-      // A static member (re)joining: it takes over its instance's place; the old member id is
-      // fenced.
-      if (auto it = g.static_members.find(*req.group_instance_id); it != g.static_members.end())
+      // A static member (re)joining takes over its instance's place; the old member id is
+      // fenced. In a stable group with the same protocols it keeps its assignment and nobody
+      // rebalances (KIP-345); a leader only from v9 on, which can tell it to skip the
+      // assignment (KIP-814).
+      if (auto it = g.static_members.find(*req.group_instance_id); it != g.static_members.end()) {
+        member* old = g.find_member(it->second);
+        if (old && g.st == state::stable && same_protocols(*old, req.protocols) &&
+            (old->id != g.leader || version >= 9)) {
+          co_return co_await replace_static_member(g, *old, std::move(new_id), version,
+                                                   std::move(client_id), std::move(client_host),
+                                                   req.session_timeout_ms, rebalance_timeout);
+        }
         remove_member(g, it->second, code(error_code::fenced_instance_id));
+      }
     } else if (version >= 4) {
       // KIP-394: a new member first gets its id, and joins with it.
       g.pending[new_id] = steady::now() + std::chrono::milliseconds(req.session_timeout_ms);
@@ -416,11 +481,7 @@ asio::awaitable<protocol::join_group_response> group_coordinator::join(
       co_return fail(error_code::fenced_instance_id);
   }
 
-  const bool changed = m->protocols.size() != req.protocols.size() ||
-                       !std::equal(m->protocols.begin(), m->protocols.end(), req.protocols.begin(),
-                                   [](const auto& a, const auto& b) {
-                                     return a.first == b.name && a.second == b.metadata;
-                                   });
+  const bool changed = !same_protocols(*m, req.protocols);
   m->instance_id = req.group_instance_id;
   if (m->instance_id) g.static_members[*m->instance_id] = m->id;
   m->client_id = client_id;
@@ -480,6 +541,8 @@ asio::awaitable<protocol::sync_group_response> group_coordinator::sync(
   if (_stopping) co_return fail(error_code::not_coordinator);
   group* g = find(req.group_id);
   if (!g) co_return fail(error_code::unknown_member_id);
+  if (fenced(*g, req.member_id, req.group_instance_id))
+    co_return fail(error_code::fenced_instance_id);
   member* m = g->find_member(req.member_id);
   if (!m) co_return fail(error_code::unknown_member_id);
   if (req.group_instance_id && m->instance_id != req.group_instance_id)
@@ -548,6 +611,7 @@ protocol::heartbeat_response group_coordinator::heartbeat(const protocol::heartb
   };
   group* g = find(req.group_id);
   if (!g) return fail(error_code::unknown_member_id);
+  if (fenced(*g, req.member_id, req.group_instance_id)) return fail(error_code::fenced_instance_id);
   member* m = g->find_member(req.member_id);
   if (!m) return fail(error_code::unknown_member_id);
   if (req.group_instance_id && m->instance_id != req.group_instance_id)
@@ -628,6 +692,8 @@ asio::awaitable<std::vector<int16_t>> group_coordinator::commit(
                                         : error_code::unknown_member_id);
     g = &get_or_create(who.group_id);
   } else if (from_member) {
+    if (fenced(*g, who.member_id, who.group_instance_id))
+      co_return all(error_code::fenced_instance_id);
     member* m = g->find_member(who.member_id);
     if (!m) co_return all(error_code::unknown_member_id);
     if (who.group_instance_id && m->instance_id != who.group_instance_id)
@@ -838,13 +904,37 @@ void group_coordinator::load_group(const std::string& group_id,
     _groups.erase(group_id);
     return;
   }
-  // After a restart nobody is connected: the group keeps its generation and offsets and waits,
-  // empty, for its members to join again (as Kafka does once their sessions have expired).
+  // As Kafka loads a group: its last stored generation, members and assignments, Stable (or
+  // Empty without members). Members that keep heartbeating with that generation carry on
+  // without a rebalance; those that do not come back expire after their session timeout.
   auto& g = get_or_create(group_id);
   g.generation = value->generation;
   g.protocol_type = value->protocol_type.empty() ? std::nullopt
                                                  : std::optional<std::string>(value->protocol_type);
+  g.protocol = value->protocol;
+  g.leader = value->leader;
   g.state_timestamp = value->current_state_timestamp;
+  g.members.clear();
+  g.static_members.clear();
+  g.pending.clear();
+  for (const auto& sm : value->members) {
+    auto m = std::make_unique<member>();
+    m->id = sm.member_id;
+    m->instance_id = sm.group_instance_id;
+    m->client_id = sm.client_id;
+    m->client_host = sm.client_host;
+    m->session_timeout_ms = sm.session_timeout_ms;
+    m->rebalance_timeout_ms =
+        sm.rebalance_timeout_ms > 0 ? sm.rebalance_timeout_ms : sm.session_timeout_ms;
+    m->protocol_type = value->protocol_type;
+    // Only the chosen protocol's metadata is stored, as in Kafka.
+    if (value->protocol) m->protocols.emplace_back(*value->protocol, sm.subscription);
+    m->assignment = sm.assignment;
+    reset_session(*m);
+    if (m->instance_id) g.static_members[*m->instance_id] = m->id;
+    g.members.push_back(std::move(m));
+  }
+  g.st = g.members.empty() ? state::empty : state::stable;
 }
 
 void group_coordinator::release_waiters() {

@@ -190,6 +190,14 @@ class group_coordinator {
   void complete_join(group& g);
   void remove_member(group& g, const std::string& member_id, int16_t pending_error);
   static void fill_join_answer(const group& g, const member& m, protocol::join_group_response& a);
+  static bool fenced(const group& g, const std::string& member_id,
+                     const std::optional<std::string>& instance_id);
+  static bool same_protocols(
+      const member& m,
+      const std::vector<protocol::join_group_request::join_group_request_protocol>& ps);
+  asio::awaitable<protocol::join_group_response> replace_static_member(
+      group& g, member& old, std::string new_id, int16_t version, std::string client_id,
+      std::string client_host, int32_t session_timeout_ms, int32_t rebalance_timeout_ms);
   void reset_session(member& m);
   asio::awaitable<int16_t> persist_group(group& g);
   asio::awaitable<void> persist_group_named(std::string id);

@@ -239,6 +239,94 @@ TEST(GroupCoordinator, CommitsFetchesDeletesAndReplaysOffsets) {
   EXPECT_EQ(f.c->describe("g", 6).error_code, code(error_code::group_id_not_found));
 }
 
+TEST(GroupCoordinator, ReloadedGroupCarriesOnWithItsGeneration) {
+  fixture f;
+  auto id = (*f.start(f.c->join(join_request(), 9, "a", "/h")))->member_id;
+  ASSERT_TRUE(*f.start(f.c->join(join_request(id), 9, "a", "/h")));
+  protocol::sync_group_request s;
+  s.group_id = "g";
+  s.generation_id = 1;
+  s.member_id = id;
+  s.assignments.push_back({id, {7}, {}});
+  ASSERT_TRUE(*f.start(f.c->sync(s, 5)));
+  // A new coordinator (a restart) replays what was written.
+  fixture g;
+  for (const auto& [p, r] : f.written) {
+    std::optional<std::span<const uint8_t>> v;
+    if (r.value) v = std::span<const uint8_t>(*r.value);
+    ASSERT_TRUE(replay_offsets_record(*g.c, r.key, v));
+  }
+  auto d = g.c->describe("g", 5);
+  EXPECT_EQ(d.group_state, "Stable");
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].member_assignment, (std::vector<uint8_t>{7}));
+  protocol::heartbeat_request h;
+  h.group_id = "g";
+  h.generation_id = 1;
+  h.member_id = id;
+  EXPECT_EQ(g.c->heartbeat(h).error_code, 0);
+  auto again = g.start(g.c->sync(s, 5));
+  ASSERT_TRUE(*again);
+  EXPECT_EQ((*again)->assignment, (std::vector<uint8_t>{7}));
+}
+
+TEST(GroupCoordinator, StaticMemberRejoinsWithoutRebalance) {
+  fixture f;
+  auto r = join_request();
+  r.group_instance_id = "i";
+  auto first = f.start(f.c->join(r, 9, "a", "/h"));
+  ASSERT_TRUE(*first);
+  // Static members join at once, without MEMBER_ID_REQUIRED.
+  EXPECT_EQ((*first)->error_code, 0);
+  const std::string old_id = (*first)->member_id;
+  auto other = f.start(f.c->join(join_request(), 9, "b", "/h"));
+  const std::string b_id = (*other)->member_id;
+  auto b_join = f.start(f.c->join(join_request(b_id), 9, "b", "/h"));
+  auto a_again = f.start(f.c->join(
+      [&] {
+        auto x = join_request(old_id);
+        x.group_instance_id = "i";
+        return x;
+      }(),
+      9, "a", "/h"));
+  ASSERT_TRUE(*a_again);
+  ASSERT_TRUE(*b_join);
+  const int32_t gen = (*a_again)->generation_id;
+  protocol::sync_group_request s;
+  s.group_id = "g";
+  s.generation_id = gen;
+  s.member_id = old_id;
+  s.group_instance_id = "i";
+  s.assignments = {{old_id, {1}, {}}, {b_id, {2}, {}}};
+  auto a_sync = f.start(f.c->sync(s, 5));
+  ASSERT_TRUE(*a_sync);
+  EXPECT_EQ((*a_sync)->assignment, (std::vector<uint8_t>{1}));
+
+  // The static member restarts: a new member id, the same generation and assignment, no
+  // rebalance for b.
+  auto back = f.start(f.c->join(r, 9, "a", "/h"));
+  ASSERT_TRUE(*back);
+  EXPECT_EQ((*back)->error_code, 0);
+  EXPECT_EQ((*back)->generation_id, gen);
+  EXPECT_NE((*back)->member_id, old_id);
+  EXPECT_TRUE((*back)->skip_assignment);  // it leads, and v9 lets it skip the assignment
+  protocol::heartbeat_request h;
+  h.group_id = "g";
+  h.generation_id = gen;
+  h.member_id = b_id;
+  EXPECT_EQ(f.c->heartbeat(h).error_code, 0);
+  // The old incarnation is fenced.
+  h.member_id = old_id;
+  h.group_instance_id = "i";
+  EXPECT_EQ(f.c->heartbeat(h).error_code, code(error_code::fenced_instance_id));
+  s.member_id = (*back)->member_id;
+  s.assignments.clear();
+  auto resync = f.start(f.c->sync(s, 5));
+  ASSERT_TRUE(*resync);
+  EXPECT_EQ((*resync)->assignment, (std::vector<uint8_t>{1}));
+  EXPECT_EQ(f.c->describe("g", 5).group_state, "Stable");
+}
+
 TEST(GroupCoordinator, ShutdownReleasesWaitingJoins) {
   fixture f;
   auto a_id = (*f.start(f.c->join(join_request(), 9, "a", "/h")))->member_id;
