@@ -101,6 +101,8 @@ struct group_coordinator::member {
   std::shared_ptr<net::event> sync_waiter;
   std::shared_ptr<protocol::sync_group_response> sync_answer;
   bool is_new = false;
+  // Sent its SyncGroup in the current generation (Kafka's pending sync members are the others).
+  bool synced = false;
 
   const std::vector<uint8_t>* metadata_for(const std::string& protocol) const {
     for (const auto& [name, md] : protocols)
@@ -125,6 +127,8 @@ struct group_coordinator::group {
   std::map<std::string, std::map<int32_t, committed_offset>> offsets;
   // The join phase ends at this time at the latest.
   steady::time_point join_deadline{};
+  // Members must send SyncGroup by this time once the join phase ended.
+  steady::time_point sync_deadline{};
   // New groups wait group.initial.rebalance.delay.ms for more members, extended as they come.
   bool initial_delay = false;
   int32_t delay_left_ms = 0;
@@ -285,8 +289,10 @@ void group_coordinator::complete_join(group& g) {
   g.protocol = g.select_protocol();
   if (!g.leader || !g.find_member(*g.leader)) g.leader = g.members.front()->id;
   g.st = state::completing_rebalance;
+  g.sync_deadline = steady::now() + std::chrono::milliseconds(g.max_rebalance_timeout());
   for (auto& m : g.members) {
     m->is_new = false;
+    m->synced = false;
     m->assignment.clear();
     reset_session(*m);
     fill_join_answer(g, *m, *m->join_answer);
@@ -570,6 +576,7 @@ asio::awaitable<protocol::sync_group_response> group_coordinator::sync(
   }
   auto waiter = std::make_shared<net::event>(_ex);
   auto answer = std::make_shared<protocol::sync_group_response>(r);
+  m->synced = true;
   m->sync_waiter = waiter;
   m->sync_answer = answer;
   reset_session(*m);
@@ -979,7 +986,9 @@ void group_coordinator::tick() {
     if (g.st != state::stable && g.st != state::completing_rebalance) continue;
     std::vector<std::string> expired;
     for (const auto& m : g.members)
-      if (m->session_deadline <= now) expired.push_back(m->id);
+      if (m->session_deadline <= now ||
+          (g.st == state::completing_rebalance && !m->synced && g.sync_deadline <= now))
+        expired.push_back(m->id);
     if (expired.empty()) continue;
     for (const auto& mid : expired) remove_member(g, mid, 0);
     prepare_rebalance(g, "session expired");

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
@@ -325,6 +328,44 @@ TEST(GroupCoordinator, StaticMemberRejoinsWithoutRebalance) {
   ASSERT_TRUE(*resync);
   EXPECT_EQ((*resync)->assignment, (std::vector<uint8_t>{1}));
   EXPECT_EQ(f.c->describe("g", 5).group_state, "Stable");
+}
+
+TEST(GroupCoordinator, MemberThatNeverSyncsIsRemovedAfterTheRebalanceTimeout) {
+  fixture f;
+  auto short_join = [](const std::string& id) {
+    auto r = join_request(id);
+    r.rebalance_timeout_ms = 50;
+    return r;
+  };
+  auto a_id = (*f.start(f.c->join(short_join(""), 9, "a", "/h")))->member_id;
+  auto b_id = (*f.start(f.c->join(short_join(""), 9, "b", "/h")))->member_id;
+  auto a_join = f.start(f.c->join(short_join(a_id), 9, "a", "/h"));
+  auto b_join = f.start(f.c->join(short_join(b_id), 9, "b", "/h"));
+  // Both joined together (the second join completed the phase only after the first waited).
+  for (int i = 0; i < 50 && !(*a_join && *b_join); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    f.c->tick();
+    f.poll();
+  }
+  ASSERT_TRUE(*a_join);
+  ASSERT_TRUE(*b_join);
+  const auto& leader = (*a_join)->leader;
+  const std::string follower = leader == a_id ? b_id : a_id;
+  // Only the follower syncs; the leader never does, and is dropped once the timeout passed.
+  protocol::sync_group_request s;
+  s.group_id = "g";
+  s.generation_id = (*a_join)->generation_id;
+  s.member_id = follower;
+  auto waiting = f.start(f.c->sync(s, 5));
+  EXPECT_FALSE(*waiting);
+  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  f.c->tick();
+  f.poll();
+  ASSERT_TRUE(*waiting);
+  EXPECT_EQ((*waiting)->error_code, code(error_code::rebalance_in_progress));
+  auto d = f.c->describe("g", 5);
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].member_id, follower);
 }
 
 TEST(GroupCoordinator, ShutdownReleasesWaitingJoins) {
