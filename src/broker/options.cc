@@ -194,6 +194,8 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "group.min.session.timeout.ms",
              "group.max.session.timeout.ms",
              "group.max.size",
+             "offsets.retention.minutes",
+             "offsets.retention.check.interval.ms",
          })
       m[k] = {kind::handled, 0};
     // Replication, coordinators, threads, the controller quorum, the cleaner: no effect on one
@@ -208,7 +210,6 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              {"default.replication.factor", 1},
              {"min.insync.replicas", 1},
              {"offsets.topic.replication.factor", 1},
-             {"offsets.retention.minutes", 1},
              {"offsets.commit.timeout.ms", 1},
              {"offsets.load.buffer.size", 1},
              {"transaction.state.log.replication.factor", 1},
@@ -246,7 +247,6 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              {"replica.lag.time.max.ms", 0},
              {"replica.high.watermark.checkpoint.interval.ms", 0},
              {"connections.max.idle.ms", -1},
-             {"offsets.retention.check.interval.ms", 1},
              {"log.cleaner.dedupe.buffer.size", 0},
              {"log.cleaner.backoff.ms", 0},
              {"log.cleaner.delete.retention.ms", 0},
@@ -586,6 +586,9 @@ broker_options apply(const settings& s) {
   s.read_int("group.min.session.timeout.ms", g.min_session_timeout_ms, 0);
   s.read_int("group.max.session.timeout.ms", g.max_session_timeout_ms, 0);
   s.read_int("group.max.size", g.max_size, 1);
+  if (s.has("offsets.retention.minutes"))
+    g.offsets_retention_ms = s.integer("offsets.retention.minutes", 1, k_int_max) * 60 * 1000;
+  s.read_long("offsets.retention.check.interval.ms", g.offsets_retention_check_interval_ms, 1);
   if (s.has("brook.shards")) o.shards = static_cast<uint32_t>(s.integer("brook.shards", 1, 1024));
 
   storage::log_config& d = o.log_defaults;

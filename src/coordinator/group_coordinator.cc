@@ -961,8 +961,63 @@ void group_coordinator::release_waiters() {
     }
 }
 
+asio::awaitable<void> group_coordinator::expire_offsets(int64_t now_ms) {
+  // (group, partition of __consumer_offsets) -> tombstones; groups to delete afterwards.
+  std::map<std::string, std::vector<log_record>> records;
+  std::map<std::string, std::vector<std::pair<std::string, int32_t>>> gone;
+  for (auto& [id, g] : _groups) {
+    if (g->st != state::empty) continue;
+    const bool ever_had_members = g->protocol_type.has_value();
+    for (const auto& [topic, partitions] : g->offsets)
+      for (const auto& [p, c] : partitions) {
+        const int64_t base = ever_had_members ? g->state_timestamp : c.commit_timestamp;
+        const bool expired = c.expire_timestamp >= 0
+                                 ? now_ms >= c.expire_timestamp
+                                 : now_ms - base >= _config.offsets_retention_ms;
+        if (!expired) continue;
+        records[id].push_back(offset_commit_record(id, topic, p, nullptr));
+        gone[id].emplace_back(topic, p);
+      }
+  }
+  for (auto& [id, recs] : records) {
+    const int16_t err =
+        co_await _writer(offsets_partition_for(id, _config.offsets_partitions), std::move(recs));
+    group* g = find(id);
+    if (err != 0 || !g) continue;
+    for (const auto& [topic, p] : gone[id])
+      if (auto t = g->offsets.find(topic); t != g->offsets.end()) {
+        t->second.erase(p);
+        if (t->second.empty()) g->offsets.erase(t);
+      }
+  }
+  // Empty groups without offsets are gone for good.
+  std::vector<std::string> empty;
+  for (const auto& [id, g] : _groups)
+    // (Not one that has just been created: a commit or a join may be on its way into it.)
+    if (g->st == state::empty && g->offsets.empty() && g->members.empty() && g->pending.empty() &&
+        now_ms - g->state_timestamp >= 60000)
+      empty.push_back(id);
+  for (const auto& id : empty) {
+    std::vector<log_record> tombstone{group_metadata_record(id, nullptr)};
+    if (co_await _writer(offsets_partition_for(id, _config.offsets_partitions),
+                         std::move(tombstone)) != 0)
+      continue;
+    if (auto* g = find(id); g && g->st == state::empty && g->offsets.empty()) _groups.erase(id);
+  }
+}
+
+asio::awaitable<void> group_coordinator::expire_in_background() {
+  co_await expire_offsets(wall_clock_ms());
+  _expiring = false;
+}
+
 void group_coordinator::tick() {
   const auto now = steady::now();
+  if (now >= _next_expiry && !_expiring && !_stopping) {
+    _next_expiry = now + std::chrono::milliseconds(_config.offsets_retention_check_interval_ms);
+    _expiring = true;
+    asio::co_spawn(_ex, expire_in_background(), asio::detached);
+  }
   for (auto& [id, gp] : _groups) {
     group& g = *gp;
     if (g.st == state::dead) continue;

@@ -52,6 +52,9 @@ struct coordinator_config {
   int32_t max_size = INT32_MAX;
   int32_t offset_metadata_max_bytes = 4096;
   int32_t offsets_partitions = 50;
+  // offsets.retention.minutes (7 days) and how often expiry runs.
+  int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;
+  int64_t offsets_retention_check_interval_ms = 600000;
 };
 
 // Kafka's partition of __consumer_offsets for a group: abs(Java String.hashCode) mod partitions.
@@ -175,6 +178,13 @@ class group_coordinator {
   // Drops members whose session expired and finishes joins whose time is up; the broker calls it
   // about every 100 ms.
   void tick();
+  // Removes the offsets that outlived offsets.retention.minutes (writing their tombstones) and
+  // then the empty groups left without offsets, as Kafka's expiry does: an empty group's offsets
+  // count from when it became empty, a group that never had members (commits from outside any
+  // group) counts each offset from its commit, and an expire timestamp set by an old client
+  // wins. tick() runs it every offsets.retention.check.interval.ms; `now_ms` is wall-clock time.
+  asio::awaitable<void> expire_offsets(int64_t now_ms);
+
   // Shutdown: answers every JoinGroup and SyncGroup still waiting with NOT_COORDINATOR, so that
   // no request holds the broker up and clients look for the coordinator again.
   void release_waiters();
@@ -201,6 +211,7 @@ class group_coordinator {
   void reset_session(member& m);
   asio::awaitable<int16_t> persist_group(group& g);
   asio::awaitable<void> persist_group_named(std::string id);
+  asio::awaitable<void> expire_in_background();
 
   asio::any_io_executor _ex;
   coordinator_config _config;
@@ -208,6 +219,8 @@ class group_coordinator {
   std::map<std::string, std::unique_ptr<group>> _groups;
   // Set by release_waiters(): no request waits any more.
   bool _stopping = false;
+  std::chrono::steady_clock::time_point _next_expiry = std::chrono::steady_clock::now();
+  bool _expiring = false;
 };
 
 }  // namespace brook::coordinator

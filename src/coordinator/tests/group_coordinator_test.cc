@@ -11,6 +11,7 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 
+#include "base/clock.h"
 #include "coordinator/offsets_records.h"
 #include "protocol/errors.h"
 
@@ -49,6 +50,14 @@ struct fixture {
     io.restart();
     io.poll();
     return out;
+  }
+  // As start(), for a coroutine without a result; true once it finished.
+  bool run(asio::awaitable<void> a) {
+    auto done = start([](asio::awaitable<void> a) -> asio::awaitable<bool> {
+      co_await std::move(a);
+      co_return true;
+    }(std::move(a)));
+    return done->has_value();
   }
   void poll() {
     io.restart();
@@ -382,6 +391,29 @@ TEST(GroupCoordinator, ShutdownReleasesWaitingJoins) {
   EXPECT_EQ((*b_join)->error_code, code(error_code::not_coordinator));
   EXPECT_EQ((*f.start(f.c->join(join_request(), 9, "c", "/h")))->error_code,
             code(error_code::not_coordinator));
+}
+
+TEST(GroupCoordinator, OffsetsExpireAfterTheRetentionAndEmptyGroupsGo) {
+  coordinator_config config;
+  config.offsets_retention_ms = 1000;
+  fixture f(config);
+  commit_identity outside{"g", -1, "", std::nullopt};
+  const int64_t now = wall_clock_ms();
+  ASSERT_TRUE(*f.start(f.c->commit(
+      outside, {{"t", 0, {1, -1, "", now - 5000, -1}}, {"t", 1, {2, -1, "", now, -1}}})));
+  // Only the offset committed more than the retention ago goes; the group keeps the other.
+  ASSERT_TRUE(f.run(f.c->expire_offsets(now + 10)));
+  auto left = f.c->fetch_offsets("g", std::nullopt).offsets;
+  ASSERT_EQ(left["t"].size(), 1u);
+  EXPECT_TRUE(left["t"].contains(1));
+  EXPECT_FALSE(f.written.back().second.value.has_value());
+  // Later both are gone, and so is the group (a tombstone for its metadata).
+  ASSERT_TRUE(f.run(f.c->expire_offsets(now + 120000)));
+  EXPECT_TRUE(f.c->fetch_offsets("g", std::nullopt).offsets.empty());
+  auto key = decode_key(f.written.back().second.key);
+  ASSERT_TRUE(key);
+  EXPECT_TRUE(std::holds_alternative<group_metadata_key>(*key));
+  EXPECT_EQ(f.c->describe("g", 6).error_code, code(error_code::group_id_not_found));
 }
 
 TEST(GroupCoordinator, FailedWriteFailsTheCommit) {
