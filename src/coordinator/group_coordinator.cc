@@ -759,6 +759,31 @@ group_coordinator::fetched group_coordinator::fetch_offsets(
   return out;
 }
 
+std::set<std::string> group_coordinator::subscribed_topics(const group& g) {
+  std::set<std::string> out;
+  if (g.st == state::empty || g.protocol_type != "consumer" || !g.protocol) return out;
+  for (const auto& m : g.members) {
+    const auto* md = m->metadata_for(*g.protocol);
+    if (!md) continue;
+    // ConsumerProtocolSubscription: int16 version, then an int32 count of int16-length topic
+    // names; the fields after them do not matter here. Malformed bytes end the list.
+    const auto& b = *md;
+    size_t pos = 2;
+    if (pos + 4 > b.size()) continue;
+    const uint32_t n = (uint32_t(b[pos]) << 24) | (uint32_t(b[pos + 1]) << 16) |
+                       (uint32_t(b[pos + 2]) << 8) | uint32_t(b[pos + 3]);
+    pos += 4;
+    for (uint32_t i = 0; i < n && n < 0x80000000u && pos + 2 <= b.size(); ++i) {
+      const size_t len = (size_t(b[pos]) << 8) | b[pos + 1];
+      pos += 2;
+      if (pos + len > b.size()) break;
+      out.emplace(reinterpret_cast<const char*>(b.data() + pos), len);
+      pos += len;
+    }
+  }
+  return out;
+}
+
 asio::awaitable<group_coordinator::offsets_deleted> group_coordinator::delete_offsets(
     std::string group_id, std::map<std::string, std::vector<int32_t>> wanted) {
   offsets_deleted out;
@@ -768,29 +793,7 @@ asio::awaitable<group_coordinator::offsets_deleted> group_coordinator::delete_of
     co_return out;
   }
   // Topics a member of a consumer group subscribes to keep their offsets.
-  std::set<std::string> subscribed;
-  if (g->st != state::empty && g->protocol_type == "consumer" && g->protocol)
-    for (const auto& m : g->members)
-      if (const auto* md = m->metadata_for(*g->protocol)) {
-        // ConsumerProtocolSubscription: version int16, topics [string], ...
-        size_t pos = 2;
-        auto rd32 = [&](int32_t& v) {
-          if (pos + 4 > md->size()) return false;
-          v = (int32_t((*md)[pos]) << 24) | (int32_t((*md)[pos + 1]) << 16) |
-              (int32_t((*md)[pos + 2]) << 8) | int32_t((*md)[pos + 3]);
-          pos += 4;
-          return true;
-        };
-        int32_t n = 0;
-        if (!rd32(n) || n < 0) continue;
-        for (int32_t i = 0; i < n && pos + 2 <= md->size(); ++i) {
-          size_t len = (size_t((*md)[pos]) << 8) | (*md)[pos + 1];
-          pos += 2;
-          if (pos + len > md->size()) break;
-          subscribed.emplace(reinterpret_cast<const char*>(md->data() + pos), len);
-          pos += len;
-        }
-      }
+  const std::set<std::string> subscribed = subscribed_topics(*g);
   std::vector<log_record> records;
   for (const auto& [topic, partitions] : wanted)
     for (int32_t p : partitions) {
@@ -966,11 +969,19 @@ asio::awaitable<void> group_coordinator::expire_offsets(int64_t now_ms) {
   std::map<std::string, std::vector<log_record>> records;
   std::map<std::string, std::vector<std::pair<std::string, int32_t>>> gone;
   for (auto& [id, g] : _groups) {
-    if (g->st != state::empty) continue;
+    // A stable consumer group keeps the offsets of the topics its members subscribe to; those of
+    // other topics count from their commit. An empty group's count from when it became empty.
+    std::optional<std::set<std::string>> subscribed;
+    if (g->st == state::stable && g->protocol_type == "consumer")
+      subscribed = subscribed_topics(*g);
+    else if (g->st != state::empty)
+      continue;
     const bool ever_had_members = g->protocol_type.has_value();
     for (const auto& [topic, partitions] : g->offsets)
       for (const auto& [p, c] : partitions) {
-        const int64_t base = ever_had_members ? g->state_timestamp : c.commit_timestamp;
+        if (subscribed && subscribed->contains(topic)) continue;
+        const int64_t base =
+            ever_had_members && !subscribed ? g->state_timestamp : c.commit_timestamp;
         const bool expired = c.expire_timestamp >= 0
                                  ? now_ms >= c.expire_timestamp
                                  : now_ms - base >= _config.offsets_retention_ms;

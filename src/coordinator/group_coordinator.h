@@ -200,6 +200,9 @@ class group_coordinator {
   void complete_join(group& g);
   void remove_member(group& g, const std::string& member_id, int16_t pending_error);
   static void fill_join_answer(const group& g, const member& m, protocol::join_group_response& a);
+  // The topics the members of a stable or rebalancing consumer group subscribe to (from their
+  // ConsumerProtocolSubscription metadata); none for other groups.
+  static std::set<std::string> subscribed_topics(const group& g);
   static bool fenced(const group& g, const std::string& member_id,
                      const std::optional<std::string>& instance_id);
   static bool same_protocols(

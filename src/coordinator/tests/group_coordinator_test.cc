@@ -416,6 +416,32 @@ TEST(GroupCoordinator, OffsetsExpireAfterTheRetentionAndEmptyGroupsGo) {
   EXPECT_EQ(f.c->describe("g", 6).error_code, code(error_code::group_id_not_found));
 }
 
+TEST(GroupCoordinator, StableGroupKeepsOffsetsOfSubscribedTopicsOnly) {
+  coordinator_config config;
+  config.offsets_retention_ms = 1000;
+  fixture f(config);
+  // A consumer member subscribed to "t" (ConsumerProtocolSubscription v0: version, ["t"], null
+  // user data).
+  auto r = join_request();
+  r.protocols = {{"range", {0, 0, 0, 0, 0, 1, 0, 1, 't', 0xFF, 0xFF, 0xFF, 0xFF}, {}}};
+  auto id = (*f.start(f.c->join(r, 9, "a", "/h")))->member_id;
+  r.member_id = id;
+  ASSERT_TRUE(*f.start(f.c->join(r, 9, "a", "/h")));
+  protocol::sync_group_request s;
+  s.group_id = "g";
+  s.generation_id = 1;
+  s.member_id = id;
+  ASSERT_TRUE(*f.start(f.c->sync(s, 5)));
+  commit_identity who{"g", 1, id, std::nullopt};
+  const int64_t old = wall_clock_ms() - 10000;
+  ASSERT_TRUE(
+      *f.start(f.c->commit(who, {{"t", 0, {1, -1, "", old, -1}}, {"u", 0, {2, -1, "", old, -1}}})));
+  ASSERT_TRUE(f.run(f.c->expire_offsets(wall_clock_ms())));
+  auto left = f.c->fetch_offsets("g", std::nullopt).offsets;
+  EXPECT_TRUE(left.contains("t"));
+  EXPECT_FALSE(left.contains("u"));
+}
+
 TEST(GroupCoordinator, FailedWriteFailsTheCommit) {
   fixture f;
   f.write_error = code(error_code::kafka_storage_error);
