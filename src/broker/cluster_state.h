@@ -32,7 +32,15 @@ struct topic_info {
   int32_t partitions = 0;
   std::map<std::string, std::string> configs;
   bool is_internal = false;
+
+  bool has_partition(int32_t index) const { return index >= 0 && index < partitions; }
 };
+
+// Whether `t` is a known topic with partition `index` (the check behind
+// UNKNOWN_TOPIC_OR_PARTITION).
+inline bool has_partition(const topic_info* t, int32_t index) {
+  return t && t->has_partition(index);
+}
 
 struct uuid_hash {
   size_t operator()(const wire::uuid& u) const {

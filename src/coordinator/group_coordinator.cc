@@ -104,6 +104,20 @@ struct group_coordinator::member {
   // Sent its SyncGroup in the current generation (Kafka's pending sync members are the others).
   bool synced = false;
 
+  // Ends a waiting JoinGroup or SyncGroup with an error (none waiting: nothing happens).
+  void fail_join(int16_t error) {
+    if (!join_waiter) return;
+    join_answer->error_code = error;
+    join_waiter->set();
+    join_waiter.reset();
+  }
+  void fail_sync(int16_t error) {
+    if (!sync_waiter) return;
+    sync_answer->error_code = error;
+    sync_waiter->set();
+    sync_waiter.reset();
+  }
+
   const std::vector<uint8_t>* metadata_for(const std::string& protocol) const {
     for (const auto& [name, md] : protocols)
       if (name == protocol) return &md;
@@ -241,12 +255,7 @@ void group_coordinator::reset_session(member& m) {
 void group_coordinator::prepare_rebalance(group& g, const std::string& /*reason*/) {
   // Members waiting for assignments learn that another rebalance started.
   if (g.st == state::completing_rebalance)
-    for (auto& m : g.members)
-      if (m->sync_waiter) {
-        m->sync_answer->error_code = code(error_code::rebalance_in_progress);
-        m->sync_waiter->set();
-        m->sync_waiter.reset();
-      }
+    for (auto& m : g.members) m->fail_sync(code(error_code::rebalance_in_progress));
   const bool was_empty = g.st == state::empty;
   g.st = state::preparing_rebalance;
   g.state_timestamp = wall_clock_ms();
@@ -322,15 +331,8 @@ bool group_coordinator::same_protocols(
 asio::awaitable<protocol::join_group_response> group_coordinator::replace_static_member(
     group& g, member& old, std::string new_id, int16_t version, std::string client_id,
     std::string client_host, int32_t session_timeout_ms, int32_t rebalance_timeout_ms) {
-  for (auto* w : {&old.join_waiter, &old.sync_waiter})
-    if (*w) {
-      if (w == &old.join_waiter)
-        old.join_answer->error_code = code(error_code::fenced_instance_id);
-      else
-        old.sync_answer->error_code = code(error_code::fenced_instance_id);
-      (*w)->set();
-      w->reset();
-    }
+  old.fail_join(code(error_code::fenced_instance_id));
+  old.fail_sync(code(error_code::fenced_instance_id));
   const bool was_leader = g.leader == old.id;
   old.id = std::move(new_id);
   old.client_id = std::move(client_id);
@@ -382,15 +384,9 @@ void group_coordinator::remove_member(group& g, const std::string& member_id,
     return;
   }
   auto& m = **it;
-  if (m.join_waiter) {
-    m.join_answer->error_code = pending_error ? pending_error : code(error_code::unknown_member_id);
-    m.join_answer->member_id = m.id;
-    m.join_waiter->set();
-  }
-  if (m.sync_waiter) {
-    m.sync_answer->error_code = pending_error ? pending_error : code(error_code::unknown_member_id);
-    m.sync_waiter->set();
-  }
+  const int16_t error = pending_error ? pending_error : code(error_code::unknown_member_id);
+  m.fail_join(error);
+  m.fail_sync(error);
   if (m.instance_id) g.static_members.erase(*m.instance_id);
   if (g.leader == member_id) g.leader.reset();
   // An empty group keeps its protocol type, as Kafka's does.
@@ -508,12 +504,9 @@ asio::awaitable<protocol::join_group_response> group_coordinator::join(
   }
 
   // Wait in the join phase.
-  if (m->join_waiter) {
-    // A second JoinGroup from the same member replaces the first, which is answered as Kafka
-    // does when a member rejoins during the join phase.
-    m->join_answer->error_code = code(error_code::rebalance_in_progress);
-    m->join_waiter->set();
-  }
+  // A second JoinGroup from the same member replaces the first, which is answered as Kafka
+  // does when a member rejoins during the join phase.
+  m->fail_join(code(error_code::rebalance_in_progress));
   auto waiter = std::make_shared<net::event>(_ex);
   auto answer = std::make_shared<protocol::join_group_response>();
   answer->member_id = m->id;
@@ -951,16 +944,8 @@ void group_coordinator::release_waiters() {
   _stopping = true;
   for (auto& [id, g] : _groups)
     for (auto& m : g->members) {
-      if (m->join_waiter) {
-        m->join_answer->error_code = code(error_code::not_coordinator);
-        m->join_waiter->set();
-        m->join_waiter.reset();
-      }
-      if (m->sync_waiter) {
-        m->sync_answer->error_code = code(error_code::not_coordinator);
-        m->sync_waiter->set();
-        m->sync_waiter.reset();
-      }
+      m->fail_join(code(error_code::not_coordinator));
+      m->fail_sync(code(error_code::not_coordinator));
     }
 }
 

@@ -129,7 +129,7 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
     it.out.high_watermark = -1;
     it.out.aborted_transactions = std::nullopt;
     it.info = by_id ? cluster->find(it.topic_id) : cluster->find(it.topic);
-    const bool known = it.info && it.index >= 0 && it.index < it.info->partitions;
+    const bool known = has_partition(it.info, it.index);
     if (known) {
       readable.push_back(&it);
       continue;

@@ -126,7 +126,7 @@ asio::awaitable<protocol::offset_commit_response> offset_commit(
         out.error_code = code(error_code::unsupported_version);
         continue;
       }
-      if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
+      if (!has_partition(info, p.partition_index)) {
         out.error_code = code(!info && v >= 10 ? error_code::unknown_topic_id
                                                : error_code::unknown_topic_or_partition);
         continue;
@@ -284,7 +284,7 @@ asio::awaitable<protocol::offset_delete_response> offset_delete(
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
-      if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
+      if (!has_partition(info, p.partition_index)) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }

@@ -31,7 +31,7 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
-      if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
+      if (!has_partition(info, p.partition_index)) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }

@@ -100,7 +100,7 @@ asio::awaitable<protocol::delete_records_response> delete_records(
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
       out.low_watermark = -1;
-      if (!info || p.partition_index < 0 || p.partition_index >= info->partitions) {
+      if (!has_partition(info, p.partition_index)) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }
@@ -136,7 +136,7 @@ asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_ep
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition = p.partition;
-      if (!info || p.partition < 0 || p.partition >= info->partitions) {
+      if (!has_partition(info, p.partition)) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }

@@ -59,7 +59,7 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
             code(v >= 13 ? error_code::unknown_topic_id : error_code::unknown_topic_or_partition);
         continue;
       }
-      if (p.index < 0 || p.index >= info->partitions) {
+      if (!info->has_partition(p.index)) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
       }
