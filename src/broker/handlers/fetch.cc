@@ -1,5 +1,5 @@
 // Fetch for consumers: reads each partition on its shard, and long-polls (max_wait_ms) until
-// min_bytes are there. Fetch sessions (KIP-227, v7+): session id 0 with epoch 0 starts one, a
+// min_bytes are there. Fetch sessions (KIP-227, v7+): epoch 0 starts one (closing the one named), a
 // session id with the next epoch updates it (added and changed partitions in `topics`, removed
 // ones in `forgotten_topics_data`) and gets back only the partitions with records or news, and
 // epoch -1 closes it.
@@ -57,21 +57,17 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
   fetch_session* session = nullptr;
   bool incremental = false;
   if (v >= 7) {
-    if (req.session_id == 0) {
-      if (req.session_epoch != 0 && req.session_epoch != k_final_epoch)
-        co_return session_error(error_code::invalid_fetch_session_epoch);
+    if (req.session_epoch == 0 || req.session_epoch == k_final_epoch) {
+      // A full fetch: it closes the session it names (clients reset a session this way), and
+      // epoch 0 opens a new one.
+      if (req.session_id != 0) state.fetch_sessions.erase(req.session_id);
       if (req.session_epoch == 0) session = &state.fetch_sessions.create();
     } else {
       session = state.fetch_sessions.find(req.session_id);
       if (!session) co_return session_error(error_code::fetch_session_id_not_found);
-      if (req.session_epoch == k_final_epoch) {
-        state.fetch_sessions.erase(req.session_id);
-        session = nullptr;
-      } else if (req.session_epoch != session->epoch) {
+      if (req.session_epoch != session->epoch)
         co_return session_error(error_code::invalid_fetch_session_epoch);
-      } else {
-        incremental = true;
-      }
+      incremental = true;
     }
   }
 
