@@ -127,6 +127,16 @@ void broker::start() {
         [this](int32_t partition, std::vector<coordinator::log_record> records) {
           return write_offsets_records(partition, std::move(records));
         });
+    auto topic_ref_of = [](const topic_info* t) -> std::optional<coordinator::topic_ref> {
+      if (!t) return std::nullopt;
+      return coordinator::topic_ref{t->id, t->name, t->partitions};
+    };
+    _states.back()->groups->set_topics({[this, i, topic_ref_of](const std::string& name) {
+                                          return topic_ref_of(_states[i]->cluster->find(name));
+                                        },
+                                        [this, i, topic_ref_of](const wire::uuid& id) {
+                                          return topic_ref_of(_states[i]->cluster->find(id));
+                                        }});
   }
   _server = std::make_unique<net::server>(*_shards, make_dispatcher(*this));
   _shards->start();

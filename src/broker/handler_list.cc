@@ -58,6 +58,10 @@ const std::vector<handler_spec> k_handlers{
                  typed_handler<p::describe_groups_request, h::describe_groups>),
     all_versions(api_key::list_groups, typed_handler<p::list_groups_request, h::list_groups>),
     all_versions(api_key::delete_groups, typed_handler<p::delete_groups_request, h::delete_groups>),
+    all_versions(api_key::consumer_group_heartbeat,
+                 typed_handler<p::consumer_group_heartbeat_request, h::consumer_group_heartbeat>),
+    all_versions(api_key::consumer_group_describe,
+                 typed_handler<p::consumer_group_describe_request, h::consumer_group_describe>),
     all_versions(api_key::describe_topic_partitions,
                  typed_handler<p::describe_topic_partitions_request, h::describe_topic_partitions>),
 };

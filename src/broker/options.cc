@@ -196,6 +196,14 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "group.max.size",
              "offsets.retention.minutes",
              "offsets.retention.check.interval.ms",
+             "group.consumer.session.timeout.ms",
+             "group.consumer.min.session.timeout.ms",
+             "group.consumer.max.session.timeout.ms",
+             "group.consumer.heartbeat.interval.ms",
+             "group.consumer.min.heartbeat.interval.ms",
+             "group.consumer.max.heartbeat.interval.ms",
+             "group.consumer.max.size",
+             "group.consumer.assignors",
          })
       m[k] = {kind::handled, 0};
     // Replication, coordinators, threads, the controller quorum, the cleaner: no effect on one
@@ -589,6 +597,38 @@ broker_options apply(const settings& s) {
   if (s.has("offsets.retention.minutes"))
     g.offsets_retention_ms = s.integer("offsets.retention.minutes", 1, k_int_max) * 60 * 1000;
   s.read_long("offsets.retention.check.interval.ms", g.offsets_retention_check_interval_ms, 1);
+  // KIP-848 consumer groups: the session timeout and heartbeat interval within their bounds.
+  int32_t min_session = 45000, max_session = 60000, min_interval = 5000, max_interval = 15000;
+  s.read_int("group.consumer.min.session.timeout.ms", min_session, 1);
+  s.read_int("group.consumer.max.session.timeout.ms", max_session, min_session);
+  s.read_int("group.consumer.min.heartbeat.interval.ms", min_interval, 1);
+  s.read_int("group.consumer.max.heartbeat.interval.ms", max_interval, min_interval);
+  g.consumer_session_timeout_ms =
+      std::clamp(g.consumer_session_timeout_ms, min_session, max_session);
+  g.consumer_heartbeat_interval_ms =
+      std::clamp(g.consumer_heartbeat_interval_ms, min_interval, max_interval);
+  s.read("group.consumer.session.timeout.ms", g.consumer_session_timeout_ms, min_session,
+         max_session);
+  s.read("group.consumer.heartbeat.interval.ms", g.consumer_heartbeat_interval_ms, min_interval,
+         max_interval);
+  if (g.consumer_heartbeat_interval_ms >= g.consumer_session_timeout_ms)
+    s.invalid_because("group.consumer.heartbeat.interval.ms",
+                      "it must be less than group.consumer.session.timeout.ms");
+  s.read_int("group.consumer.max.size", g.consumer_max_size, 1);
+  if (s.has("group.consumer.assignors")) {
+    g.consumer_assignors.clear();
+    for (const auto& a : parse_list(s.get("group.consumer.assignors")->value)) {
+      // Kafka's short names or its assignor classes.
+      if (a == "uniform" || a == "org.apache.kafka.coordinator.group.assignor.UniformAssignor")
+        g.consumer_assignors.push_back("uniform");
+      else if (a == "range" || a == "org.apache.kafka.coordinator.group.assignor.RangeAssignor")
+        g.consumer_assignors.push_back("range");
+      else
+        s.invalid("group.consumer.assignors", "a list of uniform and range");
+    }
+    if (g.consumer_assignors.empty())
+      s.invalid("group.consumer.assignors", "at least one assignor");
+  }
   if (s.has("brook.shards")) o.shards = static_cast<uint32_t>(s.integer("brook.shards", 1, 1024));
 
   storage::log_config& d = o.log_defaults;

@@ -1,5 +1,7 @@
 #include "coordinator/group_coordinator.h"
 
+#include "coordinator/group_state.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,34 +18,7 @@ namespace brook::coordinator {
 
 namespace {
 using protocol::error_code;
-using steady = std::chrono::steady_clock;
 int16_t code(error_code e) { return static_cast<int16_t>(e); }
-
-// Kafka's classic group states, by the names DescribeGroups and ListGroups use.
-enum class state { empty, preparing_rebalance, completing_rebalance, stable, dead };
-
-const char* state_name(state s) {
-  switch (s) {
-    case state::empty:
-      return "Empty";
-    case state::preparing_rebalance:
-      return "PreparingRebalance";
-    case state::completing_rebalance:
-      return "CompletingRebalance";
-    case state::stable:
-      return "Stable";
-    case state::dead:
-      return "Dead";
-  }
-  return "Unknown";
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string random_uuid_text() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -82,145 +57,6 @@ int32_t offsets_partition_for(const std::string& group_id, int32_t partitions) {
   }
   return static_cast<int32_t>(static_cast<uint32_t>(h) & 0x7FFFFFFFu) % partitions;
 }
-
-struct group_coordinator::member {
-  std::string id;
-  std::optional<std::string> instance_id;
-  std::string client_id;
-  std::string client_host;
-  int32_t session_timeout_ms = 0;
-  int32_t rebalance_timeout_ms = 0;
-  std::string protocol_type;
-  std::vector<std::pair<std::string, std::vector<uint8_t>>> protocols;
-  std::vector<uint8_t> assignment;
-  steady::time_point session_deadline{};
-  // A JoinGroup waiting for the rebalance to finish, and its answer.
-  std::shared_ptr<net::event> join_waiter;
-  std::shared_ptr<protocol::join_group_response> join_answer;
-  // A SyncGroup waiting for the leader's assignments, and its answer.
-  std::shared_ptr<net::event> sync_waiter;
-  std::shared_ptr<protocol::sync_group_response> sync_answer;
-  bool is_new = false;
-  // Sent its SyncGroup in the current generation (Kafka's pending sync members are the others).
-  bool synced = false;
-
-  // Ends a waiting JoinGroup or SyncGroup with an error (none waiting: nothing happens).
-  void fail_join(int16_t error) {
-    if (!join_waiter) return;
-    join_answer->error_code = error;
-    join_waiter->set();
-    join_waiter.reset();
-  }
-  void fail_sync(int16_t error) {
-    if (!sync_waiter) return;
-    sync_answer->error_code = error;
-    sync_waiter->set();
-    sync_waiter.reset();
-  }
-
-  const std::vector<uint8_t>* metadata_for(const std::string& protocol) const {
-    for (const auto& [name, md] : protocols)
-      if (name == protocol) return &md;
-    return nullptr;
-  }
-};
-
-struct group_coordinator::group {
-  std::string id;
-  state st = state::empty;
-  int32_t generation = 0;
-  std::optional<std::string> protocol_type;
-  std::optional<std::string> protocol;
-  std::optional<std::string> leader;
-  int64_t state_timestamp = -1;
-  // In join order: the leader of a new generation is the first member that joined.
-  std::vector<std::unique_ptr<member>> members;
-  // Member ids handed out with MEMBER_ID_REQUIRED, until their owner joins with them.
-  std::map<std::string, steady::time_point> pending;
-  std::map<std::string, std::string> static_members;  // instance id -> member id
-  std::map<std::string, std::map<int32_t, committed_offset>> offsets;
-  // The join phase ends at this time at the latest.
-  steady::time_point join_deadline{};
-  // Members must send SyncGroup by this time once the join phase ended.
-  steady::time_point sync_deadline{};
-  // New groups wait group.initial.rebalance.delay.ms for more members, extended as they come.
-  bool initial_delay = false;
-  int32_t delay_left_ms = 0;
-
-  member* find_member(const std::string& id) {
-    for (auto& m : members)
-      if (m->id == id) return m.get();
-    return nullptr;
-  }
-  bool all_joined() const {
-    if (!pending.empty()) return false;
-    return std::all_of(members.begin(), members.end(),
-                       [](const auto& m) { return m->join_waiter != nullptr; });
-  }
-  int32_t max_rebalance_timeout() const {
-    int32_t t = 0;
-    for (const auto& m : members) t = std::max(t, m->rebalance_timeout_ms);
-    return t;
-  }
-  // The protocol every member supports that most members prefer (Kafka's vote).
-  std::optional<std::string> select_protocol() const {
-    if (members.empty()) return std::nullopt;
-    std::vector<std::string> candidates;
-    for (const auto& protocol : members.front()->protocols) {
-      const std::string& name = protocol.first;
-      bool everyone = std::all_of(members.begin(), members.end(),
-                                  [&](const auto& m) { return m->metadata_for(name) != nullptr; });
-      if (everyone) candidates.push_back(name);
-    }
-    if (candidates.empty()) return std::nullopt;
-    std::map<std::string, int> votes;
-    for (const auto& m : members)
-      for (const auto& [name, md] : m->protocols)
-        if (std::find(candidates.begin(), candidates.end(), name) != candidates.end()) {
-          ++votes[name];
-          break;
-        }
-    std::string best = candidates.front();
-    for (const auto& c : candidates)
-      if (votes[c] > votes[best]) best = c;
-    return best;
-  }
-  // Whether a joining member's protocols fit the group: same type and one protocol in common.
-  bool supports(
-      const std::string& type,
-      const std::vector<protocol::join_group_request::join_group_request_protocol>& ps) const {
-    if (members.empty()) return !type.empty() && !ps.empty();
-    if (protocol_type && *protocol_type != type) return false;
-    for (const auto& p : ps) {
-      bool everyone = std::all_of(members.begin(), members.end(), [&](const auto& m) {
-        return m->metadata_for(p.name) != nullptr;
-      });
-      if (everyone) return true;
-    }
-    return false;
-  }
-  group_snapshot snapshot() const {
-    group_snapshot s;
-    s.protocol_type = protocol_type.value_or("");
-    s.generation = generation;
-    s.protocol = protocol;
-    s.leader = leader;
-    s.current_state_timestamp = state_timestamp;
-    for (const auto& m : members) {
-      auto& o = s.members.emplace_back();
-      o.member_id = m->id;
-      o.group_instance_id = m->instance_id;
-      o.client_id = m->client_id;
-      o.client_host = m->client_host;
-      o.rebalance_timeout_ms = m->rebalance_timeout_ms;
-      o.session_timeout_ms = m->session_timeout_ms;
-      if (protocol)
-        if (const auto* md = m->metadata_for(*protocol)) o.subscription = *md;
-      o.assignment = m->assignment;
-    }
-    return s;
-  }
-};
 
 group_coordinator::group_coordinator(asio::any_io_executor ex, coordinator_config config,
                                      record_writer writer)
@@ -393,6 +229,16 @@ void group_coordinator::remove_member(group& g, const std::string& member_id,
   g.members.erase(it);
 }
 
+std::vector<log_record> group_coordinator::group_tombstones(const group& g) {
+  if (g.modern) return consumer_group_tombstones(g.id);
+  return {group_metadata_record(g.id, nullptr)};
+}
+
+asio::awaitable<void> group_coordinator::write_records(std::string group_id,
+                                                       std::vector<log_record> records) {
+  co_await _writer(offsets_partition_for(group_id, _config.offsets_partitions), std::move(records));
+}
+
 asio::awaitable<void> group_coordinator::persist_group_named(std::string id) {
   if (auto* g = find(id)) co_await persist_group(*g);
 }
@@ -428,6 +274,21 @@ asio::awaitable<protocol::join_group_response> group_coordinator::join(
                                         : req.session_timeout_ms;
 
   group* existing = find(req.group_id);
+  if (existing && existing->modern) {
+    // Classic members do not join a consumer group that has members; an empty one becomes a
+    // classic group, as in Kafka.
+    if (!existing->modern->members.empty()) co_return fail(error_code::inconsistent_group_protocol);
+    const std::string gid = req.group_id;
+    if (int16_t err = co_await _writer(offsets_partition_for(gid, _config.offsets_partitions),
+                                       group_tombstones(*existing));
+        err != 0)
+      co_return fail(static_cast<error_code>(err));
+    existing = find(gid);
+    if (!existing || (existing->modern && !existing->modern->members.empty()))
+      co_return fail(error_code::inconsistent_group_protocol);
+    existing->modern.reset();
+    existing->protocol_type.reset();
+  }
   if (!existing && !req.member_id.empty() && !req.group_instance_id)
     co_return fail(error_code::unknown_member_id);
   group& g = existing ? *existing : get_or_create(req.group_id);
@@ -685,7 +546,15 @@ asio::awaitable<std::vector<int16_t>> group_coordinator::commit(
   if (who.group_id.empty()) co_return all(error_code::invalid_group_id);
   group* g = find(who.group_id);
   const bool from_member = who.generation >= 0 || !who.member_id.empty() || who.group_instance_id;
-  if (!g) {
+  if (g && g->modern) {
+    // Kafka's checks for consumer groups: commits from outside only while the group is empty.
+    if (who.generation >= 0 || !g->modern->members.empty()) {
+      auto it = g->modern->members.find(who.member_id);
+      if (it == g->modern->members.end()) co_return all(error_code::unknown_member_id);
+      if (who.version >= 0 && who.version < 9) co_return all(error_code::unsupported_version);
+      if (who.generation != it->second.epoch) co_return all(error_code::stale_member_epoch);
+    }
+  } else if (!g) {
     // Only commits from outside any group create one (an empty group that just keeps offsets).
     if (from_member)
       co_return all(who.generation >= 0 ? error_code::illegal_generation
@@ -734,9 +603,19 @@ asio::awaitable<std::vector<int16_t>> group_coordinator::commit(
 
 group_coordinator::fetched group_coordinator::fetch_offsets(
     const std::string& group_id,
-    const std::optional<std::map<std::string, std::vector<int32_t>>>& wanted) {
+    const std::optional<std::map<std::string, std::vector<int32_t>>>& wanted,
+    const std::optional<std::pair<std::string, int32_t>>& member) {
   fetched out;
   const group* g = find(group_id);
+  if (g && g->modern && member) {
+    // OffsetFetch v9+ from a member of a consumer group: its epoch must be current.
+    auto it = g->modern->members.find(member->first);
+    if (it == g->modern->members.end() || member->second != it->second.epoch) {
+      out.error_code = code(it == g->modern->members.end() ? error_code::unknown_member_id
+                                                           : error_code::stale_member_epoch);
+      return out;
+    }
+  }
   if (!wanted) {
     if (g) out.offsets = g->offsets;
     return out;
@@ -754,6 +633,11 @@ group_coordinator::fetched group_coordinator::fetch_offsets(
 
 std::set<std::string> group_coordinator::subscribed_topics(const group& g) {
   std::set<std::string> out;
+  if (g.modern) {
+    for (const auto& [id, m] : g.modern->members)
+      out.insert(m.topic_names.begin(), m.topic_names.end());
+    return out;
+  }
   if (g.st == state::empty || g.protocol_type != "consumer" || !g.protocol) return out;
   for (const auto& m : g.members) {
     const auto* md = m->metadata_for(*g.protocol);
@@ -822,12 +706,14 @@ protocol::describe_groups_response::described_group group_coordinator::describe(
   protocol::describe_groups_response::described_group d;
   d.group_id = group_id;
   const group* g = find(group_id);
-  if (!g) {
+  if (!g || g->modern) {
     d.group_state = "Dead";
-    // Kafka 4.x names an unknown group from v6 on; older versions describe it as Dead.
+    // Kafka 4.x names an unknown group from v6 on; older versions describe it as Dead. A
+    // consumer group is described by ConsumerGroupDescribe only.
     if (version >= 6) {
       d.error_code = code(error_code::group_id_not_found);
-      d.error_message = fmt::format("Group {} not found.", group_id);
+      d.error_message = g ? fmt::format("Group {} is not a classic group.", group_id)
+                          : fmt::format("Group {} not found.", group_id);
     }
     return d;
   }
@@ -855,18 +741,19 @@ std::vector<protocol::list_groups_response::listed_group> group_coordinator::lis
   std::vector<protocol::list_groups_response::listed_group> out;
   for (const auto& [id, g] : _groups) {
     if (g->st == state::dead) continue;
-    const char* st = state_name(g->st);
+    const char* st = g->modern ? consumer_state_name(*g->modern) : state_name(g->st);
+    const char* type = g->modern ? "consumer" : "classic";
     if (!states.empty() && std::none_of(states.begin(), states.end(),
                                         [&](const std::string& s) { return iequals(s, st); }))
       continue;
     if (!types.empty() && std::none_of(types.begin(), types.end(),
-                                       [](const std::string& t) { return iequals(t, "classic"); }))
+                                       [&](const std::string& t) { return iequals(t, type); }))
       continue;
     auto& o = out.emplace_back();
     o.group_id = id;
     o.protocol_type = g->protocol_type.value_or("");
     o.group_state = st;
-    o.group_type = "classic";
+    o.group_type = type;
   }
   return out;
 }
@@ -879,7 +766,7 @@ asio::awaitable<int16_t> group_coordinator::delete_group(std::string group_id) {
   for (const auto& [topic, partitions] : g->offsets)
     for (const auto& [p, c] : partitions)
       records.push_back(offset_commit_record(group_id, topic, p, nullptr));
-  records.push_back(group_metadata_record(group_id, nullptr));
+  for (auto& r : group_tombstones(*g)) records.push_back(std::move(r));
   const int16_t err = co_await _writer(offsets_partition_for(group_id, _config.offsets_partitions),
                                        std::move(records));
   if (err != 0) co_return err;
@@ -994,9 +881,8 @@ asio::awaitable<void> group_coordinator::expire_offsets(int64_t now_ms) {
         now_ms - g->state_timestamp >= 60000)
       empty.push_back(id);
   for (const auto& id : empty) {
-    std::vector<log_record> tombstone{group_metadata_record(id, nullptr)};
     if (co_await _writer(offsets_partition_for(id, _config.offsets_partitions),
-                         std::move(tombstone)) != 0)
+                         group_tombstones(*_groups.at(id))) != 0)
       continue;
     if (auto* g = find(id); g && g->st == state::empty && g->offsets.empty()) _groups.erase(id);
   }
@@ -1017,6 +903,13 @@ void group_coordinator::tick() {
   for (auto& [id, gp] : _groups) {
     group& g = *gp;
     if (g.st == state::dead) continue;
+    if (g.modern) {
+      std::vector<log_record> records;
+      consumer_tick(g, records);
+      if (!records.empty())
+        asio::co_spawn(_ex, write_records(id, std::move(records)), asio::detached);
+      continue;
+    }
     for (auto it = g.pending.begin(); it != g.pending.end();)
       it = it->second <= now ? g.pending.erase(it) : std::next(it);
     if (g.st == state::preparing_rebalance) {

@@ -29,6 +29,10 @@
 #include <string>
 #include <vector>
 
+#include "coordinator/assignors.h"
+#include "protocol/generated/consumer_group_describe_response.h"
+#include "protocol/generated/consumer_group_heartbeat_request.h"
+#include "protocol/generated/consumer_group_heartbeat_response.h"
 #include "protocol/generated/delete_groups_response.h"
 #include "protocol/generated/describe_groups_response.h"
 #include "protocol/generated/heartbeat_request.h"
@@ -55,7 +59,29 @@ struct coordinator_config {
   // offsets.retention.minutes (7 days) and how often expiry runs.
   int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;
   int64_t offsets_retention_check_interval_ms = 600000;
+  // KIP-848 consumer groups: group.consumer.session.timeout.ms, .heartbeat.interval.ms,
+  // .max.size and .assignors (the first is the default).
+  int32_t consumer_session_timeout_ms = 45000;
+  int32_t consumer_heartbeat_interval_ms = 5000;
+  int32_t consumer_max_size = INT32_MAX;
+  std::vector<std::string> consumer_assignors{"uniform", "range"};
 };
+
+// A topic as consumer groups see it.
+struct topic_ref {
+  wire::uuid id;
+  std::string name;
+  int32_t partitions = 0;
+};
+// The broker's topics as seen from the coordinator's shard.
+struct topic_source {
+  std::function<std::optional<topic_ref>(const std::string&)> by_name;
+  std::function<std::optional<topic_ref>(const wire::uuid&)> by_id;
+};
+
+struct consumer_group;
+struct consumer_member;
+struct offsets_record;
 
 // Kafka's partition of __consumer_offsets for a group: abs(Java String.hashCode) mod partitions.
 int32_t offsets_partition_for(const std::string& group_id, int32_t partitions);
@@ -122,6 +148,8 @@ struct commit_identity {
   int32_t generation = -1;
   std::string member_id;
   std::optional<std::string> group_instance_id;
+  // The OffsetCommit version (-1: not from OffsetCommit); members of consumer groups need v9+.
+  int16_t version = -1;
 };
 
 class group_coordinator {
@@ -140,6 +168,17 @@ class group_coordinator {
   asio::awaitable<protocol::leave_group_response> leave(protocol::leave_group_request req,
                                                         int16_t version);
 
+  // The topics KIP-848 groups subscribe to; set by the broker before the first request.
+  void set_topics(topic_source topics) { _topics = std::move(topics); }
+
+  // KIP-848: ConsumerGroupHeartbeat (join, heartbeat, leave) and ConsumerGroupDescribe of one
+  // group on this shard.
+  asio::awaitable<protocol::consumer_group_heartbeat_response> consumer_heartbeat(
+      protocol::consumer_group_heartbeat_request req, int16_t version, std::string client_id,
+      std::string client_host);
+  protocol::consumer_group_describe_response::described_group consumer_describe(
+      const std::string& group_id) const;
+
   // OffsetCommit: one error code per entry (same order). The group is created (empty) for commits
   // from outside any group.
   asio::awaitable<std::vector<int16_t>> commit(commit_identity who,
@@ -151,8 +190,11 @@ class group_coordinator {
     int16_t error_code = 0;
     std::map<std::string, std::map<int32_t, committed_offset>> offsets;
   };
-  fetched fetch_offsets(const std::string& group_id,
-                        const std::optional<std::map<std::string, std::vector<int32_t>>>& wanted);
+  // `member` (OffsetFetch v9+: member id and epoch) must be current in a consumer group.
+  fetched fetch_offsets(
+      const std::string& group_id,
+      const std::optional<std::map<std::string, std::vector<int32_t>>>& wanted,
+      const std::optional<std::pair<std::string, int32_t>>& member = std::nullopt);
   // OffsetDelete: a group error, or per partition errors (GROUP_SUBSCRIBED_TO_TOPIC).
   struct offsets_deleted {
     int16_t error_code = 0;
@@ -174,6 +216,8 @@ class group_coordinator {
   void load_offset(const std::string& group, const std::string& topic, int32_t partition,
                    const std::optional<committed_offset>& value);
   void load_group(const std::string& group, const std::optional<group_snapshot>& value);
+  // A KIP-848 record (types 3 and 5 to 8); false for other records.
+  bool load_consumer_record(const offsets_record& r);
 
   // Drops members whose session expired and finishes joins whose time is up; the broker calls it
   // about every 100 ms.
@@ -215,10 +259,29 @@ class group_coordinator {
   asio::awaitable<int16_t> persist_group(group& g);
   asio::awaitable<void> persist_group_named(std::string id);
   asio::awaitable<void> expire_in_background();
+  // The records that delete a group (not its offsets).
+  static std::vector<log_record> group_tombstones(const group& g);
+  static std::vector<log_record> consumer_group_tombstones(const std::string& group_id);
+  asio::awaitable<void> write_records(std::string group_id, std::vector<log_record> records);
+  // KIP-848 (consumer_groups.cc).
+  asio::awaitable<protocol::consumer_group_heartbeat_response> consumer_leave(group& g,
+                                                                              std::string member_id,
+                                                                              int32_t epoch);
+  void remove_consumer_member(group& g, const std::string& member_id,
+                              std::vector<log_record>& records);
+  // Recomputes the subscribed topics' metadata; true when it changed.
+  bool refresh_subscriptions(consumer_group& cg);
+  void compute_target(const std::string& group_id, consumer_group& cg,
+                      std::vector<log_record>& records);
+  // Moves a member toward the target (Kafka's CurrentAssignmentBuilder); true when its epoch,
+  // state or partitions changed.
+  bool reconcile(consumer_group& cg, consumer_member& m, const std::optional<partition_set>& owned);
+  void consumer_tick(group& g, std::vector<log_record>& records);
 
   asio::any_io_executor _ex;
   coordinator_config _config;
   record_writer _writer;
+  topic_source _topics;
   std::map<std::string, std::unique_ptr<group>> _groups;
   // Set by release_waiters(): no request waits any more.
   bool _stopping = false;

@@ -106,7 +106,7 @@ bool replay_offsets_record(group_coordinator& c, std::span<const uint8_t> key_by
     c.load_group(k->group, snap);
     return true;
   }
-  return false;
+  return c.load_consumer_record(offsets_record{std::move(*key), std::move(value)});
 }
 
 }  // namespace brook::coordinator

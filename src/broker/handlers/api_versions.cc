@@ -41,6 +41,16 @@ asio::awaitable<protocol::api_versions_response> api_versions(request_context& c
     co_return r;
   }
   add_api_keys(r);
+  // Feature levels (v3+): group.version 1 turns on the consumer protocol of KIP-848.
+  auto& sf = r.supported_features.emplace_back();
+  sf.name = "group.version";
+  sf.min_version = 0;
+  sf.max_version = 1;
+  auto& ff = r.finalized_features.emplace_back();
+  ff.name = "group.version";
+  ff.min_version_level = 1;
+  ff.max_version_level = 1;
+  r.finalized_features_epoch = 1;
   co_return r;
 }
 

@@ -1,5 +1,6 @@
-// FindCoordinator and the consumer group APIs of the classic protocol: JoinGroup, SyncGroup,
-// Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, DescribeGroups, ListGroups and
+// FindCoordinator and the consumer group APIs: those of the classic protocol (JoinGroup,
+// SyncGroup, Heartbeat, LeaveGroup), those of KIP-848 (ConsumerGroupHeartbeat,
+// ConsumerGroupDescribe), OffsetCommit, OffsetFetch, OffsetDelete, DescribeGroups, ListGroups and
 // DeleteGroups. Each group request runs on the shard that coordinates the group
 // (broker::on_group); the state machine is coordinator::group_coordinator.
 #include <fmt/format.h>
@@ -153,6 +154,7 @@ asio::awaitable<protocol::offset_commit_response> offset_commit(
     who.member_id = req.member_id;
   }
   if (v >= 7) who.group_instance_id = req.group_instance_id;
+  who.version = v;
   if (entries.empty() && who.group_id.empty()) co_return r;
   auto errors = co_await ctx.b.on_group(
       who.group_id,
@@ -174,6 +176,8 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
     std::string group;
     wanted_t wanted;
     std::map<std::string, wire::uuid> ids;  // v10+: topics named by id
+    // v9+: the member asking, whose epoch a consumer group checks.
+    std::optional<std::pair<std::string, int32_t>> member = std::nullopt;
   };
   std::vector<ask> asks;
   if (v < 8) {
@@ -186,6 +190,7 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
   } else {
     for (const auto& g : req.groups) {
       ask a{g.group_id, std::nullopt, {}};
+      if (v >= 9 && g.member_id) a.member.emplace(*g.member_id, g.member_epoch);
       if (g.topics) {
         a.wanted.emplace();
         for (const auto& t : *g.topics) {
@@ -220,7 +225,7 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
     coordinator::group_coordinator::fetched f;
     if (!a.group.empty() || v >= 8)
       f = co_await ctx.b.on_group(a.group, [&a](coordinator::group_coordinator& c) {
-        return c.fetch_offsets(a.group, a.wanted);
+        return c.fetch_offsets(a.group, a.wanted, a.member);
       });
     if (v < 8) {
       r.error_code = f.error_code;
@@ -330,6 +335,34 @@ asio::awaitable<protocol::delete_groups_response> delete_groups(
     out.group_id = id;
     out.error_code = co_await ctx.b.on_group(
         id, [&id](coordinator::group_coordinator& c) { return c.delete_group(id); });
+  }
+  co_return r;
+}
+
+asio::awaitable<protocol::consumer_group_heartbeat_response> consumer_group_heartbeat(
+    request_context& ctx, protocol::consumer_group_heartbeat_request& req) {
+  const std::string group = req.group_id;
+  co_return co_await ctx.b.on_group(
+      group, [req = std::move(req), v = ctx.version, id = client_id(ctx),
+              host = client_host(ctx)](coordinator::group_coordinator& c) mutable {
+        return c.consumer_heartbeat(std::move(req), v, id, host);
+      });
+}
+
+asio::awaitable<protocol::consumer_group_describe_response> consumer_group_describe(
+    request_context& ctx, protocol::consumer_group_describe_request& req) {
+  protocol::consumer_group_describe_response r;
+  for (const auto& id : req.group_ids) {
+    protocol::consumer_group_describe_response::described_group d;
+    if (id.empty()) {
+      d.error_code = code(error_code::invalid_group_id);
+    } else {
+      d = co_await ctx.b.on_group(
+          id, [&id](coordinator::group_coordinator& c) { return c.consumer_describe(id); });
+    }
+    if (req.include_authorized_operations && d.error_code == 0)
+      d.authorized_operations = k_all_group_operations;
+    r.groups.push_back(std::move(d));
   }
   co_return r;
 }

@@ -8,6 +8,10 @@
 #include "protocol/generated/alter_configs_response.h"
 #include "protocol/generated/api_versions_request.h"
 #include "protocol/generated/api_versions_response.h"
+#include "protocol/generated/consumer_group_describe_request.h"
+#include "protocol/generated/consumer_group_describe_response.h"
+#include "protocol/generated/consumer_group_heartbeat_request.h"
+#include "protocol/generated/consumer_group_heartbeat_response.h"
 #include "protocol/generated/create_partitions_request.h"
 #include "protocol/generated/create_partitions_response.h"
 #include "protocol/generated/create_topics_request.h"
@@ -130,6 +134,10 @@ asio::awaitable<protocol::list_groups_response> list_groups(request_context&,
                                                             protocol::list_groups_request&);
 asio::awaitable<protocol::delete_groups_response> delete_groups(request_context&,
                                                                 protocol::delete_groups_request&);
+asio::awaitable<protocol::consumer_group_heartbeat_response> consumer_group_heartbeat(
+    request_context&, protocol::consumer_group_heartbeat_request&);
+asio::awaitable<protocol::consumer_group_describe_response> consumer_group_describe(
+    request_context&, protocol::consumer_group_describe_request&);
 
 // Kafka's refusal of a manual replica assignment (empty, a broker twice, an unknown broker, or
 // another replica count than the partitions before it), or nothing when it is valid.

@@ -13,57 +13,15 @@
 
 #include "base/clock.h"
 #include "coordinator/offsets_records.h"
+#include "coordinator/tests/coordinator_fixture.h"
 #include "protocol/errors.h"
 
 namespace brook::coordinator {
 namespace {
+using test_support::fixture;
 
 using protocol::error_code;
 int16_t code(error_code e) { return static_cast<int16_t>(e); }
-
-struct fixture {
-  asio::io_context io;
-  std::vector<std::pair<int32_t, log_record>> written;
-  int16_t write_error = 0;
-  std::unique_ptr<group_coordinator> c;
-
-  explicit fixture(coordinator_config config = {}) {
-    config.initial_rebalance_delay_ms = 0;
-    c = std::make_unique<group_coordinator>(
-        io.get_executor(), config,
-        [this](int32_t p, std::vector<log_record> records) -> asio::awaitable<int16_t> {
-          for (auto& r : records) written.emplace_back(p, std::move(r));
-          co_return write_error;
-        });
-  }
-
-  // Starts `a` and runs the loop until nothing is ready; the result is set when `a` finished.
-  template <class T>
-  std::shared_ptr<std::optional<T>> start(asio::awaitable<T> a) {
-    auto out = std::make_shared<std::optional<T>>();
-    asio::co_spawn(
-        io,
-        [](asio::awaitable<T> a, std::shared_ptr<std::optional<T>> out) -> asio::awaitable<void> {
-          *out = co_await std::move(a);
-        }(std::move(a), out),
-        asio::detached);
-    io.restart();
-    io.poll();
-    return out;
-  }
-  // As start(), for a coroutine without a result; true once it finished.
-  bool run(asio::awaitable<void> a) {
-    auto done = start([](asio::awaitable<void> a) -> asio::awaitable<bool> {
-      co_await std::move(a);
-      co_return true;
-    }(std::move(a)));
-    return done->has_value();
-  }
-  void poll() {
-    io.restart();
-    io.poll();
-  }
-};
 
 protocol::join_group_request join_request(const std::string& member = "") {
   protocol::join_group_request r;

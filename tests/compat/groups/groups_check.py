@@ -948,7 +948,7 @@ def main():
         if "kip848" in only:
             kip848 = [["java", "java"], ["confluent-kafka", "confluent-kafka"], ["franz-go", "franz-go"],
                       ["java", "confluent-kafka", "franz-go"]]
-            for fams in kip848:
+            for fams in [f for f in kip848 if os.environ.get("BROOK_GROUPS_KIP848", "") in ("", "+".join(f))]:
                 name = (f"KIP-848 group (group.protocol=consumer) of {' + '.join(fams)}, then a fresh "
                         f"{fams[0]} resumes from the commits")
                 if 68 not in keys:

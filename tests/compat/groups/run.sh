@@ -44,7 +44,8 @@
 #   tests/compat/groups/run.sh path/to/brookd           starts brookd on a free port with a
 #       temporary log dir (restarting it for check 6)
 #   Extra arguments go to groups_check.py, e.g. --only family,tools (family, mixed, churn, kip848,
-#   tools, restart).
+#   tools, restart); BROOK_GROUPS_KIP848=java+java (the families joined by +) runs only that one of
+#   the KIP-848 groups.
 # Environment and needs, as tests/compat/clients/run.sh: BROOK_CLIENTS_VENV (default
 #   ~/.cache/brook/venv-clients: kafka-python, confluent-kafka); BROOK_JAR_CACHE (default
 #   ~/.cache/brook/jars: kafka-clients 4.4.0, and Kafka 4.4.0 with kafka-tools for the tool, fetched

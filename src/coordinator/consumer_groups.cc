@@ -1,0 +1,705 @@
+// KIP-848 consumer groups: ConsumerGroupHeartbeat (join, heartbeat, leave), reconciliation toward
+// the target assignment (Kafka's CurrentAssignmentBuilder), session and revocation timeouts,
+// ConsumerGroupDescribe, and the records of __consumer_offsets that make the group durable.
+//
+// A member moves toward its target assignment in steps that never let two members own one
+// partition: first it revokes what the target takes away (UNREVOKED_PARTITIONS, at its old epoch),
+// then it moves to the target epoch and gets the partitions that are free; those another member
+// still has to release come later (UNRELEASED_PARTITIONS).
+#include <fmt/format.h>
+
+#include <random>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+
+#include "base/clock.h"
+#include "coordinator/group_coordinator.h"
+#include "coordinator/group_state.h"
+#include "coordinator/offsets_records.h"
+#include "protocol/errors.h"
+
+namespace brook::coordinator {
+
+namespace {
+using protocol::error_code;
+using hb_request = protocol::consumer_group_heartbeat_request;
+using hb_response = protocol::consumer_group_heartbeat_response;
+int16_t code(error_code e) { return static_cast<int16_t>(e); }
+
+log_record encoded(const offsets_record& r) {
+  log_record out;
+  auto e = encode_record(r);
+  // Only strings over 32767 bytes fail to encode; such a record is written with an empty key,
+  // which readers skip.
+  if (!e) return out;
+  out.key.assign(e->key.data(), e->key.data() + e->key.size());
+  if (e->value) out.value.emplace(e->value->data(), e->value->data() + e->value->size());
+  return out;
+}
+
+template <class List>
+partition_set to_set(const List& topics) {
+  partition_set out;
+  for (const auto& t : topics)
+    for (int32_t p : t.partitions) out[t.topic_id].insert(p);
+  return out;
+}
+
+template <class T>
+std::vector<T> to_list(const partition_set& s) {
+  std::vector<T> out;
+  for (const auto& [id, ps] : s) {
+    if (ps.empty()) continue;
+    auto& t = out.emplace_back();
+    t.topic_id = id;
+    t.partitions.assign(ps.begin(), ps.end());
+  }
+  return out;
+}
+
+bool contains(const partition_set& s, const wire::uuid& t, int32_t p) {
+  auto it = s.find(t);
+  return it != s.end() && it->second.count(p);
+}
+
+bool subset(const partition_set& a, const partition_set& b) {
+  for (const auto& [t, ps] : a)
+    for (int32_t p : ps)
+      if (!contains(b, t, p)) return false;
+  return true;
+}
+
+bool intersects(const partition_set& a, const partition_set& b) {
+  for (const auto& [t, ps] : a)
+    for (int32_t p : ps)
+      if (contains(b, t, p)) return true;
+  return false;
+}
+
+void normalize(partition_set& s) {
+  std::erase_if(s, [](const auto& e) { return e.second.empty(); });
+}
+
+// Kafka's Uuid.randomUuid().toString(): the member ids v0 hands out.
+std::string random_member_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return wire::uuid::from_halves(rng(), rng()).to_string();
+}
+
+// ---- Records (Kafka's KIP-848 formats) ------------------------------------------------------
+
+log_record group_epoch_record(const std::string& g, const consumer_group* cg) {
+  consumer_group_metadata_key k{g};
+  if (!cg) return encoded(make_tombstone(k));
+  consumer_group_metadata_value v;
+  v.epoch = cg->epoch;
+  return encoded(make_record(k, v));
+}
+
+log_record member_metadata_record(const std::string& g, const std::string& id,
+                                  const consumer_member* m) {
+  consumer_group_member_metadata_key k{g, id};
+  if (!m) return encoded(make_tombstone(k));
+  consumer_group_member_metadata_value v;
+  v.instance_id = m->instance_id;
+  v.rack_id = m->rack_id;
+  v.client_id = m->client_id;
+  v.client_host = m->client_host;
+  v.subscribed_topic_names = m->topic_names;
+  v.subscribed_topic_regex = m->regex;
+  v.rebalance_timeout_ms = m->rebalance_timeout_ms;
+  v.server_assignor = m->server_assignor;
+  return encoded(make_record(k, v));
+}
+
+log_record target_member_record(const std::string& g, const std::string& id,
+                                const partition_set* target) {
+  consumer_group_target_assignment_member_key k{g, id};
+  if (!target) return encoded(make_tombstone(k));
+  consumer_group_target_assignment_member_value v;
+  v.topic_partitions = to_list<assigned_topic_partitions>(*target);
+  return encoded(make_record(k, v));
+}
+
+log_record target_epoch_record(const std::string& g, const consumer_group* cg) {
+  consumer_group_target_assignment_metadata_key k{g};
+  if (!cg) return encoded(make_tombstone(k));
+  consumer_group_target_assignment_metadata_value v;
+  v.assignment_epoch = cg->assignment_epoch;
+  return encoded(make_record(k, v));
+}
+
+log_record current_assignment_record(const std::string& g, const std::string& id,
+                                     const consumer_member* m) {
+  consumer_group_current_member_assignment_key k{g, id};
+  if (!m) return encoded(make_tombstone(k));
+  consumer_group_current_member_assignment_value v;
+  v.member_epoch = m->epoch;
+  v.previous_member_epoch = m->previous_epoch;
+  v.state = static_cast<int8_t>(m->st);
+  v.assigned_partitions = to_list<member_topic_partitions>(m->assigned);
+  v.partitions_pending_revocation = to_list<member_topic_partitions>(m->pending_revocation);
+  return encoded(make_record(k, v));
+}
+
+// Kafka's checks of a ConsumerGroupHeartbeat before it reaches the group, with its messages.
+std::optional<std::string> invalid_heartbeat(const hb_request& r, int16_t version) {
+  if ((version >= 1 || r.member_epoch > 0 || r.member_epoch == -1) && r.member_id.empty())
+    return "MemberId can't be empty.";
+  if (r.group_id.empty()) return "GroupId can't be empty.";
+  if (r.instance_id && r.instance_id->empty()) return "InstanceId can't be empty.";
+  if (r.rack_id && r.rack_id->empty()) return "RackId can't be empty.";
+  if (r.member_epoch == 0) {
+    if (r.rebalance_timeout_ms == -1)
+      return "RebalanceTimeoutMs must be provided in first request.";
+    if (!r.topic_partitions || !r.topic_partitions->empty())
+      return "TopicPartitions must be empty when (re-)joining.";
+    if (!r.subscribed_topic_names && !r.subscribed_topic_regex)
+      return "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when "
+             "(re-)joining.";
+  } else if (r.member_epoch == -2) {
+    if (!r.instance_id) return "InstanceId can't be null.";
+  } else if (r.member_epoch < -2) {
+    return "MemberEpoch is invalid.";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// ---- Helpers --------------------------------------------------------------------------------
+
+bool group_coordinator::refresh_subscriptions(consumer_group& cg) {
+  std::map<std::string, std::pair<wire::uuid, int32_t>> now;
+  for (const auto& [id, m] : cg.members)
+    for (const auto& name : m.topic_names) {
+      if (now.count(name) || !_topics.by_name) continue;
+      if (auto t = _topics.by_name(name)) now[name] = {t->id, t->partitions};
+    }
+  // After a restart the first look only learns what the group was computed against.
+  const bool first = !cg.subscribed_known;
+  cg.subscribed_known = true;
+  if (now == cg.subscribed) return false;
+  cg.subscribed = std::move(now);
+  return !first;
+}
+
+static std::string preferred_assignor(const consumer_group& cg, const coordinator_config& config) {
+  std::map<std::string, int> votes;
+  for (const auto& [id, m] : cg.members)
+    if (m.server_assignor) ++votes[*m.server_assignor];
+  std::string best;
+  int most = 0;
+  for (const auto& [name, n] : votes)
+    if (n > most) {
+      best = name;
+      most = n;
+    }
+  if (!best.empty()) return best;
+  return config.consumer_assignors.empty() ? k_uniform_assignor : config.consumer_assignors.front();
+}
+
+void group_coordinator::compute_target(const std::string& group_id, consumer_group& cg,
+                                       std::vector<log_record>& records) {
+  std::vector<assignor_member> members;
+  topic_sizes sizes;
+  for (const auto& [name, t] : cg.subscribed) sizes[t.first] = t.second;
+  for (const auto& [id, m] : cg.members) {
+    auto& a = members.emplace_back();
+    a.id = id;
+    for (const auto& name : m.topic_names)
+      if (auto it = cg.subscribed.find(name); it != cg.subscribed.end())
+        a.topics.insert(it->second.first);
+    if (auto it = cg.target.find(id); it != cg.target.end()) a.previous = it->second;
+  }
+  auto target = assign(preferred_assignor(cg, _config), members, sizes);
+  for (auto& [id, parts] : target) {
+    normalize(parts);
+    auto old = cg.target.find(id);
+    if (old == cg.target.end() || old->second != parts)
+      records.push_back(target_member_record(group_id, id, &parts));
+  }
+  cg.target = std::move(target);
+  cg.assignment_epoch = cg.epoch;
+  records.push_back(target_epoch_record(group_id, &cg));
+}
+
+bool group_coordinator::reconcile(consumer_group& cg, consumer_member& m,
+                                  const std::optional<partition_set>& owned) {
+  const int32_t epoch0 = m.epoch;
+  const member_state st0 = m.st;
+  const partition_set assigned0 = m.assigned, pending0 = m.pending_revocation;
+  if (m.epoch < 0) return false;
+  switch (m.st) {
+    case member_state::stable:
+      if (m.epoch == cg.assignment_epoch) return false;
+      break;
+    case member_state::unrevoked_partitions:
+      // The member moves on once it reports that it let go of every revoked partition.
+      if (!owned || intersects(*owned, m.pending_revocation)) return false;
+      break;
+    case member_state::unreleased_partitions:
+    case member_state::unknown:
+      break;
+  }
+  static const partition_set none;
+  auto t = cg.target.find(m.id);
+  const partition_set& target = t == cg.target.end() ? none : t->second;
+  partition_set kept, revoke, assign;
+  bool unreleased = false;
+  for (const auto& [topic, ps] : m.assigned)
+    for (int32_t p : ps) (contains(target, topic, p) ? kept : revoke)[topic].insert(p);
+  // A partition another member still holds (assigned or being revoked) waits for its release.
+  auto held_by_other = [&](const wire::uuid& topic, int32_t p) {
+    for (const auto& [id, o] : cg.members)
+      if (id != m.id &&
+          (contains(o.assigned, topic, p) || contains(o.pending_revocation, topic, p)))
+        return true;
+    return false;
+  };
+  for (const auto& [topic, ps] : target)
+    for (int32_t p : ps) {
+      if (contains(kept, topic, p)) continue;
+      if (held_by_other(topic, p))
+        unreleased = true;
+      else
+        assign[topic].insert(p);
+    }
+  const bool still_owns_revoked = !owned || intersects(*owned, revoke);
+  if (!revoke.empty() && still_owns_revoked) {
+    m.st = member_state::unrevoked_partitions;
+    m.assigned = std::move(kept);
+    m.pending_revocation = std::move(revoke);
+    if (st0 != member_state::unrevoked_partitions)
+      m.revocation_deadline =
+          steady::now() + std::chrono::milliseconds(std::max(0, m.rebalance_timeout_ms));
+  } else {
+    for (auto& [topic, ps] : assign) kept[topic].insert(ps.begin(), ps.end());
+    m.assigned = std::move(kept);
+    m.pending_revocation.clear();
+    if (m.epoch != cg.assignment_epoch) {
+      m.previous_epoch = m.epoch;
+      m.epoch = cg.assignment_epoch;
+    }
+    m.st = unreleased ? member_state::unreleased_partitions : member_state::stable;
+    m.revocation_deadline = steady::time_point::max();
+  }
+  return m.epoch != epoch0 || m.st != st0 || m.assigned != assigned0 ||
+         m.pending_revocation != pending0;
+}
+
+void group_coordinator::remove_consumer_member(group& g, const std::string& member_id,
+                                               std::vector<log_record>& records) {
+  auto& cg = *g.modern;
+  auto it = cg.members.find(member_id);
+  if (it == cg.members.end()) return;
+  if (it->second.instance_id) {
+    auto s = cg.static_members.find(*it->second.instance_id);
+    if (s != cg.static_members.end() && s->second == member_id) cg.static_members.erase(s);
+  }
+  cg.members.erase(it);
+  cg.target.erase(member_id);
+  records.push_back(current_assignment_record(g.id, member_id, nullptr));
+  records.push_back(target_member_record(g.id, member_id, nullptr));
+  records.push_back(member_metadata_record(g.id, member_id, nullptr));
+  refresh_subscriptions(cg);
+  ++cg.epoch;
+  records.push_back(group_epoch_record(g.id, &cg));
+  if (cg.members.empty()) {
+    g.st = state::empty;
+    g.state_timestamp = wall_clock_ms();
+  }
+}
+
+// ---- ConsumerGroupHeartbeat -----------------------------------------------------------------
+
+asio::awaitable<hb_response> group_coordinator::consumer_leave(group& g, std::string member_id,
+                                                               int32_t epoch) {
+  hb_response r;
+  auto& cg = *g.modern;
+  auto it = cg.members.find(member_id);
+  if (it == cg.members.end()) {
+    r.error_code = code(error_code::unknown_member_id);
+    r.error_message = fmt::format("Member {} is not a member of group {}.", member_id, g.id);
+    co_return r;
+  }
+  std::vector<log_record> records;
+  if (epoch == -2) {
+    // A static member that will come back: it keeps its partitions for the session timeout.
+    it->second.epoch = -2;
+    it->second.pending_revocation.clear();
+    records.push_back(current_assignment_record(g.id, member_id, &it->second));
+  } else {
+    remove_consumer_member(g, member_id, records);
+  }
+  r.member_id = member_id;
+  r.member_epoch = epoch;
+  const std::string id = g.id;
+  if (int16_t err = co_await _writer(offsets_partition_for(id, _config.offsets_partitions),
+                                     std::move(records));
+      err != 0) {
+    r = {};
+    r.error_code = err;
+  }
+  co_return r;
+}
+
+asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request req, int16_t version,
+                                                                   std::string client_id,
+                                                                   std::string client_host) {
+  hb_response r;
+  auto fail = [&](error_code e, std::optional<std::string> message = std::nullopt) {
+    r = {};
+    r.error_code = code(e);
+    r.error_message = std::move(message);
+    return r;
+  };
+  if (_stopping) co_return fail(error_code::not_coordinator);
+  if (auto bad = invalid_heartbeat(req, version)) co_return fail(error_code::invalid_request, bad);
+  if (req.server_assignor &&
+      std::find(_config.consumer_assignors.begin(), _config.consumer_assignors.end(),
+                *req.server_assignor) == _config.consumer_assignors.end())
+    co_return fail(error_code::unsupported_assignor,
+                   fmt::format("ServerAssignor {} is not supported. Supported assignors: {}.",
+                               *req.server_assignor, fmt::join(_config.consumer_assignors, ", ")));
+  if (version >= 1 && req.subscribed_topic_regex && !req.subscribed_topic_regex->empty())
+    co_return fail(error_code::invalid_regular_expression,
+                   "brookd does not resolve SubscribedTopicRegex yet.");
+
+  const std::string& gid = req.group_id;
+  group* g = find(gid);
+  if (req.member_epoch < 0) {
+    if (!g) co_return fail(error_code::group_id_not_found, fmt::format("Group {} not found.", gid));
+    if (!g->modern)
+      co_return fail(error_code::group_id_not_found,
+                     fmt::format("Group {} is not a consumer group.", gid));
+    std::string member_id = req.member_id;
+    if (req.instance_id) {
+      auto s = g->modern->static_members.find(*req.instance_id);
+      if (s == g->modern->static_members.end())
+        co_return fail(error_code::unknown_member_id,
+                       fmt::format("Instance id {} is unknown.", *req.instance_id));
+      if (!member_id.empty() && s->second != member_id)
+        co_return fail(error_code::fenced_instance_id,
+                       fmt::format("Static member {} with instance id {} was fenced by member {}.",
+                                   member_id, *req.instance_id, s->second));
+      member_id = s->second;
+    }
+    co_return co_await consumer_leave(*g, member_id, req.member_epoch);
+  }
+  if (!g) {
+    if (req.member_epoch != 0)
+      co_return fail(error_code::group_id_not_found,
+                     fmt::format("Consumer group {} not found.", gid));
+    g = &get_or_create(gid);
+  }
+  std::vector<log_record> records;
+  if (!g->modern) {
+    // An empty classic group (offsets only) becomes a consumer group, keeping its offsets.
+    if (req.member_epoch != 0 || !g->members.empty() || g->st != state::empty)
+      co_return fail(error_code::group_id_not_found,
+                     fmt::format("Group {} is not a consumer group.", gid));
+    if (g->protocol_type) records.push_back(group_metadata_record(gid, nullptr));
+    g->modern = std::make_unique<consumer_group>();
+    g->protocol_type = "consumer";
+  }
+  consumer_group& cg = *g->modern;
+  std::string member_id = req.member_id;
+  consumer_member* m = nullptr;
+  bool bump = cg.epoch == 0, changed = false;
+  const bool joining = req.member_epoch == 0;
+  if (joining && cg.members.size() >= static_cast<size_t>(_config.consumer_max_size) &&
+      (member_id.empty() || !cg.members.count(member_id)))
+    co_return fail(error_code::group_max_size_reached,
+                   fmt::format("The consumer group has reached its maximum capacity of {} members.",
+                               _config.consumer_max_size));
+  if (joining && member_id.empty()) member_id = random_member_id();
+  if (req.instance_id) {
+    auto s = cg.static_members.find(*req.instance_id);
+    if (joining && s != cg.static_members.end() && s->second != member_id) {
+      consumer_member& old = cg.members.at(s->second);
+      if (old.epoch != -2)
+        co_return fail(error_code::unreleased_instance_id,
+                       fmt::format("Static member {} with instance id {} cannot join the group "
+                                   "because the instance id is owned by {} member.",
+                                   member_id, *req.instance_id, old.id));
+      // The new incarnation takes the old one's place and partitions, without a rebalance.
+      consumer_member next = old;
+      const std::string old_id = old.id;
+      partition_set target = cg.target[old_id];
+      next.id = member_id;
+      next.epoch = 0;
+      next.previous_epoch = 0;
+      cg.members.erase(old_id);
+      cg.target.erase(old_id);
+      records.push_back(current_assignment_record(gid, old_id, nullptr));
+      records.push_back(target_member_record(gid, old_id, nullptr));
+      records.push_back(member_metadata_record(gid, old_id, nullptr));
+      m = &cg.members.emplace(member_id, std::move(next)).first->second;
+      cg.target[member_id] = target;
+      s->second = member_id;
+      records.push_back(member_metadata_record(gid, member_id, m));
+      records.push_back(target_member_record(gid, member_id, &target));
+      changed = true;
+    } else if (!joining) {
+      if (s == cg.static_members.end())
+        co_return fail(error_code::unknown_member_id,
+                       fmt::format("Instance id {} is unknown.", *req.instance_id));
+      if (s->second != member_id)
+        co_return fail(error_code::fenced_instance_id,
+                       fmt::format("Static member {} with instance id {} was fenced by member {}.",
+                                   member_id, *req.instance_id, s->second));
+    }
+  }
+  std::optional<partition_set> owned;
+  if (req.topic_partitions) owned = to_set(*req.topic_partitions);
+  if (!m) {
+    auto it = cg.members.find(member_id);
+    if (it == cg.members.end()) {
+      if (!joining)
+        co_return fail(error_code::unknown_member_id,
+                       fmt::format("Member {} is not a member of group {}.", member_id, gid));
+      m = &cg.members[member_id];
+      m->id = member_id;
+      m->epoch = 0;
+      m->previous_epoch = -1;
+      changed = true;
+    } else {
+      m = &it->second;
+      // A rejoin (epoch 0) of a known member keeps its epoch and partitions and gets them again.
+      if (!joining && req.member_epoch > m->epoch)
+        co_return fail(error_code::fenced_member_epoch,
+                       fmt::format("The consumer group member has a greater member epoch ({}) than "
+                                   "the one known by the group coordinator ({}). The member must "
+                                   "abandon all its partitions and rejoin.",
+                                   req.member_epoch, m->epoch));
+      if (!joining && req.member_epoch < m->epoch &&
+          (req.member_epoch != m->previous_epoch || !owned || !subset(*owned, m->assigned)))
+        co_return fail(error_code::fenced_member_epoch,
+                       fmt::format("The consumer group member has a smaller member epoch ({}) than "
+                                   "the one known by the group coordinator ({}). The member must "
+                                   "abandon all its partitions and rejoin.",
+                                   req.member_epoch, m->epoch));
+    }
+  }
+  if (m->epoch == -2) m->epoch = 0;
+
+  // The member's settings: null fields are unchanged.
+  auto set = [&](auto& field, const auto& value) {
+    if (field != value) {
+      field = value;
+      changed = true;
+    }
+  };
+  if (req.instance_id) {
+    set(m->instance_id, req.instance_id);
+    cg.static_members[*req.instance_id] = member_id;
+  }
+  if (req.rack_id) set(m->rack_id, req.rack_id);
+  if (req.rebalance_timeout_ms != -1) set(m->rebalance_timeout_ms, req.rebalance_timeout_ms);
+  if (req.server_assignor) set(m->server_assignor, req.server_assignor);
+  set(m->client_id, client_id);
+  set(m->client_host, client_host);
+  if (req.subscribed_topic_names) {
+    auto names = *req.subscribed_topic_names;
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    if (names != m->topic_names) {
+      m->topic_names = std::move(names);
+      changed = true;
+      bump = true;
+    }
+  }
+  if (changed) records.push_back(member_metadata_record(gid, member_id, m));
+  if (refresh_subscriptions(cg)) bump = true;
+  if (bump) {
+    ++cg.epoch;
+    records.push_back(group_epoch_record(gid, &cg));
+  }
+  if (cg.epoch > cg.assignment_epoch) compute_target(gid, cg, records);
+  const partition_set before = m->assigned;
+  if (reconcile(cg, *m, owned) || changed)
+    records.push_back(current_assignment_record(gid, member_id, m));
+  m->session_deadline =
+      steady::now() + std::chrono::milliseconds(_config.consumer_session_timeout_ms);
+  g->st = state::stable;
+
+  r.member_id = member_id;
+  r.member_epoch = m->epoch;
+  r.heartbeat_interval_ms = _config.consumer_heartbeat_interval_ms;
+  const bool full = req.rebalance_timeout_ms != -1 &&
+                    (req.subscribed_topic_names || req.subscribed_topic_regex) &&
+                    req.topic_partitions;
+  if (joining || full || m->assigned != before) {
+    hb_response::assignment_type a;
+    a.topic_partitions = to_list<hb_response::topic_partitions_type>(m->assigned);
+    r.assignment = std::move(a);
+  }
+  if (!records.empty()) {
+    if (int16_t err = co_await _writer(offsets_partition_for(gid, _config.offsets_partitions),
+                                       std::move(records));
+        err != 0)
+      co_return fail(static_cast<error_code>(err));
+  }
+  co_return r;
+}
+
+std::vector<log_record> group_coordinator::consumer_group_tombstones(const std::string& group_id) {
+  // Only an empty group is deleted: its target epoch, then its epoch.
+  return {target_epoch_record(group_id, nullptr), group_epoch_record(group_id, nullptr)};
+}
+
+// ---- Timeouts -------------------------------------------------------------------------------
+
+void group_coordinator::consumer_tick(group& g, std::vector<log_record>& records) {
+  const auto now = steady::now();
+  std::vector<std::string> gone;
+  for (const auto& [id, m] : g.modern->members)
+    if (m.session_deadline <= now || m.revocation_deadline <= now) gone.push_back(id);
+  for (const auto& id : gone) remove_consumer_member(g, id, records);
+}
+
+// ---- ConsumerGroupDescribe ------------------------------------------------------------------
+
+protocol::consumer_group_describe_response::described_group group_coordinator::consumer_describe(
+    const std::string& group_id) const {
+  using out_t = protocol::consumer_group_describe_response;
+  out_t::described_group d;
+  d.group_id = group_id;
+  const group* g = find(group_id);
+  if (!g || !g->modern) {
+    d.error_code = code(error_code::group_id_not_found);
+    d.error_message = g ? fmt::format("Group {} is not a consumer group.", group_id)
+                        : fmt::format("Group {} not found.", group_id);
+    return d;
+  }
+  const consumer_group& cg = *g->modern;
+  d.group_state = consumer_state_name(cg);
+  d.group_epoch = cg.epoch;
+  d.assignment_epoch = cg.assignment_epoch;
+  d.assignor_name = preferred_assignor(cg, _config);
+  auto describe_parts = [&](const partition_set& s) {
+    out_t::assignment_type a;
+    for (const auto& [id, ps] : s) {
+      if (ps.empty()) continue;
+      auto& t = a.topic_partitions.emplace_back();
+      t.topic_id = id;
+      if (_topics.by_id)
+        if (auto info = _topics.by_id(id)) t.topic_name = info->name;
+      t.partitions.assign(ps.begin(), ps.end());
+    }
+    return a;
+  };
+  for (const auto& [id, m] : cg.members) {
+    auto& o = d.members.emplace_back();
+    o.member_id = id;
+    o.instance_id = m.instance_id;
+    o.rack_id = m.rack_id;
+    o.member_epoch = m.epoch;
+    o.client_id = m.client_id;
+    o.client_host = m.client_host;
+    o.subscribed_topic_names = m.topic_names;
+    o.subscribed_topic_regex = m.regex;
+    o.assignment = describe_parts(m.assigned);
+    auto t = cg.target.find(id);
+    o.target_assignment = describe_parts(t == cg.target.end() ? partition_set{} : t->second);
+    o.member_type = 1;  // the consumer protocol (0: classic)
+  }
+  return d;
+}
+
+// ---- Start-up -------------------------------------------------------------------------------
+
+bool group_coordinator::load_consumer_record(const offsets_record& r) {
+  auto modern = [&](const std::string& id) -> consumer_group& {
+    group& g = get_or_create(id);
+    if (!g.modern) {
+      g.modern = std::make_unique<consumer_group>();
+      g.protocol_type = "consumer";
+    }
+    return *g.modern;
+  };
+  auto session = [&](consumer_member& m) {
+    m.session_deadline =
+        steady::now() + std::chrono::milliseconds(_config.consumer_session_timeout_ms);
+  };
+  const auto* value = r.value ? &r.value->value : nullptr;
+  if (const auto* k = std::get_if<consumer_group_metadata_key>(&r.key)) {
+    if (!value) {
+      if (group* g = find(k->group_id); g && g->modern && g->modern->members.empty())
+        _groups.erase(k->group_id);
+      return true;
+    }
+    if (const auto* v = std::get_if<consumer_group_metadata_value>(value))
+      modern(k->group_id).epoch = v->epoch;
+    return true;
+  }
+  if (const auto* k = std::get_if<consumer_group_target_assignment_metadata_key>(&r.key)) {
+    if (const auto* v =
+            value ? std::get_if<consumer_group_target_assignment_metadata_value>(value) : nullptr)
+      modern(k->group_id).assignment_epoch = v->assignment_epoch;
+    return true;
+  }
+  if (const auto* k = std::get_if<consumer_group_member_metadata_key>(&r.key)) {
+    if (!value) {
+      if (group* g = find(k->group_id); g && g->modern) {
+        g->modern->members.erase(k->member_id);
+        std::erase_if(g->modern->static_members,
+                      [&](const auto& e) { return e.second == k->member_id; });
+        if (g->modern->members.empty()) {
+          g->st = state::empty;
+          g->state_timestamp = wall_clock_ms();
+        }
+      }
+      return true;
+    }
+    const auto* v = std::get_if<consumer_group_member_metadata_value>(value);
+    if (!v) return false;
+    auto& cg = modern(k->group_id);
+    auto& m = cg.members[k->member_id];
+    m.id = k->member_id;
+    m.instance_id = v->instance_id;
+    m.rack_id = v->rack_id;
+    m.client_id = v->client_id;
+    m.client_host = v->client_host;
+    m.topic_names = v->subscribed_topic_names;
+    m.regex = v->subscribed_topic_regex;
+    m.rebalance_timeout_ms = v->rebalance_timeout_ms;
+    m.server_assignor = v->server_assignor;
+    if (m.instance_id) cg.static_members[*m.instance_id] = m.id;
+    session(m);
+    find(k->group_id)->st = state::stable;
+    return true;
+  }
+  if (const auto* k = std::get_if<consumer_group_target_assignment_member_key>(&r.key)) {
+    auto& cg = modern(k->group_id);
+    if (!value) {
+      cg.target.erase(k->member_id);
+      return true;
+    }
+    const auto* v = std::get_if<consumer_group_target_assignment_member_value>(value);
+    if (!v) return false;
+    cg.target[k->member_id] = to_set(v->topic_partitions);
+    return true;
+  }
+  if (const auto* k = std::get_if<consumer_group_current_member_assignment_key>(&r.key)) {
+    if (!value) return true;
+    const auto* v = std::get_if<consumer_group_current_member_assignment_value>(value);
+    if (!v) return false;
+    auto& cg = modern(k->group_id);
+    auto& m = cg.members[k->member_id];
+    m.id = k->member_id;
+    m.epoch = v->member_epoch;
+    m.previous_epoch = v->previous_member_epoch;
+    m.st = static_cast<member_state>(v->state);
+    m.assigned = to_set(v->assigned_partitions);
+    m.pending_revocation = to_set(v->partitions_pending_revocation);
+    session(m);
+    return true;
+  }
+  return std::holds_alternative<consumer_group_partition_metadata_key>(r.key) ||
+         std::holds_alternative<consumer_group_regular_expression_key>(r.key);
+}
+
+}  // namespace brook::coordinator
