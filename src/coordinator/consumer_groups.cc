@@ -307,6 +307,9 @@ void group_coordinator::remove_consumer_member(group& g, const std::string& memb
   ++cg.epoch;
   records.push_back(group_epoch_record(g.id, &cg));
   if (cg.members.empty()) {
+    // The (empty) target of an empty group is current at once.
+    cg.assignment_epoch = cg.epoch;
+    records.push_back(target_epoch_record(g.id, &cg));
     g.st = state::empty;
     g.state_timestamp = wall_clock_ms();
   }
@@ -405,9 +408,11 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
     g->protocol_type = "consumer";
   }
   consumer_group& cg = *g->modern;
+  // As in Kafka 4.x, the first member's join makes a new group's epoch 2.
+  if (cg.epoch == 0 && cg.members.empty()) cg.epoch = 1;
   std::string member_id = req.member_id;
   consumer_member* m = nullptr;
-  bool bump = cg.epoch == 0, changed = false;
+  bool bump = false, changed = false;
   const bool joining = req.member_epoch == 0;
   if (joining && cg.members.size() >= static_cast<size_t>(_config.consumer_max_size) &&
       (member_id.empty() || !cg.members.count(member_id)))
@@ -600,7 +605,7 @@ protocol::consumer_group_describe_response::described_group group_coordinator::c
     o.client_id = m.client_id;
     o.client_host = m.client_host;
     o.subscribed_topic_names = m.topic_names;
-    o.subscribed_topic_regex = m.regex;
+    o.subscribed_topic_regex = m.regex.value_or("");
     o.assignment = describe_parts(m.assigned);
     auto t = cg.target.find(id);
     o.target_assignment = describe_parts(t == cg.target.end() ? partition_set{} : t->second);

@@ -352,14 +352,13 @@ asio::awaitable<protocol::consumer_group_heartbeat_response> consumer_group_hear
 asio::awaitable<protocol::consumer_group_describe_response> consumer_group_describe(
     request_context& ctx, protocol::consumer_group_describe_request& req) {
   protocol::consumer_group_describe_response r;
+  // As Kafka: the invalid (empty) ids are answered first, then the groups in order.
+  for (const auto& id : req.group_ids)
+    if (id.empty()) r.groups.emplace_back().error_code = code(error_code::invalid_group_id);
   for (const auto& id : req.group_ids) {
-    protocol::consumer_group_describe_response::described_group d;
-    if (id.empty()) {
-      d.error_code = code(error_code::invalid_group_id);
-    } else {
-      d = co_await ctx.b.on_group(
-          id, [&id](coordinator::group_coordinator& c) { return c.consumer_describe(id); });
-    }
+    if (id.empty()) continue;
+    auto d = co_await ctx.b.on_group(
+        id, [&id](coordinator::group_coordinator& c) { return c.consumer_describe(id); });
     if (req.include_authorized_operations && d.error_code == 0)
       d.authorized_operations = k_all_group_operations;
     r.groups.push_back(std::move(d));

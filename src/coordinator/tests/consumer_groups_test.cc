@@ -67,38 +67,39 @@ TEST(ConsumerGroups, SecondMemberGetsPartitionsOnlyAfterTheFirstRevokedThem) {
   cg_fixture f;
   auto a = f.beat(joining("a"));
   ASSERT_EQ(a.error_code, 0);
-  EXPECT_EQ(a.member_epoch, 1);
+  // A new group's first epoch is 2, as in Kafka.
+  EXPECT_EQ(a.member_epoch, 2);
   EXPECT_EQ(partitions(a), (std::vector<int32_t>{0, 1, 2, 3, 4, 5}));
   EXPECT_EQ(a.heartbeat_interval_ms, 5000);
 
   auto b = f.beat(joining("b"));
   ASSERT_EQ(b.error_code, 0);
-  // Epoch 2, but every partition of its target is still a's.
-  EXPECT_EQ(b.member_epoch, 2);
+  // Epoch 3, but every partition of its target is still a's.
+  EXPECT_EQ(b.member_epoch, 3);
   EXPECT_TRUE(partitions(b).empty());
   EXPECT_EQ(f.c->consumer_describe("g").group_state, "Reconciling");
 
   // a keeps three and must revoke the other three at its old epoch.
-  a = f.beat(heartbeat("a", 1, std::vector<int32_t>{0, 1, 2, 3, 4, 5}));
+  a = f.beat(heartbeat("a", 2, std::vector<int32_t>{0, 1, 2, 3, 4, 5}));
   ASSERT_EQ(a.error_code, 0);
-  EXPECT_EQ(a.member_epoch, 1);
+  EXPECT_EQ(a.member_epoch, 2);
   const auto kept = partitions(a);
   ASSERT_EQ(kept.size(), 3u);
   // Until a reports that it let go, b waits.
-  b = f.beat(heartbeat("b", 2));
+  b = f.beat(heartbeat("b", 3));
   EXPECT_FALSE(b.assignment.has_value());
-  a = f.beat(heartbeat("a", 1, kept));
-  EXPECT_EQ(a.member_epoch, 2);
-  b = f.beat(heartbeat("b", 2, std::vector<int32_t>{}));
-  EXPECT_EQ(b.member_epoch, 2);
+  a = f.beat(heartbeat("a", 2, kept));
+  EXPECT_EQ(a.member_epoch, 3);
+  b = f.beat(heartbeat("b", 3, std::vector<int32_t>{}));
+  EXPECT_EQ(b.member_epoch, 3);
   auto got = partitions(b);
   ASSERT_EQ(got.size(), 3u);
   for (int32_t p : got) EXPECT_EQ(std::count(kept.begin(), kept.end(), p), 0) << p;
 
   auto d = f.c->consumer_describe("g");
   EXPECT_EQ(d.group_state, "Stable");
-  EXPECT_EQ(d.group_epoch, 2);
-  EXPECT_EQ(d.assignment_epoch, 2);
+  EXPECT_EQ(d.group_epoch, 3);
+  EXPECT_EQ(d.assignment_epoch, 3);
   EXPECT_EQ(d.assignor_name, "uniform");
   ASSERT_EQ(d.members.size(), 2u);
   EXPECT_EQ(d.members[0].assignment.topic_partitions.at(0).topic_name, "t");
@@ -243,7 +244,8 @@ TEST(ConsumerGroups, OffsetsFollowMemberEpochs) {
             code(error_code::unknown_member_id));
   auto fetched = f.c->fetch_offsets("g", std::nullopt, std::pair<std::string, int32_t>{"a", 99});
   EXPECT_EQ(fetched.error_code, code(error_code::stale_member_epoch));
-  fetched = f.c->fetch_offsets("g", std::nullopt, std::pair<std::string, int32_t>{"a", 1});
+  fetched =
+      f.c->fetch_offsets("g", std::nullopt, std::pair<std::string, int32_t>{"a", a.member_epoch});
   EXPECT_EQ(fetched.error_code, 0);
   EXPECT_EQ(fetched.offsets["t"][0].offset, 42);
   // The subscribed topic's offsets cannot be deleted while the group subscribes to it.
@@ -260,9 +262,9 @@ TEST(ConsumerGroups, RecordsRebuildTheGroup) {
   cg_fixture f;
   auto a = f.beat(joining("a"));
   auto b = f.beat(joining("b"));
-  a = f.beat(heartbeat("a", 1, std::vector<int32_t>{0, 1, 2, 3, 4, 5}));
-  a = f.beat(heartbeat("a", 1, partitions(a)));
-  b = f.beat(heartbeat("b", 2, std::vector<int32_t>{}));
+  a = f.beat(heartbeat("a", a.member_epoch, std::vector<int32_t>{0, 1, 2, 3, 4, 5}));
+  a = f.beat(heartbeat("a", a.member_epoch, partitions(a)));
+  b = f.beat(heartbeat("b", b.member_epoch, std::vector<int32_t>{}));
   auto c = f.beat(joining("c"));
   auto c_left = f.beat(heartbeat("c", -1));
   ASSERT_EQ(c_left.error_code, 0);
