@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Consumer group rebalance time, brookd against Apache Kafka 4.4.0 in one run: a classic group of
-# 10 librdkafka consumers (confluent-kafka) reads a topic that keeps being written: 9 members read,
+# Consumer group rebalance time, brookd against Apache Kafka 4.4.0 in one run: a group of 10
+# librdkafka consumers (confluent-kafka) reads a topic that keeps being written: 9 members read,
 # then the 10th joins, and the time until every member consumes again is measured
-# (bench/load/group_join.py, median of BROOK_BENCH_REPEAT rounds, default 3). Both brokers run
-# with group.initial.rebalance.delay.ms=0 (the rebalance alone is measured), one at a time.
+# (bench/load/group_join.py, median of BROOK_BENCH_REPEAT rounds, default 3). Two rows: the
+# classic protocol (range), and KIP-848 (group.protocol=consumer, the brokers' uniform assignor,
+# their default heartbeat interval of 5 s). Both brokers run with group.initial.rebalance.delay.ms=0
+# (the rebalance alone is measured), one at a time.
 #
 # Usage: bench/groups_bench.sh [path/to/brookd]
 # Output: a table row | brook | kafka | ratio, ratio = Kafka / Brook (above 1: Brook is faster).
-# KIP-848 groups are measured once brookd serves ConsumerGroupHeartbeat.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -30,8 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-measure() {  # bootstrap -> median ms
-  "$venv/bin/python" "$here/load/group_join.py" "$1" "$members" "$rounds" | tee /dev/stderr |
+measure() {  # bootstrap protocol -> median ms
+  "$venv/bin/python" "$here/load/group_join.py" "$1" "$members" "$rounds" "$2" | tee /dev/stderr |
     sed -n 's/.*median \([0-9]*\) ms.*/\1/p'
 }
 
@@ -39,13 +40,19 @@ measure() {  # bootstrap -> median ms
   --override group.initial.rebalance.delay.ms=0 >"$work/brookd.log" 2>&1 &
 pid=$!
 sleep 1
-brook_ms=$(measure "127.0.0.1:$port")
+brook_ms=$(measure "127.0.0.1:$port" classic)
+brook_848=$(measure "127.0.0.1:$port" consumer)
 kill -TERM "$pid" && wait "$pid" || true
 pid=""
 
 "$root/scripts/kafka-server.sh" start "$work/kafka" 4.4.0 "$((port + 1))"
-kafka_ms=$(measure "127.0.0.1:$((port + 1))")
+kafka_ms=$(measure "127.0.0.1:$((port + 1))" classic)
+kafka_848=$(measure "127.0.0.1:$((port + 1))" consumer)
 
 printf '%-40s | %10s | %10s | %6s\n' row brook kafka ratio
-printf '%-40s | %7s ms | %7s ms | %6s\n' "classic group of $members: join to consuming" \
-  "$brook_ms" "$kafka_ms" "$(python3 -c "print(f'{$kafka_ms / max($brook_ms, 1):.2f}')")"
+row() {  # label brook_ms kafka_ms
+  printf '%-40s | %7s ms | %7s ms | %6s\n' "$1" "$2" "$3" \
+    "$(python3 -c "print(f'{$3 / max($2, 1):.2f}')")"
+}
+row "classic group of $members: join to consuming" "$brook_ms" "$kafka_ms"
+row "KIP-848 group of $members: join to consuming" "$brook_848" "$kafka_848"

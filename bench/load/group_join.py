@@ -1,11 +1,12 @@
-"""Time from a member joining a classic consumer group to every member consuming again.
+"""Time from a member joining a consumer group to every member consuming again.
 
 A group of N-1 confluent-kafka (librdkafka) consumers reads a topic that a producer keeps
 writing to; then an N-th member subscribes. The time measured runs from that subscribe until
 every one of the N members has received a record produced after it. The N-th member then
 leaves and the group settles again before the next round; the median of the rounds is printed.
 
-Usage: python3 group_join.py BOOTSTRAP [members] [rounds]
+Usage: python3 group_join.py BOOTSTRAP [members] [rounds] [classic|consumer]
+  consumer: the KIP-848 protocol (group.protocol=consumer, the broker's assignor)
 Prints: "group-join: N members, median MS ms, rounds: a b c"
 """
 import statistics
@@ -19,7 +20,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 bootstrap = sys.argv[1]
 members = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
-topic = f"bench-join-{int(time.time())}"
+protocol = sys.argv[4] if len(sys.argv) > 4 else "classic"
+topic = f"bench-join-{protocol}-{int(time.time())}"
 group = topic + "-g"
 partitions = 2 * members
 
@@ -51,10 +53,15 @@ class Member(threading.Thread):
         self.leave = threading.Event()
 
     def run(self):
-        c = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                      "auto.offset.reset": "latest", "session.timeout.ms": 10000,
-                      "heartbeat.interval.ms": 1000, "enable.auto.commit": True,
-                      "partition.assignment.strategy": "range"})
+        conf = {"bootstrap.servers": bootstrap, "group.id": group,
+                "auto.offset.reset": "latest", "enable.auto.commit": True}
+        if protocol == "consumer":
+            # Timeouts, heartbeats and the assignor are the broker's under KIP-848.
+            conf["group.protocol"] = "consumer"
+        else:
+            conf.update({"session.timeout.ms": 10000, "heartbeat.interval.ms": 1000,
+                         "partition.assignment.strategy": "range"})
+        c = Consumer(conf)
         c.subscribe([topic])
         while not self.leave.is_set() and not stop.is_set():
             m = c.poll(0.05)

@@ -91,6 +91,8 @@ import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.RequestHeaderData;
@@ -646,12 +648,25 @@ public final class DiffCheck {
                     var t = metadata(c, n.asText()).topics().find(n.asText());
                     boolean ready = t != null && t.errorCode() == 0 && !t.partitions().isEmpty()
                             && t.partitions().stream().allMatch(p -> p.errorCode() == 0 && p.leaderId() >= 0);
+                    // Metadata can name a leader before the partition serves (Kafka 3.9 then
+                    // answers a Produce NOT_LEADER_OR_FOLLOWER): every partition must answer a
+                    // ListOffsets too.
+                    if (ready) ready = servesListOffsets(c, n.asText(), t.partitions().size());
                     if (ready) break;
                     if (System.currentTimeMillis() > deadline)
                         throw new IOException(c.broker + ": topic " + n.asText() + " has no leader after 30 s");
                     Thread.sleep(50);
                 }
             }
+    }
+
+    boolean servesListOffsets(Conn c, String topic, int partitions) throws IOException {
+        var t = new ListOffsetsRequestData.ListOffsetsTopic().setName(topic);
+        for (int p = 0; p < partitions; p++)
+            t.partitions().add(new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(p).setTimestamp(-1));
+        var req = new ListOffsetsRequestData().setReplicaId(-1).setTopics(new ArrayList<>(List.of(t)));
+        var r = (ListOffsetsResponseData) c.call(ApiKeys.LIST_OFFSETS, (short) 7, req);
+        return r.topics().stream().allMatch(x -> x.partitions().stream().allMatch(p -> p.errorCode() == 0));
     }
 
     void note(ApiKeys key, short v, String what) {
