@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config python3
-  libasio-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libfmt-dev
+  libasio-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libfmt-dev libre2-dev
   libgtest-dev libbenchmark-dev librdkafka-dev
   clang-14 libclang-rt-14-dev clang-format-14
 )

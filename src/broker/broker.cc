@@ -127,16 +127,26 @@ void broker::start() {
         [this](int32_t partition, std::vector<coordinator::log_record> records) {
           return write_offsets_records(partition, std::move(records));
         });
-    auto topic_ref_of = [](const topic_info* t) -> std::optional<coordinator::topic_ref> {
+    // The topics as this shard sees them, for consumer groups.
+    coordinator::topic_source topics;
+    auto ref = [](const topic_info* t) -> std::optional<coordinator::topic_ref> {
       if (!t) return std::nullopt;
       return coordinator::topic_ref{t->id, t->name, t->partitions};
     };
-    _states.back()->groups->set_topics({[this, i, topic_ref_of](const std::string& name) {
-                                          return topic_ref_of(_states[i]->cluster->find(name));
-                                        },
-                                        [this, i, topic_ref_of](const wire::uuid& id) {
-                                          return topic_ref_of(_states[i]->cluster->find(id));
-                                        }});
+    topics.by_name = [this, i, ref](const std::string& n) {
+      return ref(_states[i]->cluster->find(n));
+    };
+    topics.by_id = [this, i, ref](const wire::uuid& id) {
+      return ref(_states[i]->cluster->find(id));
+    };
+    topics.names = [this, i] {
+      std::vector<std::string> names;
+      for (const auto& [name, t] : _states[i]->cluster->by_name)
+        if (!t->is_internal) names.push_back(name);
+      return names;
+    };
+    topics.version = [this, i] { return _states[i]->cluster_version; };
+    _states.back()->groups->set_topics(std::move(topics));
   }
   _server = std::make_unique<net::server>(*_shards, make_dispatcher(*this));
   _shards->start();
@@ -296,6 +306,7 @@ asio::awaitable<void> broker::publish(std::shared_ptr<const cluster_snapshot> sn
   for (net::shard_id s = 0; s < _shards->size(); ++s)
     co_await net::run_on(_shards->context(s), [this, s, snapshot] {
       _states[s]->cluster = snapshot;
+      ++_states[s]->cluster_version;
       return 0;
     });
 }

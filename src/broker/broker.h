@@ -80,6 +80,8 @@ struct topic_partition_hash {
 // What each shard keeps for itself.
 struct shard_state {
   std::shared_ptr<const cluster_snapshot> cluster = std::make_shared<cluster_snapshot>();
+  // Counts the snapshots published to this shard.
+  uint64_t cluster_version = 0;
   std::unordered_map<topic_partition_key, std::unique_ptr<partition>, topic_partition_hash>
       partitions;
   // Fetch sessions of this shard's connections (KIP-227).

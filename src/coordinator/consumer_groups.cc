@@ -10,6 +10,8 @@
 
 #include <random>
 
+#include <re2/re2.h>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 
@@ -171,9 +173,33 @@ std::optional<std::string> invalid_heartbeat(const hb_request& r, int16_t versio
 // ---- Helpers --------------------------------------------------------------------------------
 
 bool group_coordinator::refresh_subscriptions(consumer_group& cg) {
+  // Regular expressions are matched again when the topics changed, or one is new.
+  const std::optional<uint64_t> version =
+      _topics.version ? std::optional<uint64_t>(_topics.version()) : std::nullopt;
+  std::set<std::string> regexes;
+  for (const auto& [id, m] : cg.members)
+    if (m.regex) regexes.insert(*m.regex);
+  std::erase_if(cg.resolved, [&](const auto& e) { return !regexes.count(e.first); });
+  const bool stale = version != cg.resolved_version;
+  std::vector<std::string> names;
+  if (_topics.names && std::any_of(regexes.begin(), regexes.end(), [&](const std::string& r) {
+        return stale || !cg.resolved.count(r);
+      }))
+    names = _topics.names();
+  for (const auto& r : regexes) {
+    if (!stale && cg.resolved.count(r)) continue;
+    auto& matched = cg.resolved[r];
+    matched.clear();
+    RE2 re(r, RE2::Quiet);
+    if (!re.ok()) continue;
+    for (const auto& n : names)
+      if (RE2::FullMatch(n, re)) matched.insert(n);
+  }
+  cg.resolved_version = version;
+
   std::map<std::string, std::pair<wire::uuid, int32_t>> now;
   for (const auto& [id, m] : cg.members)
-    for (const auto& name : m.topic_names) {
+    for (const auto& name : cg.topics_of(m)) {
       if (now.count(name) || !_topics.by_name) continue;
       if (auto t = _topics.by_name(name)) now[name] = {t->id, t->partitions};
     }
@@ -208,7 +234,7 @@ void group_coordinator::compute_target(const std::string& group_id, consumer_gro
   for (const auto& [id, m] : cg.members) {
     auto& a = members.emplace_back();
     a.id = id;
-    for (const auto& name : m.topic_names)
+    for (const auto& name : cg.topics_of(m))
       if (auto it = cg.subscribed.find(name); it != cg.subscribed.end())
         a.topics.insert(it->second.first);
     if (auto it = cg.target.find(id); it != cg.target.end()) a.previous = it->second;
@@ -366,9 +392,13 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
     co_return fail(error_code::unsupported_assignor,
                    fmt::format("ServerAssignor {} is not supported. Supported assignors: {}.",
                                *req.server_assignor, fmt::join(_config.consumer_assignors, ", ")));
-  if (version >= 1 && req.subscribed_topic_regex && !req.subscribed_topic_regex->empty())
-    co_return fail(error_code::invalid_regular_expression,
-                   "brookd does not resolve SubscribedTopicRegex yet.");
+  if (version >= 1 && req.subscribed_topic_regex && !req.subscribed_topic_regex->empty()) {
+    RE2 re(*req.subscribed_topic_regex, RE2::Quiet);
+    if (!re.ok())
+      co_return fail(error_code::invalid_regular_expression,
+                     fmt::format("SubscribedTopicRegex `{}` is not a valid regular expression: {}.",
+                                 *req.subscribed_topic_regex, re.error()));
+  }
 
   const std::string& gid = req.group_id;
   group* g = find(gid);
@@ -512,6 +542,16 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
     names.erase(std::unique(names.begin(), names.end()), names.end());
     if (names != m->topic_names) {
       m->topic_names = std::move(names);
+      changed = true;
+      bump = true;
+    }
+  }
+  if (version >= 1 && req.subscribed_topic_regex) {
+    // An empty expression drops the member's regular expression.
+    std::optional<std::string> regex;
+    if (!req.subscribed_topic_regex->empty()) regex = req.subscribed_topic_regex;
+    if (regex != m->regex) {
+      m->regex = std::move(regex);
       changed = true;
       bump = true;
     }

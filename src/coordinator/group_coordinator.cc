@@ -634,8 +634,7 @@ group_coordinator::fetched group_coordinator::fetch_offsets(
 std::set<std::string> group_coordinator::subscribed_topics(const group& g) {
   std::set<std::string> out;
   if (g.modern) {
-    for (const auto& [id, m] : g.modern->members)
-      out.insert(m.topic_names.begin(), m.topic_names.end());
+    for (const auto& [id, m] : g.modern->members) out.merge(g.modern->topics_of(m));
     return out;
   }
   if (g.st == state::empty || g.protocol_type != "consumer" || !g.protocol) return out;

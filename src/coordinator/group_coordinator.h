@@ -77,6 +77,10 @@ struct topic_ref {
 struct topic_source {
   std::function<std::optional<topic_ref>(const std::string&)> by_name;
   std::function<std::optional<topic_ref>(const wire::uuid&)> by_id;
+  // Every topic that a regular expression may match (internal ones left out), and a value that
+  // changes whenever the set of topics does.
+  std::function<std::vector<std::string>()> names;
+  std::function<uint64_t()> version;
 };
 
 struct consumer_group;

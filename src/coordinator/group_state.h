@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,18 @@ struct consumer_group {
   std::map<std::string, std::pair<wire::uuid, int32_t>> subscribed;
   // False until `subscribed` was looked at since the group was created or loaded.
   bool subscribed_known = false;
+  // The topics each subscribed regular expression matches, as of topic_source::version.
+  std::map<std::string, std::set<std::string>> resolved;
+  std::optional<uint64_t> resolved_version;
+
+  // The topics a member subscribes to: by name, and through its regular expression.
+  std::set<std::string> topics_of(const consumer_member& m) const {
+    std::set<std::string> out(m.topic_names.begin(), m.topic_names.end());
+    if (m.regex)
+      if (auto it = resolved.find(*m.regex); it != resolved.end())
+        out.insert(it->second.begin(), it->second.end());
+    return out;
+  }
 };
 
 // Kafka's ConsumerGroupState names.

@@ -297,5 +297,32 @@ TEST(ConsumerGroups, RecordsRebuildTheGroup) {
   EXPECT_EQ(again.member_epoch, before.group_epoch);
 }
 
+TEST(ConsumerGroups, RegularExpressionsFollowTheTopics) {
+  cg_fixture f;
+  f.topics["t2"] = {wire::uuid::from_halves(8, 8), "t2", 2};
+  f.topics["other"] = {wire::uuid::from_halves(9, 9), "other", 4};
+  auto r = joining("a");
+  r.subscribed_topic_names.reset();
+  r.subscribed_topic_regex = "t.*";
+  auto a = f.beat(r);
+  ASSERT_EQ(a.error_code, 0);
+  EXPECT_EQ(partitions(a).size(), 8u);  // t (6) and t2 (2), not "other"
+  auto d = f.c->consumer_describe("g");
+  EXPECT_EQ(d.members.at(0).subscribed_topic_regex, "t.*");
+  // A new matching topic joins the subscription at the next heartbeat.
+  f.topics["t3"] = {wire::uuid::from_halves(10, 10), "t3", 1};
+  ++f.topics_version;
+  a = f.beat(heartbeat("a", a.member_epoch, partitions(a)));
+  ASSERT_EQ(a.error_code, 0);
+  EXPECT_EQ(partitions(a).size(), 9u);
+  // A bad expression is refused with Kafka's error.
+  auto bad = joining("b");
+  bad.subscribed_topic_names.reset();
+  bad.subscribed_topic_regex = "t(";
+  auto e = f.beat(bad);
+  EXPECT_EQ(e.error_code, code(error_code::invalid_regular_expression));
+  EXPECT_NE(e.error_message.value_or("").find("SubscribedTopicRegex `t(`"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace brook::coordinator

@@ -23,6 +23,8 @@ struct fixture {
   std::unique_ptr<group_coordinator> c;
   // The topics consumer groups see.
   std::map<std::string, topic_ref> topics;
+  // Bumped by a test that changes `topics`.
+  uint64_t topics_version = 0;
 
   explicit fixture(coordinator_config config = {}) {
     config.initial_rebalance_delay_ms = 0;
@@ -41,7 +43,13 @@ struct fixture {
                      for (const auto& [name, t] : topics)
                        if (t.id == id) return t;
                      return std::nullopt;
-                   }});
+                   },
+                   [this] {
+                     std::vector<std::string> names;
+                     for (const auto& [name, t] : topics) names.push_back(name);
+                     return names;
+                   },
+                   [this] { return topics_version; }});
   }
 
   // Starts `a` and runs the loop until nothing is ready; the result is set when `a` finished.

@@ -31,7 +31,7 @@ import threading
 import time
 import traceback
 
-from confluent_kafka import (ConsumerGroupTopicPartitions, KafkaException, Producer,
+from confluent_kafka import (Consumer, ConsumerGroupTopicPartitions, KafkaException, Producer,
                              TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -639,6 +639,46 @@ def check_kip848(ctx, families):
                        stable_s=STABLE_KIP848_S)
 
 
+def check_kip848_regex(ctx):
+    """A librdkafka consumer (group.protocol=consumer) subscribes to a regular expression, which
+    the broker resolves (KIP-848): it must read every record of the matching topics and none of
+    the other one, and a matching topic created afterwards must join its subscription."""
+    prefix = ctx.name("rx")
+    matching, other, later = [f"{prefix}-a", f"{prefix}-b"], f"{prefix}x-other", f"{prefix}-c"
+    for t in matching + [other]:
+        ctx.create_topic(t)
+        ctx.produce(t, 12)
+    c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": ctx.name("rx-g"),
+                  "group.protocol": "consumer", "auto.offset.reset": "earliest",
+                  "logger": ctx.rdkafka_log})
+    seen = {}
+
+    def read_until(cond, limit):
+        deadline = time.time() + limit
+        while time.time() < deadline and not cond():
+            m = c.poll(0.2)
+            if m is not None and m.error() is None:
+                seen.setdefault(m.topic(), set()).add((m.partition(), m.offset()))
+        return cond()
+
+    try:
+        c.subscribe([f"^{prefix}-.*"])
+        if not read_until(lambda: all(len(seen.get(t, ())) == 12 for t in matching), STABLE_KIP848_S):
+            raise CheckFailed(f"after {STABLE_KIP848_S} s read {({t: len(v) for t, v in seen.items()})}, "
+                              f"wanted 12 of each of {matching}")
+        ctx.create_topic(later)
+        ctx.produce(later, 6)
+        if not read_until(lambda: len(seen.get(later, ())) == 6, STABLE_KIP848_S):
+            raise CheckFailed(f"the topic created later was not read within {STABLE_KIP848_S} s: "
+                              f"{({t: len(v) for t, v in seen.items()})}")
+        if other in seen:
+            raise CheckFailed(f"read {len(seen[other])} records of {other}, which does not match")
+    finally:
+        c.close()
+    return (f"^{prefix}-.* read 12 + 12 records of the two matching topics, none of the other, "
+            f"and the 6 of a matching topic created afterwards")
+
+
 def run_tool(ctx, *args):
     cmd = ["java", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
            f"-Dlog4j2.configurationFile={ctx.work}/tools-log4j2.xml", "-cp", os.environ["GROUPS_TOOLS_CP"],
@@ -955,6 +995,11 @@ def main():
                     skip(ctx, name, "the broker does not advertise ConsumerGroupHeartbeat (API key 68)")
                 else:
                     run_check(ctx, name, check_kip848, ctx, fams)
+            name = "KIP-848 regular expression subscription (librdkafka): the broker resolves it"
+            if 68 not in keys:
+                skip(ctx, name, "the broker does not advertise ConsumerGroupHeartbeat (API key 68)")
+            elif os.environ.get("BROOK_GROUPS_KIP848", "") in ("", "regex"):
+                run_check(ctx, name, check_kip848_regex, ctx)
         if "tools" in only:
             tools_checks(ctx)
         if "restart" in only:
