@@ -894,6 +894,29 @@ def restart_checks(ctx):
         return (f"committed {before}, kill -9 and restart under a live java member, which went on "
                 f"with 30 more; then a fresh kafka-python member read only the 12 new records")
 
+    def kip848_round():
+        # A KIP-848 group lives through kill -9: its members, epochs and assignments come back
+        # from __consumer_offsets, and its members carry on.
+        t, g = ctx.name("restart848-t"), ctx.name("restart848-g")
+        ctx.create_topic(t)
+        ctx.produce(t, 30)
+        ws = [Worker(ctx, fam, f"restart848-{i}-{fam}", g, t, protocol="consumer")
+              for i, fam in enumerate(["java", "confluent-kafka"])]
+        wait_stable(ws, STABLE_KIP848_S)
+        wait_consumed(ctx, t, g, ws)
+        restart(signal.SIGKILL)
+        ctx.produce(t, 30)
+        wait_consumed(ctx, t, g, ws, timeout=90)
+        idle = [w.name for w in ws if not w.alive()]
+        if idle:
+            raise CheckFailed(f"members that died: {idle}")
+        stop_all(ws)
+        after = ctx.committed(g, t)
+        if after != ctx.ends(t):
+            raise CheckFailed(f"after the members closed, committed offsets {after}, log ends {ctx.ends(t)}")
+        return ("a KIP-848 group of java + confluent-kafka read 30 records, kill -9 and restart, "
+                "then the same members read and committed the 30 produced after")
+
     run_check(ctx, "restart: SIGTERM, restart on the same data dir and port, group resumes "
                    "from committed offsets", sigterm_round, keep=True)
     if "w2" in state:
@@ -902,6 +925,7 @@ def restart_checks(ctx):
     else:
         report(ctx, "restart: kill -9 under a live member, restart, nothing skipped, commits kept",
                False, "not run: the SIGTERM round failed")
+    run_check(ctx, "restart: kill -9 under a live KIP-848 group, which carries on", kip848_round)
 
 
 # --- reporting ------------------------------------------------------------------------------

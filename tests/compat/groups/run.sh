@@ -33,7 +33,9 @@
 #  6. brookd mode only: restart. A group commits 30 records, 30 more are produced, brookd stops on
 #     SIGTERM and starts again on the same data dir and port: a new member resumes exactly at the
 #     commits. Then, with that member still running, kill -9 and restart: it goes on, and a fresh
-#     member afterwards reads only new records. At the end brookd must exit 0 on SIGTERM and its
+#     member afterwards reads only new records. A KIP-848 group (java + confluent-kafka) lives
+#     through a kill -9 of brookd and reads and commits what is produced after the restart.
+#     At the end brookd must exit 0 on SIGTERM and its
 #     log must have no ERROR / AddressSanitizer / runtime error line.
 # Every wait is bounded (a group settles within 30 s, 60 s with KIP-848; records are consumed
 # within 40 s; a member closes within 20 s; a tool answers within 60 s); the whole run is cut at
