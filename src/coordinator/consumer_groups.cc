@@ -20,6 +20,10 @@
 #include "coordinator/group_state.h"
 #include "coordinator/offsets_records.h"
 #include "protocol/errors.h"
+#include "protocol/generated/consumer_protocol_assignment.h"
+#include "protocol/generated/consumer_protocol_subscription.h"
+#include "protocol/wire/reader.h"
+#include "protocol/wire/writer.h"
 
 namespace brook::coordinator {
 
@@ -112,6 +116,13 @@ log_record member_metadata_record(const std::string& g, const std::string& id,
   v.subscribed_topic_regex = m->regex;
   v.rebalance_timeout_ms = m->rebalance_timeout_ms;
   v.server_assignor = m->server_assignor;
+  if (m->classic) {
+    classic_member_metadata c;
+    c.session_timeout_ms = m->classic->session_timeout_ms;
+    for (const auto& [name, md] : m->classic->protocols)
+      c.supported_protocols.push_back({name, md, {}});
+    v.classic_member = std::move(c);
+  }
   return encoded(make_record(k, v));
 }
 
@@ -429,12 +440,19 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
   }
   std::vector<log_record> records;
   if (!g->modern) {
-    // An empty classic group (offsets only) becomes a consumer group, keeping its offsets.
-    if (req.member_epoch != 0 || !g->members.empty() || g->st != state::empty)
+    if (req.member_epoch != 0)
       co_return fail(error_code::group_id_not_found,
                      fmt::format("Group {} is not a consumer group.", gid));
-    if (g->protocol_type) records.push_back(group_metadata_record(gid, nullptr));
-    g->modern = std::make_unique<consumer_group>();
+    if (!g->members.empty() || g->st != state::empty) {
+      // Online upgrade (Kafka's default migration policy, bidirectional): the classic members
+      // stay, as members of the consumer group that speak the classic protocol.
+      if (auto why = upgrade(*g, records))
+        co_return fail(error_code::group_id_not_found, std::move(why));
+    } else {
+      // An empty classic group (offsets only) becomes a consumer group, keeping its offsets.
+      if (g->protocol_type) records.push_back(group_metadata_record(gid, nullptr));
+      g->modern = std::make_unique<consumer_group>();
+    }
     g->protocol_type = "consumer";
   }
   consumer_group& cg = *g->modern;
@@ -502,6 +520,12 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
       changed = true;
     } else {
       m = &it->second;
+      // A member that joined with the classic protocol and now heartbeats with the consumer
+      // protocol moves to it.
+      if (m->classic) {
+        m->classic.reset();
+        changed = true;
+      }
       // A rejoin (epoch 0) of a known member keeps its epoch and partitions and gets them again.
       if (!joining && req.member_epoch > m->epoch)
         co_return fail(error_code::fenced_member_epoch,
@@ -649,7 +673,7 @@ protocol::consumer_group_describe_response::described_group group_coordinator::c
     o.assignment = describe_parts(m.assigned);
     auto t = cg.target.find(id);
     o.target_assignment = describe_parts(t == cg.target.end() ? partition_set{} : t->second);
-    o.member_type = 1;  // the consumer protocol (0: classic)
+    o.member_type = m.classic ? 0 : 1;  // the classic or the consumer protocol
   }
   return d;
 }
@@ -712,6 +736,14 @@ bool group_coordinator::load_consumer_record(const offsets_record& r) {
     m.regex = v->subscribed_topic_regex;
     m.rebalance_timeout_ms = v->rebalance_timeout_ms;
     m.server_assignor = v->server_assignor;
+    m.classic.reset();
+    if (v->classic_member) {
+      consumer_member::classic_info c;
+      c.session_timeout_ms = v->classic_member->session_timeout_ms;
+      for (const auto& p : v->classic_member->supported_protocols)
+        c.protocols.emplace_back(p.name, p.metadata);
+      m.classic = std::move(c);
+    }
     if (m.instance_id) cg.static_members[*m.instance_id] = m.id;
     session(m);
     find(k->group_id)->st = state::stable;
@@ -745,6 +777,343 @@ bool group_coordinator::load_consumer_record(const offsets_record& r) {
   }
   return std::holds_alternative<consumer_group_partition_metadata_key>(r.key) ||
          std::holds_alternative<consumer_group_regular_expression_key>(r.key);
+}
+
+// ---- Classic members in a consumer group ----------------------------------------------------
+
+namespace {
+
+// The embedded consumer protocol: an int16 version, then the fields; newer versions are read
+// as the newest known one, as Kafka's ConsumerProtocol does.
+template <class T>
+std::optional<T> parse_embedded(std::span<const uint8_t> bytes) {
+  try {
+    wire::reader r(bytes);
+    const int16_t v = r.read_int16();
+    if (v < 0) return std::nullopt;
+    return T::decode(r, std::min(v, T::max_version));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// In the version of the member's subscription, as Kafka answers (the versions share a layout).
+std::vector<uint8_t> assignment_bytes(const partition_set& assigned, const topic_source& topics,
+                                      int16_t version) {
+  protocol::consumer_protocol_assignment a;
+  for (const auto& [id, ps] : assigned) {
+    if (ps.empty() || !topics.by_id) continue;
+    auto t = topics.by_id(id);
+    if (!t) continue;
+    auto& o = a.assigned_partitions.emplace_back();
+    o.topic = t->name;
+    o.partitions.assign(ps.begin(), ps.end());
+  }
+  version = std::clamp<int16_t>(version, 0, protocol::consumer_protocol_assignment::max_version);
+  wire::writer w;
+  w.write_int16(version);
+  a.encode(w, version);
+  auto b = w.bytes();
+  return {b.begin(), b.end()};
+}
+
+// Partitions named by topic, as the classic protocol names them, by topic id.
+template <class List>
+partition_set by_ids(const List& named, const topic_source& topics) {
+  partition_set out;
+  for (const auto& t : named) {
+    auto ref = topics.by_name ? topics.by_name(t.topic) : std::nullopt;
+    if (!ref) continue;
+    for (int32_t p : t.partitions) out[ref->id].insert(p);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> group_coordinator::upgrade(group& g, std::vector<log_record>& records) {
+  const std::string& gid = g.id;
+  if (g.protocol_type != "consumer")
+    return fmt::format(
+        "Cannot upgrade classic group {} to consumer group because the group does "
+        "not use the consumer embedded protocol.",
+        gid);
+  if (static_cast<int64_t>(g.members.size()) > _config.consumer_max_size)
+    return fmt::format(
+        "Cannot upgrade classic group {} to consumer group because the group size "
+        "exceeds the consumer group maximum size.",
+        gid);
+  auto cg = std::make_unique<consumer_group>();
+  cg->epoch = cg->assignment_epoch = g.generation;
+  for (const auto& m : g.members) {
+    const std::vector<uint8_t>* md = g.protocol ? m->metadata_for(*g.protocol) : nullptr;
+    if (!md && !m->protocols.empty()) md = &m->protocols.front().second;
+    auto sub = md ? parse_embedded<protocol::consumer_protocol_subscription>(*md) : std::nullopt;
+    std::optional<protocol::consumer_protocol_assignment> assignment;
+    if (!m->assignment.empty()) {
+      assignment = parse_embedded<protocol::consumer_protocol_assignment>(m->assignment);
+      if (!assignment) sub.reset();
+    }
+    if (!sub)
+      return fmt::format(
+          "Cannot upgrade classic group {} to consumer group because the embedded "
+          "consumer protocol is malformed.",
+          gid);
+    if (assignment && assignment->user_data && !assignment->user_data->empty())
+      return fmt::format(
+          "Cannot upgrade classic group {} to consumer group because an unsupported "
+          "custom assignor is in use. Please refer to the documentation or switch "
+          "to a default assignor before re-attempting the upgrade.",
+          gid);
+    consumer_member& c = cg->members[m->id];
+    c.id = m->id;
+    c.instance_id = m->instance_id;
+    c.client_id = m->client_id;
+    c.client_host = m->client_host;
+    c.topic_names = sub->topics;
+    std::sort(c.topic_names.begin(), c.topic_names.end());
+    c.topic_names.erase(std::unique(c.topic_names.begin(), c.topic_names.end()),
+                        c.topic_names.end());
+    c.rack_id = sub->rack_id;
+    c.rebalance_timeout_ms = m->rebalance_timeout_ms;
+    c.classic = consumer_member::classic_info{m->session_timeout_ms, m->protocols};
+    c.epoch = g.generation;
+    c.previous_epoch = g.generation;
+    if (assignment) c.assigned = by_ids(assignment->assigned_partitions, _topics);
+    c.session_deadline = steady::now() + std::chrono::milliseconds(m->session_timeout_ms);
+    if (c.instance_id) cg->static_members[*c.instance_id] = c.id;
+    cg->target[c.id] = c.assigned;
+  }
+  // Waiting joins and syncs learn that the group changed; their members join again.
+  for (auto& m : g.members) {
+    m->fail_join(code(error_code::rebalance_in_progress));
+    m->fail_sync(code(error_code::rebalance_in_progress));
+  }
+  records.push_back(group_metadata_record(gid, nullptr));
+  for (const auto& [id, c] : cg->members) {
+    records.push_back(member_metadata_record(gid, id, &c));
+    records.push_back(target_member_record(gid, id, &cg->target[id]));
+  }
+  records.push_back(group_epoch_record(gid, cg.get()));
+  records.push_back(target_epoch_record(gid, cg.get()));
+  for (const auto& [id, c] : cg->members) records.push_back(current_assignment_record(gid, id, &c));
+  refresh_subscriptions(*cg);
+  g.members.clear();
+  g.pending.clear();
+  g.static_members.clear();
+  g.protocol.reset();
+  g.leader.reset();
+  g.modern = std::move(cg);
+  g.st = state::stable;
+  return std::nullopt;
+}
+
+asio::awaitable<protocol::join_group_response> group_coordinator::classic_join(
+    group& g, protocol::join_group_request req, int16_t version, std::string client_id,
+    std::string client_host) {
+  // Refusals name the member as it asked (a new member learns its id with MEMBER_ID_REQUIRED).
+  std::string answer_id = req.member_id;
+  auto fail = [&](error_code e) {
+    protocol::join_group_response f;
+    f.member_id = answer_id;
+    f.protocol_type = f.protocol_name = std::nullopt;
+    f.error_code = code(e);
+    return f;
+  };
+  consumer_group& cg = *g.modern;
+  const std::string gid = g.id;
+  if (req.protocol_type != "consumer") co_return fail(error_code::inconsistent_group_protocol);
+  // A protocol every classic member supports.
+  std::optional<std::string> protocol_name;
+  for (const auto& p : req.protocols) {
+    bool everyone = true;
+    for (const auto& [id, m] : cg.members)
+      if (m.classic && id != req.member_id &&
+          std::none_of(m.classic->protocols.begin(), m.classic->protocols.end(),
+                       [&](const auto& q) { return q.first == p.name; }))
+        everyone = false;
+    if (everyone) {
+      protocol_name = p.name;
+      break;
+    }
+  }
+  if (!protocol_name) co_return fail(error_code::inconsistent_group_protocol);
+  std::optional<protocol::consumer_protocol_subscription> sub;
+  for (const auto& p : req.protocols)
+    if (p.name == *protocol_name)
+      sub = parse_embedded<protocol::consumer_protocol_subscription>(p.metadata);
+  if (!sub) co_return fail(error_code::inconsistent_group_protocol);
+
+  std::string member_id = req.member_id;
+  std::vector<log_record> records;
+  bool changed = false, bump = false;
+  if (member_id.empty()) {
+    std::string fresh =
+        (req.group_instance_id ? *req.group_instance_id : client_id) + "-" + random_member_id();
+    auto s = req.group_instance_id ? cg.static_members.find(*req.group_instance_id)
+                                   : cg.static_members.end();
+    if (s != cg.static_members.end()) {
+      // A static member's new incarnation takes its place and partitions.
+      consumer_member next = cg.members.at(s->second);
+      const std::string old_id = s->second;
+      partition_set target = cg.target[old_id];
+      cg.members.erase(old_id);
+      cg.target.erase(old_id);
+      records.push_back(current_assignment_record(gid, old_id, nullptr));
+      records.push_back(target_member_record(gid, old_id, nullptr));
+      records.push_back(member_metadata_record(gid, old_id, nullptr));
+      next.id = fresh;
+      cg.members.emplace(fresh, std::move(next));
+      cg.target[fresh] = target;
+      records.push_back(target_member_record(gid, fresh, &target));
+      s->second = fresh;
+      changed = true;
+    } else if (version >= 4) {
+      // KIP-394: the member learns its id and joins again with it.
+      answer_id = fresh;
+      co_return fail(error_code::member_id_required);
+    }
+    member_id = fresh;
+  }
+  auto it = cg.members.find(member_id);
+  if (it == cg.members.end()) {
+    if (cg.members.size() >= static_cast<size_t>(_config.consumer_max_size))
+      co_return fail(error_code::group_max_size_reached);
+    it = cg.members.emplace(member_id, consumer_member{}).first;
+    it->second.id = member_id;
+    it->second.epoch = 0;
+    it->second.previous_epoch = -1;
+    changed = bump = true;
+  } else if (!it->second.classic) {
+    co_return fail(error_code::unknown_member_id);
+  }
+  consumer_member& m = it->second;
+  if (req.group_instance_id) {
+    m.instance_id = req.group_instance_id;
+    cg.static_members[*req.group_instance_id] = member_id;
+  }
+  auto names = sub->topics;
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (names != m.topic_names) {
+    m.topic_names = std::move(names);
+    changed = bump = true;
+  }
+  const int32_t rebalance_timeout = version >= 1 && req.rebalance_timeout_ms > 0
+                                        ? req.rebalance_timeout_ms
+                                        : req.session_timeout_ms;
+  consumer_member::classic_info info{req.session_timeout_ms, {}};
+  for (const auto& p : req.protocols) info.protocols.emplace_back(p.name, p.metadata);
+  if (m.classic != info || m.rebalance_timeout_ms != rebalance_timeout ||
+      m.client_id != client_id || m.client_host != client_host || m.rack_id != sub->rack_id) {
+    m.classic = std::move(info);
+    m.rebalance_timeout_ms = rebalance_timeout;
+    m.client_id = client_id;
+    m.client_host = client_host;
+    m.rack_id = sub->rack_id;
+    changed = true;
+  }
+  if (changed) records.push_back(member_metadata_record(gid, member_id, &m));
+  if (refresh_subscriptions(cg)) bump = true;
+  if (bump) {
+    ++cg.epoch;
+    records.push_back(group_epoch_record(gid, &cg));
+  }
+  if (cg.epoch > cg.assignment_epoch) compute_target(gid, cg, records);
+  // What it still owns: the partitions its subscription names (an eager client owns none).
+  const partition_set owned = by_ids(sub->owned_partitions, _topics);
+  if (reconcile(cg, m, owned) || changed)
+    records.push_back(current_assignment_record(gid, member_id, &m));
+  m.session_deadline = steady::now() + std::chrono::milliseconds(req.session_timeout_ms);
+  g.st = state::stable;
+
+  protocol::join_group_response r;
+  r.member_id = member_id;
+  r.generation_id = m.epoch;
+  r.protocol_type = "consumer";
+  r.protocol_name = protocol_name;
+  // No leader: the coordinator assigns, every member only syncs.
+  r.leader = "";
+  if (!records.empty())
+    if (int16_t err = co_await _writer(offsets_partition_for(gid, _config.offsets_partitions),
+                                       std::move(records));
+        err != 0)
+      co_return fail(static_cast<error_code>(err));
+  co_return r;
+}
+
+protocol::sync_group_response group_coordinator::classic_sync(
+    group& g, const protocol::sync_group_request& req) {
+  protocol::sync_group_response r;
+  auto fail = [&](error_code e) {
+    r.error_code = code(e);
+    return r;
+  };
+  consumer_group& cg = *g.modern;
+  auto it = cg.members.find(req.member_id);
+  if (it == cg.members.end() || !it->second.classic) return fail(error_code::unknown_member_id);
+  consumer_member& m = it->second;
+  if (req.generation_id != m.epoch) return fail(error_code::illegal_generation);
+  if ((req.protocol_type && *req.protocol_type != "consumer") ||
+      (req.protocol_name &&
+       std::none_of(m.classic->protocols.begin(), m.classic->protocols.end(),
+                    [&](const auto& p) { return p.first == *req.protocol_name; })))
+    return fail(error_code::inconsistent_group_protocol);
+  if (cg.epoch > m.epoch && m.st != member_state::unrevoked_partitions)
+    return fail(error_code::rebalance_in_progress);
+  m.session_deadline = steady::now() + std::chrono::milliseconds(m.classic->session_timeout_ms);
+  r.protocol_type = "consumer";
+  r.protocol_name = req.protocol_name;
+  if (!r.protocol_name && !m.classic->protocols.empty())
+    r.protocol_name = m.classic->protocols.front().first;
+  int16_t version = 0;
+  for (const auto& [name, md] : m.classic->protocols)
+    if (name == r.protocol_name && md.size() >= 2)
+      version = static_cast<int16_t>((md[0] << 8) | md[1]);
+  r.assignment = assignment_bytes(m.assigned, _topics, version);
+  return r;
+}
+
+protocol::heartbeat_response group_coordinator::classic_heartbeat(
+    group& g, const protocol::heartbeat_request& req) {
+  protocol::heartbeat_response r;
+  consumer_group& cg = *g.modern;
+  auto it = cg.members.find(req.member_id);
+  if (it == cg.members.end() || !it->second.classic) {
+    r.error_code = code(error_code::unknown_member_id);
+    return r;
+  }
+  consumer_member& m = it->second;
+  if (req.generation_id != m.epoch) {
+    r.error_code = code(error_code::illegal_generation);
+    return r;
+  }
+  m.session_deadline = steady::now() + std::chrono::milliseconds(m.classic->session_timeout_ms);
+  // The member joins again when the group moved on, when it must give partitions up, or when
+  // partitions it waited for are free now.
+  bool rejoin = m.epoch < cg.epoch || m.st == member_state::unrevoked_partitions;
+  if (!rejoin && m.st == member_state::unreleased_partitions) {
+    consumer_member probe = m;
+    rejoin = reconcile(cg, probe, m.assigned) && probe.assigned != m.assigned;
+  }
+  if (rejoin) r.error_code = code(error_code::rebalance_in_progress);
+  return r;
+}
+
+int16_t group_coordinator::classic_leave(group& g,
+                                         const protocol::leave_group_request::member_identity& who,
+                                         std::vector<log_record>& records) {
+  consumer_group& cg = *g.modern;
+  std::string id = who.member_id;
+  if (who.group_instance_id) {
+    auto s = cg.static_members.find(*who.group_instance_id);
+    if (s == cg.static_members.end()) return code(error_code::unknown_member_id);
+    if (!id.empty() && id != s->second) return code(error_code::fenced_instance_id);
+    id = s->second;
+  }
+  if (!cg.members.count(id)) return code(error_code::unknown_member_id);
+  remove_consumer_member(g, id, records);
+  return 0;
 }
 
 }  // namespace brook::coordinator

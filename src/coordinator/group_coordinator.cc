@@ -275,9 +275,11 @@ asio::awaitable<protocol::join_group_response> group_coordinator::join(
 
   group* existing = find(req.group_id);
   if (existing && existing->modern) {
-    // Classic members do not join a consumer group that has members; an empty one becomes a
-    // classic group, as in Kafka.
-    if (!existing->modern->members.empty()) co_return fail(error_code::inconsistent_group_protocol);
+    // A consumer group with members takes classic members in; an empty one becomes a classic
+    // group, as in Kafka.
+    if (!existing->modern->members.empty())
+      co_return co_await classic_join(*existing, std::move(req), version, std::move(client_id),
+                                      std::move(client_host));
     const std::string gid = req.group_id;
     if (int16_t err = co_await _writer(offsets_partition_for(gid, _config.offsets_partitions),
                                        group_tombstones(*existing));
@@ -401,6 +403,7 @@ asio::awaitable<protocol::sync_group_response> group_coordinator::sync(
   if (_stopping) co_return fail(error_code::not_coordinator);
   group* g = find(req.group_id);
   if (!g) co_return fail(error_code::unknown_member_id);
+  if (g->modern) co_return classic_sync(*g, req);
   if (fenced(*g, req.member_id, req.group_instance_id))
     co_return fail(error_code::fenced_instance_id);
   member* m = g->find_member(req.member_id);
@@ -472,6 +475,7 @@ protocol::heartbeat_response group_coordinator::heartbeat(const protocol::heartb
   };
   group* g = find(req.group_id);
   if (!g) return fail(error_code::unknown_member_id);
+  if (g->modern) return classic_heartbeat(*g, req);
   if (fenced(*g, req.member_id, req.group_instance_id)) return fail(error_code::fenced_instance_id);
   member* m = g->find_member(req.member_id);
   if (!m) return fail(error_code::unknown_member_id);
@@ -491,6 +495,26 @@ asio::awaitable<protocol::leave_group_response> group_coordinator::leave(
   std::vector<protocol::leave_group_request::member_identity> who = req.members;
   if (version < 3) who.push_back({req.member_id, std::nullopt, std::nullopt, {}});
   group* g = find(req.group_id);
+  if (g && g->modern) {
+    std::vector<log_record> records;
+    for (const auto& w : who) {
+      auto& out = r.members.emplace_back();
+      out.member_id = w.member_id;
+      out.group_instance_id = w.group_instance_id;
+      out.error_code = classic_leave(*g, w, records);
+    }
+    if (!records.empty())
+      if (int16_t err = co_await _writer(
+              offsets_partition_for(req.group_id, _config.offsets_partitions), std::move(records));
+          err != 0)
+        for (auto& m : r.members)
+          if (m.error_code == 0) m.error_code = err;
+    if (version < 3) {
+      r.error_code = r.members.front().error_code;
+      r.members.clear();
+    }
+    co_return r;
+  }
   bool any_left = false;
   for (const auto& w : who) {
     auto& out = r.members.emplace_back();
@@ -551,8 +575,11 @@ asio::awaitable<std::vector<int16_t>> group_coordinator::commit(
     if (who.generation >= 0 || !g->modern->members.empty()) {
       auto it = g->modern->members.find(who.member_id);
       if (it == g->modern->members.end()) co_return all(error_code::unknown_member_id);
-      if (who.version >= 0 && who.version < 9) co_return all(error_code::unsupported_version);
-      if (who.generation != it->second.epoch) co_return all(error_code::stale_member_epoch);
+      const bool classic = it->second.classic.has_value();
+      if (!classic && who.version >= 0 && who.version < 9)
+        co_return all(error_code::unsupported_version);
+      if (who.generation != it->second.epoch)
+        co_return all(classic ? error_code::illegal_generation : error_code::stale_member_epoch);
     }
   } else if (!g) {
     // Only commits from outside any group create one (an empty group that just keeps offsets).

@@ -281,6 +281,20 @@ class group_coordinator {
   // state or partitions changed.
   bool reconcile(consumer_group& cg, consumer_member& m, const std::optional<partition_set>& owned);
   void consumer_tick(group& g, std::vector<log_record>& records);
+  // Classic members in a consumer group (after an online upgrade, or joining one).
+  asio::awaitable<protocol::join_group_response> classic_join(group& g,
+                                                              protocol::join_group_request req,
+                                                              int16_t version,
+                                                              std::string client_id,
+                                                              std::string client_host);
+  protocol::sync_group_response classic_sync(group& g, const protocol::sync_group_request& req);
+  protocol::heartbeat_response classic_heartbeat(group& g, const protocol::heartbeat_request& req);
+  // LeaveGroup of one member: its error code.
+  int16_t classic_leave(group& g, const protocol::leave_group_request::member_identity& who,
+                        std::vector<log_record>& records);
+  // A classic group of the consumer protocol becomes a consumer group with its members (KIP-848
+  // online upgrade): none when it can (records added), else the reason to refuse.
+  std::optional<std::string> upgrade(group& g, std::vector<log_record>& records);
 
   asio::any_io_executor _ex;
   coordinator_config _config;

@@ -72,6 +72,14 @@ struct consumer_member {
   // The partitions it may consume, and those it must give up before it moves on.
   partition_set assigned;
   partition_set pending_revocation;
+  // A member that speaks the classic protocol (JoinGroup, SyncGroup, Heartbeat) inside the
+  // consumer group, as after an online upgrade: its session timeout and protocols.
+  struct classic_info {
+    int32_t session_timeout_ms = 0;
+    std::vector<std::pair<std::string, std::vector<uint8_t>>> protocols;
+    bool operator==(const classic_info&) const = default;
+  };
+  std::optional<classic_info> classic;
   steady::time_point session_deadline{};
   // While it revokes partitions: the rebalance timeout.
   steady::time_point revocation_deadline = steady::time_point::max();

@@ -639,6 +639,33 @@ def check_kip848(ctx, families):
                        stable_s=STABLE_KIP848_S)
 
 
+def check_kip848_upgrade(ctx, classic_families, new_family):
+    """Online upgrade (KIP-848): a classic group of classic_families reads a topic; a member of
+    new_family with group.protocol=consumer joins the same group, which becomes a consumer group
+    with the classic members still in it (they keep using JoinGroup, SyncGroup and Heartbeat).
+    Every member must end with partitions, and every record must be consumed and committed."""
+    topic, group = ctx.name("upgrade-t"), ctx.name("upgrade-g")
+    ctx.create_topic(topic)
+    ctx.produce(topic, 30)
+    classic = [Worker(ctx, fam, f"upgrade-{i}-{fam}", group, topic, **CLASSIC)
+               for i, fam in enumerate(classic_families)]
+    wait_stable(classic, STABLE_S)
+    wait_consumed(ctx, topic, group, classic)
+    before = show_split(classic)
+    new = Worker(ctx, new_family, f"upgrade-new-{new_family}", group, topic, protocol="consumer")
+    members = classic + [new]
+    settle = wait_stable(members, STABLE_KIP848_S)
+    split = show_split(members)
+    ctx.produce(topic, 30)
+    wait_consumed(ctx, topic, group, members)
+    stop_all(members)
+    after = ctx.committed(group, topic)
+    if after != ctx.ends(topic):
+        raise CheckFailed(f"after the members closed, committed offsets {after}, log ends {ctx.ends(topic)}")
+    return (f"classic group {before}; a {new_family} member with group.protocol=consumer joined "
+            f"and within {settle:.1f} s the group was {split}; 60 records consumed and committed")
+
+
 def check_kip848_regex(ctx):
     """A librdkafka consumer (group.protocol=consumer) subscribes to a regular expression, which
     the broker resolves (KIP-848): it must read every record of the matching topics and none of
@@ -1019,6 +1046,13 @@ def main():
                     skip(ctx, name, "the broker does not advertise ConsumerGroupHeartbeat (API key 68)")
                 else:
                     run_check(ctx, name, check_kip848, ctx, fams)
+            name = ("KIP-848 online upgrade: a classic group of confluent-kafka + java takes a "
+                    "confluent-kafka member with group.protocol=consumer")
+            if 68 not in keys:
+                skip(ctx, name, "the broker does not advertise ConsumerGroupHeartbeat (API key 68)")
+            elif os.environ.get("BROOK_GROUPS_KIP848", "") in ("", "upgrade"):
+                run_check(ctx, name, check_kip848_upgrade, ctx, ["confluent-kafka", "java"],
+                          "confluent-kafka")
             name = "KIP-848 regular expression subscription (librdkafka): the broker resolves it"
             if 68 not in keys:
                 skip(ctx, name, "the broker does not advertise ConsumerGroupHeartbeat (API key 68)")

@@ -21,7 +21,10 @@
 #     offsets must end at the log end; after the clean leave the group must settle in less than
 #     session.timeout.ms (LeaveGroup, not the session expiry, moved the partitions).
 #  4. KIP-848 (group.protocol=consumer): 2 Java consumers, 2 librdkafka consumers, 2 franz-go
-#     consumers (kgo.ServerSideBalancer), and one group of all three, as in 1; then a librdkafka
+#     consumers (kgo.ServerSideBalancer), and one group of all three, as in 1; an online upgrade:
+#     a classic group of confluent-kafka + java takes a confluent-kafka member with
+#     group.protocol=consumer, every member ends with partitions and every record is consumed and
+#     committed; then a librdkafka
 #     consumer subscribed to a regular expression that the broker resolves: it reads the matching
 #     topics, not the other, and a matching topic created afterwards. SKIP lines when the broker
 #     does not advertise ConsumerGroupHeartbeat (API key 68).
@@ -48,7 +51,7 @@
 #   tests/compat/groups/run.sh path/to/brookd           starts brookd on a free port with a
 #       temporary log dir (restarting it for check 6)
 #   Extra arguments go to groups_check.py, e.g. --only family,tools (family, mixed, churn, kip848,
-#   tools, restart); BROOK_GROUPS_KIP848=java+java (the families joined by +, or regex) runs only that one of
+#   tools, restart); BROOK_GROUPS_KIP848=java+java (the families joined by +, upgrade or regex) runs only that one of
 #   the KIP-848 groups.
 # Environment and needs, as tests/compat/clients/run.sh: BROOK_CLIENTS_VENV (default
 #   ~/.cache/brook/venv-clients: kafka-python, confluent-kafka); BROOK_JAR_CACHE (default
