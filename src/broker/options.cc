@@ -204,6 +204,7 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "group.consumer.max.heartbeat.interval.ms",
              "group.consumer.max.size",
              "group.consumer.assignors",
+             "group.consumer.migration.policy",
          })
       m[k] = {kind::handled, 0};
     // Replication, coordinators, threads, the controller quorum, the cleaner: no effect on one
@@ -615,6 +616,13 @@ broker_options apply(const settings& s) {
     s.invalid_because("group.consumer.heartbeat.interval.ms",
                       "it must be less than group.consumer.session.timeout.ms");
   s.read_int("group.consumer.max.size", g.consumer_max_size, 1);
+  if (s.has("group.consumer.migration.policy")) {
+    const std::string p = lower(s.get("group.consumer.migration.policy")->value);
+    if (p != "bidirectional" && p != "upgrade" && p != "downgrade" && p != "disabled")
+      s.invalid("group.consumer.migration.policy", "bidirectional, upgrade, downgrade or disabled");
+    g.online_upgrade = p == "bidirectional" || p == "upgrade";
+    g.online_downgrade = p == "bidirectional" || p == "downgrade";
+  }
   if (s.has("group.consumer.assignors")) {
     g.consumer_assignors.clear();
     for (const auto& a : parse_list(s.get("group.consumer.assignors")->value)) {

@@ -372,6 +372,7 @@ asio::awaitable<hb_response> group_coordinator::consumer_leave(group& g, std::st
     records.push_back(current_assignment_record(g.id, member_id, &it->second));
   } else {
     remove_consumer_member(g, member_id, records);
+    maybe_downgrade(g, records);
   }
   r.member_id = member_id;
   r.member_epoch = epoch;
@@ -626,7 +627,12 @@ void group_coordinator::consumer_tick(group& g, std::vector<log_record>& records
   std::vector<std::string> gone;
   for (const auto& [id, m] : g.modern->members)
     if (m.session_deadline <= now || m.revocation_deadline <= now) gone.push_back(id);
-  for (const auto& id : gone) remove_consumer_member(g, id, records);
+  bool consumer_protocol_left = false;
+  for (const auto& id : gone) {
+    consumer_protocol_left = consumer_protocol_left || !g.modern->members.at(id).classic;
+    remove_consumer_member(g, id, records);
+  }
+  if (consumer_protocol_left) maybe_downgrade(g, records);
 }
 
 // ---- ConsumerGroupDescribe ------------------------------------------------------------------
@@ -833,6 +839,10 @@ partition_set by_ids(const List& named, const topic_source& topics) {
 
 std::optional<std::string> group_coordinator::upgrade(group& g, std::vector<log_record>& records) {
   const std::string& gid = g.id;
+  if (!_config.online_upgrade)
+    return fmt::format(
+        "Cannot upgrade classic group {} to consumer group because online upgrade is disabled.",
+        gid);
   if (g.protocol_type != "consumer")
     return fmt::format(
         "Cannot upgrade classic group {} to consumer group because the group does "
@@ -1114,6 +1124,53 @@ int16_t group_coordinator::classic_leave(group& g,
   if (!cg.members.count(id)) return code(error_code::unknown_member_id);
   remove_consumer_member(g, id, records);
   return 0;
+}
+
+void group_coordinator::maybe_downgrade(group& g, std::vector<log_record>& records) {
+  if (!g.modern || !_config.online_downgrade) return;
+  consumer_group& cg = *g.modern;
+  if (cg.members.empty() || static_cast<int64_t>(cg.members.size()) > _config.max_size) return;
+  for (const auto& [id, m] : cg.members)
+    if (!m.classic) return;
+  const std::string gid = g.id;
+  const auto now = steady::now();
+  for (const auto& [id, m] : cg.members) {
+    records.push_back(current_assignment_record(gid, id, nullptr));
+    records.push_back(target_member_record(gid, id, nullptr));
+    records.push_back(member_metadata_record(gid, id, nullptr));
+  }
+  for (auto& r : consumer_group_tombstones(gid)) records.push_back(std::move(r));
+  g.members.clear();
+  g.static_members.clear();
+  for (const auto& [id, c] : cg.members) {
+    auto m = std::make_unique<member>();
+    m->id = id;
+    m->instance_id = c.instance_id;
+    m->client_id = c.client_id;
+    m->client_host = c.client_host;
+    m->session_timeout_ms = c.classic->session_timeout_ms;
+    m->rebalance_timeout_ms = c.rebalance_timeout_ms;
+    m->protocol_type = "consumer";
+    m->protocols = c.classic->protocols;
+    int16_t version = 0;
+    if (!m->protocols.empty() && m->protocols.front().second.size() >= 2)
+      version = static_cast<int16_t>((m->protocols.front().second[0] << 8) |
+                                     m->protocols.front().second[1]);
+    m->assignment = assignment_bytes(c.assigned, _topics, version);
+    m->session_deadline = now + std::chrono::milliseconds(m->session_timeout_ms);
+    if (m->instance_id) g.static_members[*m->instance_id] = id;
+    g.members.push_back(std::move(m));
+  }
+  g.generation = cg.epoch;
+  g.protocol_type = "consumer";
+  g.modern.reset();
+  g.protocol = g.select_protocol();
+  g.leader = g.members.front()->id;
+  g.st = state::stable;
+  auto snap = g.snapshot();
+  records.push_back(group_metadata_record(gid, &snap));
+  // The members learn from their heartbeats that they must join the classic group.
+  prepare_rebalance(g, "Downgrade group from consumer to classic for member leaving.");
 }
 
 }  // namespace brook::coordinator

@@ -65,6 +65,9 @@ struct coordinator_config {
   int32_t consumer_heartbeat_interval_ms = 5000;
   int32_t consumer_max_size = INT32_MAX;
   std::vector<std::string> consumer_assignors{"uniform", "range"};
+  // group.consumer.migration.policy: bidirectional (default), upgrade, downgrade or disabled.
+  bool online_upgrade = true;
+  bool online_downgrade = true;
 };
 
 // A topic as consumer groups see it.
@@ -295,6 +298,9 @@ class group_coordinator {
   // A classic group of the consumer protocol becomes a consumer group with its members (KIP-848
   // online upgrade): none when it can (records added), else the reason to refuse.
   std::optional<std::string> upgrade(group& g, std::vector<log_record>& records);
+  // After a consumer-protocol member left: a group whose remaining members all speak the classic
+  // protocol becomes a classic group again, which then rebalances (Kafka's online downgrade).
+  void maybe_downgrade(group& g, std::vector<log_record>& records);
 
   asio::any_io_executor _ex;
   coordinator_config _config;

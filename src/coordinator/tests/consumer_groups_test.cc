@@ -324,5 +324,49 @@ TEST(ConsumerGroups, RegularExpressionsFollowTheTopics) {
   EXPECT_NE(e.error_message.value_or("").find("SubscribedTopicRegex `t(`"), std::string::npos);
 }
 
+TEST(ConsumerGroups, UpgradeFollowsTheMigrationPolicy) {
+  // A classic group with one member whose metadata is a ConsumerProtocolSubscription v0 of "t".
+  auto classic_group = [](cg_fixture& f) {
+    protocol::join_group_request j;
+    j.group_id = "g";
+    j.session_timeout_ms = 10000;
+    j.rebalance_timeout_ms = 10000;
+    j.protocol_type = "consumer";
+    j.protocols.push_back({"range", {0, 0, 0, 0, 0, 1, 0, 1, 't', 0xff, 0xff, 0xff, 0xff}, {}});
+    auto joined = f.start(f.c->join(j, 3, "c", "/h"));
+    EXPECT_EQ((*joined)->error_code, 0);
+    return (*joined)->member_id;
+  };
+  coordinator_config off;
+  off.online_upgrade = false;
+  cg_fixture f(off);
+  classic_group(f);
+  auto e = f.beat(joining("new"));
+  EXPECT_EQ(e.error_code, code(error_code::group_id_not_found));
+  EXPECT_EQ(e.error_message,
+            "Cannot upgrade classic group g to consumer group because online "
+            "upgrade is disabled.");
+
+  cg_fixture on;
+  const std::string old = classic_group(on);
+  auto a = on.beat(joining("new"));
+  ASSERT_EQ(a.error_code, 0);
+  auto d = on.c->consumer_describe("g");
+  ASSERT_EQ(d.members.size(), 2u);
+  // The classic member stays, and is told to join again by its heartbeats.
+  protocol::heartbeat_request h;
+  h.group_id = "g";
+  h.member_id = old;
+  h.generation_id = 1;
+  EXPECT_EQ(on.c->heartbeat(h).error_code, code(error_code::rebalance_in_progress));
+  // When the consumer-protocol member leaves, the group is classic again and rebalances.
+  ASSERT_EQ(on.beat(heartbeat("new", -1)).error_code, 0);
+  EXPECT_EQ(on.c->consumer_describe("g").error_code, code(error_code::group_id_not_found));
+  auto listed = on.c->list({}, {});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].group_type, "classic");
+  EXPECT_EQ(listed[0].group_state, "PreparingRebalance");
+}
+
 }  // namespace
 }  // namespace brook::coordinator

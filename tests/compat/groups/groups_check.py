@@ -658,12 +658,24 @@ def check_kip848_upgrade(ctx, classic_families, new_family):
     split = show_split(members)
     ctx.produce(topic, 30)
     wait_consumed(ctx, topic, group, members)
-    stop_all(members)
+    # Downgrade: once the consumer-protocol member leaves, the classic members go on alone.
+    stop_all([new])
+    wait_stable(classic, STABLE_KIP848_S)
+    down = show_split(classic)
+    listed = ctx.admin().list_consumer_groups(request_timeout=10).result(timeout=15)
+    types = {str(g.type).split(".")[-1].lower() for g in listed.valid if g.group_id == group}
+    ctx.produce(topic, 30)
+    wait_consumed(ctx, topic, group, members)
+    stop_all(classic)
     after = ctx.committed(group, topic)
     if after != ctx.ends(topic):
         raise CheckFailed(f"after the members closed, committed offsets {after}, log ends {ctx.ends(topic)}")
+    if types != {"classic"}:
+        raise CheckFailed(f"after the consumer-protocol member left, ListGroups says type {types}, "
+                          f"not classic")
     return (f"classic group {before}; a {new_family} member with group.protocol=consumer joined "
-            f"and within {settle:.1f} s the group was {split}; 60 records consumed and committed")
+            f"and within {settle:.1f} s the group was {split}; it left and the group, classic "
+            f"again, was {down}; 90 records consumed and committed")
 
 
 def check_kip848_regex(ctx):

@@ -23,8 +23,9 @@
 #  4. KIP-848 (group.protocol=consumer): 2 Java consumers, 2 librdkafka consumers, 2 franz-go
 #     consumers (kgo.ServerSideBalancer), and one group of all three, as in 1; an online upgrade:
 #     a classic group of confluent-kafka + java takes a confluent-kafka member with
-#     group.protocol=consumer, every member ends with partitions and every record is consumed and
-#     committed; then a librdkafka
+#     group.protocol=consumer, every member ends with partitions; when it leaves, the group is
+#     classic again (ListGroups) and its members go on; every record is consumed and committed;
+#     then a librdkafka
 #     consumer subscribed to a regular expression that the broker resolves: it reads the matching
 #     topics, not the other, and a matching topic created afterwards. SKIP lines when the broker
 #     does not advertise ConsumerGroupHeartbeat (API key 68).
