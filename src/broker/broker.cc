@@ -129,6 +129,7 @@ void broker::start() {
         });
   }
   _server = std::make_unique<net::server>(*_shards, make_dispatcher(*this));
+  _cleaner = std::make_unique<storage::log_cleaner>(_options.cleaner, _options.log_dir);
   _shards->start();
 
   // Open every partition on its shard before accepting connections.
@@ -152,6 +153,7 @@ void broker::start() {
     lg.info("{}: {} records of groups and offsets loaded", k_offsets_topic_name, records);
   }
 
+  _cleaner->start();
   for (const auto& l : _options.listeners) _server->listen(l);
   // Background log maintenance: roll by time, retention, flush by time; group timeouts.
   for (net::shard_id s = 0; s < _shards->size(); ++s) {
@@ -259,6 +261,8 @@ asio::awaitable<void> broker::maintenance_loop(net::shard_id s) {
 
 void broker::stop() {
   if (!_shards || _stopped.exchange(true)) return;
+  // The cleaner swaps segments on the shards: it stops while they still run.
+  if (_cleaner) _cleaner->stop();
   lg.info("shutting down: finishing requests in flight");
   // Group requests waiting for other members would hold the shutdown up.
   for (net::shard_id s = 0; s < _shards->size(); ++s)
@@ -305,6 +309,9 @@ asio::awaitable<void> broker::open_partitions(std::shared_ptr<const topic_info> 
       auto dir = _options.log_dir / fmt::format("{}-{}", topic->name, p);
       auto log = storage::partition_log::open(dir, config, o);
       if (!log) return fmt::format("cannot open {}: {}", dir.string(), log.error().message);
+      // Every log is known to the cleaner, which cleans those whose config says compact.
+      _cleaner->attach(**log, topic->name, p,
+                       [ctx = &_shards->context(s)](auto f) { asio::post(*ctx, std::move(f)); });
       _states[s]->partitions[key] =
           std::make_unique<partition>(topic->name, topic->id, p, std::move(*log), config);
       return {};

@@ -3,9 +3,8 @@
 // a storage::log_config, and described for CreateTopics/DescribeConfigs.
 //
 // Every Kafka topic config a client may reasonably send is accepted. Those with a meaning in Brook
-// change the partition's log_config; the others (min.insync.replicas, min.cleanable.dirty.ratio,
-// throttled replicas, ...) are type-checked and stored so that they survive and are described,
-// but have no effect yet.
+// change the partition's log_config; the others (min.insync.replicas, throttled replicas, ...)
+// are type-checked and stored so that they survive and are described, but have no effect yet.
 #pragma once
 
 #include <cstdint>
