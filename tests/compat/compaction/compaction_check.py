@@ -34,9 +34,10 @@ TOPIC_CONFIGS = {
     "min.compaction.lag.ms": "0",
 }
 # brookd's cleaner settings for the run (Kafka gets the same from run.sh).
+OFFSETS_PARTITIONS = 4
 BROOKD_OVERRIDES = ["log.cleaner.backoff.ms=200", "log.retention.check.interval.ms=200",
                     "log.retention.ms=-1", "brook.shards=2", "offsets.topic.segment.bytes=8192",
-                    "offsets.topic.num.partitions=4"]
+                    f"offsets.topic.num.partitions={OFFSETS_PARTITIONS}"]
 KEYS = 200
 ROUNDS = 10
 TOMBSTONED = [k for k in range(KEYS) if k % 10 == 0]
@@ -134,6 +135,49 @@ class Ctx:
             else:
                 raise CheckFailed(f"could not read {topic} up to {high} in {timeout} s")
             return out
+        finally:
+            c.close()
+
+    def read_all_kafka_python(self, topic, end, timeout=60):
+        """The records of partition 0 before `end`, read from the start with kafka-python."""
+        from kafka import KafkaConsumer
+        from kafka import TopicPartition as KpTopicPartition
+        c = KafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                          group_id=None, request_timeout_ms=20000)
+        try:
+            tp = KpTopicPartition(topic, 0)
+            c.assign([tp])
+            c.seek_to_beginning(tp)
+            out = []
+            deadline = time.time() + timeout
+            while time.time() < deadline and c.position(tp) < end:
+                for msgs in c.poll(timeout_ms=500).values():
+                    out.extend((m.offset, m.key.decode(),
+                                None if m.value is None else m.value.decode())
+                               for m in msgs if m.offset < end)
+            return out
+        finally:
+            c.close()
+
+    def count_records(self, topic, partitions, timeout=60):
+        """(records written, records left) over the partitions: the sum of the high watermarks,
+        and of the records a consumer reads from the start."""
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"counter-{self.run_id}",
+                      "enable.auto.commit": False, "logger": self.rdlog})
+        try:
+            tps = [TopicPartition(topic, p) for p in range(partitions)]
+            highs = {tp.partition: c.get_watermark_offsets(tp, timeout=10)[1] for tp in tps}
+            c.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
+            left = 0
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                if all(tp.offset >= highs[tp.partition] or highs[tp.partition] == 0
+                       for tp in c.position(tps)):
+                    break
+                m = c.poll(0.2)
+                if m is not None and not m.error() and m.offset() < highs[m.partition()]:
+                    left += 1
+            return sum(highs.values()), left
         finally:
             c.close()
 
@@ -308,6 +352,7 @@ def check_compaction(ctx):
                   else "; ".join(wrong[:5]))
         check_history(ctx, "after cleaning: offsets increase, records as produced", records,
                       history)
+
         tombstones_seen = sum(1 for k in TOMBSTONED if per_key.get(key_name(k)))
         log(f"note: {tombstones_seen} of {len(TOMBSTONED)} tombstones still there when the range "
             f"was first seen compacted")
@@ -365,6 +410,17 @@ def check_compaction(ctx):
     finally:
         ticker.stop()
     ctx.check("ticker: every record acknowledged", not ticker.errors, "; ".join(ticker.errors[:3]))
+    # Another client reads the cleaned log (gaps, rebuilt and emptied batches) the same way. A
+    # clean may still run between the two reads: a few tries.
+    for _ in range(5):
+        records = ctx.read_all(topic)
+        other = ctx.read_all_kafka_python(topic, records[-1][0] + 1)
+        if other == records:
+            break
+        time.sleep(1)
+    ctx.check("kafka-python reads the cleaned log as confluent-kafka does", other == records,
+              f"{len(other)} records" if other == records else
+              f"{len(other)} records, {len(set(other) ^ set(records))} differ")
 
 
 def check_offsets_topic(ctx):
@@ -381,25 +437,16 @@ def check_offsets_topic(ctx):
             c.commit(offsets=[TopicPartition(topic, 0, i + 1)], asynchronous=False)
     finally:
         c.close()
-    dirs = [d for d in os.listdir(ctx.brookd.data) if d.startswith("__consumer_offsets-")]
-
-    def size():
-        total = 0
-        for d in dirs:
-            for f in os.listdir(os.path.join(ctx.brookd.data, d)):
-                if f.endswith(".log"):
-                    total += os.path.getsize(os.path.join(ctx.brookd.data, d, f))
-        return total
-    before = size()
+    # The commits wrote `commits` records; once cleaned, about one per partition is left.
+    written = left = 0
     deadline = time.time() + ctx.wait_s
-    after = before
     while time.time() < deadline:
-        after = size()
-        if after < before // 4:
+        written, left = ctx.count_records("__consumer_offsets", OFFSETS_PARTITIONS)
+        if left < commits // 10:
             break
         time.sleep(0.5)
-    ctx.check("__consumer_offsets is cleaned", after < before // 4,
-              f"{commits} commits: {before} bytes of segments, {after} after cleaning")
+    ctx.check("__consumer_offsets is cleaned", written >= commits and left < commits // 10,
+              f"{commits} commits, {written} records written, {left} left")
     ctx.brookd.kill9()
     ctx.brookd.start()
     c = Consumer({"bootstrap.servers": ctx.bootstrap, "group.id": group,
@@ -423,7 +470,7 @@ def check_kill9(ctx, cycles):
     sent = set()      # every (key, value) sent, acknowledged or not
     keys = 300
     seq = 0
-    hits = swaps_completed = lost_total = 0
+    hits = swap_hits = swaps_completed = lost_total = 0
     produced = 0
     for cycle in range(cycles):
         p = ctx.producer(**{"message.timeout.ms": 5000, "retries": 0})
@@ -456,18 +503,23 @@ def check_kill9(ctx, cycles):
         deadline = time.time() + 20
         while acked[0] < 3000 and time.time() < deadline:
             time.sleep(0.01)
+        # Every other cycle waits for the short moment of the swap itself (.swap files), for at
+        # most 10 s, then for any file of the cleaner.
         hit = False
         delay = random.choice([0, 0, 0.002, 0.01])
+        swap_until = time.time() + 10 if cycle % 2 else 0
         while time.time() < deadline:
             try:
                 names = os.listdir(pdir)
             except OSError:
                 names = []
-            if any(n.endswith(".cleaned") or n.endswith(".swap") for n in names):
+            wanted = (".swap",) if time.time() < swap_until else (".cleaned", ".swap")
+            if any(n.endswith(wanted) for n in names):
                 hit = True
+                swap_hits += any(n.endswith(".swap") for n in names)
                 time.sleep(delay)
                 break
-            time.sleep(0.001)
+            time.sleep(0.0005)
         ctx.brookd.kill9()
         stop.set()
         t.join(30)
@@ -499,8 +551,9 @@ def check_kill9(ctx, cycles):
                   f"killed {'while cleaning' if hit else 'without a clean in progress'}"
                   f" (left {len(leftovers)} .cleaned/.swap files)" if not bad and not lost else
                   f"lost {len(lost)} keys {lost[:3]}; {'; '.join(bad[:3])}")
-    log(f"note: kill -9 cycles {cycles}, {hits} while cleaning, {swaps_completed} interrupted "
-        f"swaps completed at start, {produced} records acknowledged, {lost_total} keys lost")
+    log(f"note: kill -9 cycles {cycles}, {hits} while cleaning ({swap_hits} seen in the swap), "
+        f"{swaps_completed} interrupted swaps completed at start, {produced} records "
+        f"acknowledged, {lost_total} keys lost")
     ctx.check("kill -9 during cleaning happened in at least one cycle", hits > 0,
               f"{hits} of {cycles}")
 
