@@ -348,7 +348,7 @@ asio::awaitable<broker::topic_change_result> broker::create_topic(
           r.message = "Number of partitions was set to an invalid non-positive value.";
           co_return r;
         }
-        if (auto bad = validate_topic_configs(configs); !bad.empty()) {
+        if (auto bad = validate_topic_configs(configs, _options.log_defaults); !bad.empty()) {
           r.error_code = static_cast<int16_t>(error_code::invalid_config);
           r.message = bad;
           co_return r;
@@ -431,7 +431,8 @@ asio::awaitable<broker::topic_change_result> broker::alter_topic_configs(std::st
           r.message = std::move(e.message);
           co_return r;
         }
-        if (auto bad = validate_topic_configs(changed.configs); !bad.empty()) {
+        if (auto bad = validate_topic_configs(changed.configs, _options.log_defaults);
+            !bad.empty()) {
           r.error_code = static_cast<int16_t>(error_code::invalid_config);
           r.message = bad;
           co_return r;

@@ -517,13 +517,21 @@ void set_integer(T& field, const std::string& value, int64_t min, int64_t max) {
 
 bool is_topic_config(const std::string& name) { return find_def(name) != nullptr; }
 
-std::string validate_topic_configs(const std::map<std::string, std::string>& configs) {
+std::string validate_topic_configs(const std::map<std::string, std::string>& configs,
+                                   const storage::log_config& defaults) {
   for (const auto& [name, value] : configs) {
     const auto* d = find_def(name);
     if (!d) return fmt::format("Unknown topic config name: {}", name);
     if (auto why = check_value(*d, value); !why.empty())
       return fmt::format("Invalid value {} for configuration {}: {}", value, name, why);
   }
+  // Kafka's LogConfig.validateValues, over the broker's defaults.
+  const auto c = topic_log_config(defaults, configs);
+  if (c.min_compaction_lag_ms > c.max_compaction_lag_ms)
+    return fmt::format(
+        "conflict topic config setting min.compaction.lag.ms ({}) > "
+        "max.compaction.lag.ms ({})",
+        c.min_compaction_lag_ms, c.max_compaction_lag_ms);
   return {};
 }
 

@@ -350,6 +350,14 @@ TEST(topic_config, compaction_settings) {
   EXPECT_EQ(c.min_compaction_lag_ms, 7);
   EXPECT_EQ(c.max_compaction_lag_ms, 9);
   EXPECT_EQ(c.min_cleanable_dirty_ratio, 0.25);
+  // Kafka refuses a minimum lag above the maximum, the broker's defaults included.
+  EXPECT_EQ(
+      validate_topic_configs({{"min.compaction.lag.ms", "10"}, {"max.compaction.lag.ms", "5"}}),
+      "conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)");
+  storage::log_config lagging;
+  lagging.max_compaction_lag_ms = 100;
+  EXPECT_NE(validate_topic_configs({{"min.compaction.lag.ms", "101"}}, lagging), "");
+  EXPECT_EQ(validate_topic_configs({{"min.compaction.lag.ms", "100"}}, lagging), "");
   // Broker defaults are described as Kafka renders them.
   std::map<std::string, config_entry> by_name;
   for (auto& e : describe_topic_configs(defaults, {})) by_name[e.name] = e;
