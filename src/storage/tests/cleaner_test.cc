@@ -7,8 +7,10 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "base/clock.h"
 #include "protocol/records/record_batch.h"
@@ -135,6 +137,20 @@ void expect_compacted(const std::vector<stored>& after, int64_t cleaned_end,
 
 // Seals the active segment, as segment.ms would.
 void roll(partition_log& log) { log.roll_if_due(wall_clock_ms() + (1LL << 40)); }
+
+// A compacted log in a temporary folder, filled by produce_rounds; `before` is every record as
+// read before any clean.
+struct filled_log {
+  temp_dir d;
+  log_config c;
+  std::unique_ptr<partition_log> log;
+  std::vector<stored> before;
+  filled_log(int keys, int rounds, log_config config = compacted()) : c(config) {
+    log = open_log(d.path / "t-0", c);
+    produce_rounds(*log, keys, rounds);
+    before = read_log(*log).first;
+  }
+};
 
 TEST(Cleaner, KeepsExactlyTheLatestRecordPerKey) {
   temp_dir d;
@@ -300,11 +316,10 @@ TEST(Cleaner, MaxCompactionLagForcesACleanBelowTheRatio) {
 }
 
 TEST(Cleaner, DedupeBufferSmallerThanTheKeysCleansInSteps) {
-  temp_dir d;
-  auto c = compacted();
-  auto log = open_log(d.path / "t-0", c);
-  produce_rounds(*log, 60, 3);
-  auto before = read_log(*log).first;
+  filled_log f(60, 3);
+  auto& d = f.d;
+  auto& log = f.log;
+  auto& before = f.before;
   cleaner_config cc;
   cc.dedupe_buffer_size = 20 * offset_map::k_bytes_per_entry;  // 18 keys at load factor 0.9
   log_cleaner cleaner(cc, d.path);
@@ -483,6 +498,64 @@ TEST(Cleaner, ReadersOfReplacedSegmentsKeepReading) {
   wire::byte_buffer after;
   ASSERT_TRUE(held->read_into(after).has_value());
   EXPECT_EQ(before, after);
+}
+
+TEST(Cleaner, ASwapAfterRetentionTookItsSegmentsIsAbandoned) {
+  filled_log f(10, 12);
+  auto& d = f.d;
+  auto& log = f.log;
+  const auto size = log->size_bytes();
+  log_cleaner cleaner({}, d.path);
+  int swaps = 0;
+  cleaner.attach(*log, "t", 0, [&](std::function<void()> f) {
+    // DeleteRecords removes the first segments while their replacement is being written.
+    if (swaps++ == 0) ASSERT_TRUE(log->delete_records_before(40).has_value());
+    f();
+  });
+  EXPECT_FALSE(cleaner.clean_once(k_now).has_value());
+  EXPECT_FALSE(cleaner.checkpoint("t", 0).has_value());
+  EXPECT_EQ(log->log_start_offset(), 40);
+  EXPECT_LT(log->size_bytes(), size);
+  for (const auto& e : fs::directory_iterator(d.path / "t-0"))
+    EXPECT_NE(e.path().extension(), ".cleaned");
+  // The next round cleans from the new log start.
+  auto stats = cleaner.clean_once(k_now);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->first_dirty, 40);
+  EXPECT_EQ(log->log_start_offset(), 40);
+}
+
+TEST(Cleaner, CleansOnItsThreadAndSwapsOnTheOwners) {
+  filled_log f(10, 12);
+  auto& d = f.d;
+  auto& log = f.log;
+  auto& before = f.before;
+  cleaner_config cc;
+  cc.backoff_ms = 10;
+  log_cleaner cleaner(cc, d.path);
+  // The owner's queue, run by this thread, as a shard runs what is posted to it.
+  std::mutex mu;
+  std::vector<std::function<void()>> queue;
+  cleaner.attach(*log, "t", 0, [&](std::function<void()> f) {
+    std::lock_guard l(mu);
+    queue.push_back(std::move(f));
+  });
+  cleaner.start();
+  const auto active = log->view()->active_base;
+  for (int i = 0; i < 2000 && cleaner.checkpoint("t", 0) != active; ++i) {
+    std::vector<std::function<void()>> run;
+    {
+      std::lock_guard l(mu);
+      run.swap(queue);
+    }
+    for (auto& f : run) f();
+    // The log keeps serving reads and appends meanwhile.
+    EXPECT_TRUE(log->read(0, 1 << 20, log->end_offset(), true).has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  cleaner.stop();
+  EXPECT_EQ(cleaner.checkpoint("t", 0), active);
+  expect_compacted(read_log(*log).first, active, before);
 }
 
 TEST(OffsetMap, PutGetAndCapacity) {
