@@ -110,6 +110,11 @@ std::shared_ptr<const log_view> cleanable_log::view() const {
   return _view;
 }
 
+bool cleanable_log::attached() const {
+  std::lock_guard l(_mu);
+  return _attached;
+}
+
 void cleanable_log::publish(std::shared_ptr<const log_view> v) {
   std::lock_guard l(_mu);
   if (_attached) _view = std::move(v);
@@ -161,8 +166,10 @@ class cleaning {
   result<clean_stats, storage_error> run();
 
  private:
+  // Kafka's checkDone: the cleaner stops, or the log was closed or deleted.
   result<void, storage_error> check_stop() const {
     if (_stopping.load()) return aborted("the cleaner is stopping");
+    if (!_job.log->attached()) return aborted("the log was closed");
     return {};
   }
   result<void, storage_error> find_active_producers();
@@ -696,7 +703,7 @@ std::optional<log_to_clean> log_cleaner::grab_filthiest(int64_t now_ms) {
 void log_cleaner::done(const log_to_clean& job, std::optional<int64_t> end_offset) {
   std::lock_guard l(_mu);
   std::erase(_in_progress, job.log.get());
-  if (end_offset && job.log->view()) {
+  if (end_offset && job.log->attached()) {
     _checkpoints[{job.log->topic, job.log->partition}] = *end_offset;
     write_checkpoints_locked();
   }

@@ -109,6 +109,7 @@ class cleanable_log {
 
   // The owner's latest view; null once detached.
   std::shared_ptr<const log_view> view() const;
+  bool attached() const;
   void publish(std::shared_ptr<const log_view> v);
   // The log is closed (or deleted, `removed`): no more views, no more files in its folder.
   void detach(bool removed);
