@@ -483,8 +483,11 @@ def check_kill9(ctx, cycles):
                 acked[0] += 1
 
         def produce():
+            # At most about 10000 records a second, so that a slow (sanitizer) build keeps up.
             nonlocal seq
             while not stop.is_set():
+                if seq % 10 == 0:
+                    time.sleep(0.001)
                 k = f"key-{random.randrange(keys):04d}"
                 v = f"{k}#{seq}:" + "y" * 150
                 seq += 1
