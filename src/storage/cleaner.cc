@@ -176,6 +176,9 @@ class cleaning {
   result<void, storage_error> build_offset_map();
   std::vector<std::vector<size_t>> group_segments(size_t count) const;
   result<void, storage_error> clean_group(const std::vector<size_t>& group);
+  // Runs f(log) on the log's owner thread and waits for its result.
+  result<void, storage_error> on_owner(
+      const std::function<result<void, storage_error>(partition_log&)>& f);
   // The batch as it goes into the cleaned segment (empty: dropped).
   result<wire::byte_buffer, storage_error> filter_batch(std::span<const uint8_t> bytes,
                                                         bool& original);
@@ -391,6 +394,22 @@ result<wire::byte_buffer, storage_error> cleaning::filter_batch(std::span<const 
   return rec::encode_batch(h, out, compression_options(log_config{}, codec));
 }
 
+result<void, storage_error> cleaning::on_owner(
+    const std::function<result<void, storage_error>(partition_log&)>& f) {
+  // The task refers to `f` and what it captures: this thread waits until the task ran, or was
+  // destroyed without running (its promise then breaks).
+  auto done = std::make_shared<std::promise<result<void, storage_error>>>();
+  auto result = done->get_future();
+  _job.log->run_on_owner([done, &f, log = _job.log] {
+    done->set_value(log->owner ? f(*log->owner) : aborted("the log was closed"));
+  });
+  try {
+    return result.get();
+  } catch (const std::future_error&) {
+    return aborted("the log's owner is gone");
+  }
+}
+
 result<void, storage_error> cleaning::clean_group(const std::vector<size_t>& group) {
   const auto& dir = _job.log->dir;
   const auto& first = _view.sealed[group.front()];
@@ -495,32 +514,21 @@ result<void, storage_error> cleaning::clean_group(const std::vector<size_t>& gro
     return cleaned;
   }
 
-  // The swap, on the owner's thread; this thread waits for it.
-  struct swap_task {
-    std::promise<result<void, storage_error>> done;
-    std::vector<std::shared_ptr<file>> old_logs;
-    cleaned_segment segment;
-  };
-  auto task = std::make_shared<swap_task>();
-  for (size_t i : group) task->old_logs.push_back(_view.sealed[i].log);
-  task->segment = std::move(c);
-  auto done = task->done.get_future();
-  _job.log->run_on_owner([task, log = _job.log] {
-    if (!log->owner) {
-      task->done.set_value(aborted("the log was closed"));
-      return;
-    }
-    task->done.set_value(log->owner->replace_segments(task->old_logs, std::move(task->segment)));
-  });
-  result<void, storage_error> swapped = aborted("the log's owner is gone");
-  try {
-    swapped = done.get();
-  } catch (const std::future_error&) {
-  }
-  if (!swapped) {
+  // The swap, in two steps on the owner's thread; the folder syncs between them run here.
+  std::vector<std::shared_ptr<file>> old_logs;
+  for (size_t i : group) old_logs.push_back(_view.sealed[i].log);
+  auto prepared = on_owner([&](partition_log& l) { return l.prepare_swap(old_logs, base); });
+  if (!prepared) {
     discard();
-    return swapped;
+    return prepared;
   }
+  sync_dir(dir);
+  // Failing from here, the log dropped the .swap files itself, or (closed) the next start
+  // completes the swap.
+  auto swapped =
+      on_owner([&](partition_log& l) { return l.replace_segments(old_logs, std::move(c)); });
+  if (!swapped) return swapped;
+  sync_dir(dir);
   ++_stats.groups;
   return {};
 }

@@ -26,8 +26,9 @@
 //
 // Threads: the heavy work (reading sealed segments, the map, writing the new segment files) runs
 // on the cleaner threads, from the sealed segments the log's owner publishes (log_view). Only
-// the swap (partition_log::replace_segments: renames, deletes, the in-memory segment list) runs
-// on the owner's thread, through the executor given to attach(). Readers that hold an old
+// the swap's two short steps (partition_log::prepare_swap and replace_segments: renames, deletes,
+// the in-memory segment list; about 0.1 ms) run on the owner's thread, through the executor given
+// to attach(); the folder syncs around them run on the cleaner's. Readers that hold an old
 // segment's file keep reading it. A log that is closed or deleted meanwhile is simply not
 // swapped.
 //

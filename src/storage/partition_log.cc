@@ -399,45 +399,81 @@ void partition_log::set_config(const log_config& c) {
   publish_view();
 }
 
-result<void, storage_error> partition_log::replace_segments(
-    const std::vector<std::shared_ptr<file>>& old_logs, cleaned_segment cleaned) {
-  auto aborted = [&](std::string why) {
-    return failure{
-        storage_error{fmt::format("{}: cleaned segment {} not swapped in: {}", _dir.string(),
-                                  segment_name(cleaned.base, ".log"), why),
-                      storage_errc::aborted}};
-  };
-  if (_closed || old_logs.empty()) return aborted("the log is closed");
+// Where the run of sealed segments whose log files are `old_logs` starts, if this log still has
+// it and it starts at `base`.
+std::optional<size_t> partition_log::find_run(const std::vector<std::shared_ptr<file>>& old_logs,
+                                              int64_t base) const {
+  if (_closed || old_logs.empty()) return std::nullopt;
   auto first = std::find_if(_segments.begin(), _segments.end(),
                             [&](const auto& s) { return s->log == old_logs.front(); });
   const auto n = static_cast<ptrdiff_t>(old_logs.size());
-  if (first == _segments.end() || (*first)->base != cleaned.base ||
+  if (first == _segments.end() || (*first)->base != base ||
       std::distance(first, _segments.end()) <= n)
-    return aborted("its segments are gone");
+    return std::nullopt;
   for (ptrdiff_t i = 0; i < n; ++i)
-    if (first[i]->log != old_logs[static_cast<size_t>(i)]) return aborted("its segments are gone");
+    if (first[i]->log != old_logs[static_cast<size_t>(i)]) return std::nullopt;
+  return static_cast<size_t>(first - _segments.begin());
+}
 
-  // Names: <base>.log.cleaned -> <base>.log.swap -> <base>.log, indexes first each time.
+namespace {
+// The names a cleaned segment goes through: <base>.log.cleaned -> <base>.log.swap -> <base>.log,
+// the indexes first each time (a .log.swap is what recovery goes by).
+constexpr const char* k_swap_exts[] = {".index", ".timeindex", ".log"};
+std::filesystem::path swap_path(const std::filesystem::path& dir, int64_t base, const char* ext,
+                                const char* suffix) {
+  return dir / (segment_name(base, ext) + suffix);
+}
+}  // namespace
+
+result<void, storage_error> partition_log::prepare_swap(
+    const std::vector<std::shared_ptr<file>>& old_logs, int64_t base) {
+  if (!find_run(old_logs, base))
+    return failure{storage_error{fmt::format("{}: cleaned segment {} not swapped in: its "
+                                             "segments are gone",
+                                             _dir.string(), segment_name(base, ".log")),
+                                 storage_errc::aborted}};
   std::error_code ec;
-  auto path = [&](const char* ext, const char* suffix) {
-    return _dir / (segment_name(cleaned.base, ext) + suffix);
-  };
-  constexpr const char* exts[] = {".index", ".timeindex", ".log"};
-  for (const char* ext : exts) {
-    std::filesystem::rename(path(ext, ".cleaned"), path(ext, ".swap"), ec);
+  for (const char* ext : k_swap_exts) {
+    std::filesystem::rename(swap_path(_dir, base, ext, ".cleaned"),
+                            swap_path(_dir, base, ext, ".swap"), ec);
     if (ec) {
-      for (const char* e : exts) std::filesystem::remove(path(e, ".swap"), ec);
+      for (const char* e : k_swap_exts) std::filesystem::remove(swap_path(_dir, base, e, ".swap"));
       return io_error(fmt::format("{}: cannot rename {}: {}", _dir.string(),
-                                  path(ext, ".cleaned").string(), ec.message()));
+                                  swap_path(_dir, base, ext, ".cleaned").string(), ec.message()));
     }
   }
-  sync_dir(_dir);
-  for (ptrdiff_t i = 0; i < n; ++i) {
-    const int64_t base = first[i]->base;
-    if (base == cleaned.base) continue;
-    for (const char* ext : exts) std::filesystem::remove(_dir / segment_name(base, ext), ec);
+  _swap_pending = true;
+  return {};
+}
+
+result<void, storage_error> partition_log::replace_segments(
+    const std::vector<std::shared_ptr<file>>& old_logs, cleaned_segment cleaned) {
+  const auto started = std::chrono::steady_clock::now();
+  _swap_pending = false;
+  const int64_t base = cleaned.base;
+  std::error_code ec;
+  auto path = [&](const char* ext, const char* suffix) {
+    return swap_path(_dir, base, ext, suffix);
+  };
+  auto at = find_run(old_logs, base);
+  if (!at) {
+    // DeleteRecords took segments meanwhile (retention waits for a pending swap), or the log
+    // was closed: the next start completes the swap of a closed log, whose segments are intact.
+    if (!_closed)
+      for (const char* ext : k_swap_exts) std::filesystem::remove(path(ext, ".swap"), ec);
+    return failure{storage_error{fmt::format("{}: cleaned segment {} not swapped in: its "
+                                             "segments are gone",
+                                             _dir.string(), segment_name(base, ".log")),
+                                 storage_errc::aborted}};
   }
-  for (const char* ext : exts) {
+  const auto first = _segments.begin() + static_cast<ptrdiff_t>(*at);
+  const auto n = static_cast<ptrdiff_t>(old_logs.size());
+  for (ptrdiff_t i = 0; i < n; ++i) {
+    if (first[i]->base == base) continue;
+    for (const char* ext : k_swap_exts)
+      std::filesystem::remove(_dir / segment_name(first[i]->base, ext), ec);
+  }
+  for (const char* ext : k_swap_exts) {
     std::filesystem::rename(path(ext, ".swap"), path(ext, ""), ec);
     if (ec)
       // The old segments' files stay readable through their open descriptors; the next start
@@ -445,11 +481,10 @@ result<void, storage_error> partition_log::replace_segments(
       return io_error(fmt::format("{}: cannot rename {}: {}", _dir.string(),
                                   path(ext, ".swap").string(), ec.message()));
   }
-  sync_dir(_dir);
 
   auto s = std::make_unique<segment>();
   static_cast<segment_indexes&>(*s) = std::move(cleaned.indexes);
-  s->base = cleaned.base;
+  s->base = base;
   s->size = cleaned.size;
   s->next_offset = cleaned.next_offset;
   // Opened again under their final names (the same files).
@@ -462,10 +497,12 @@ result<void, storage_error> partition_log::replace_segments(
   if (auto m = s->log->modified_ms()) s->roll_base_ms = *m;
   const int64_t old_bytes = std::accumulate(first, first + n, int64_t{0},
                                             [](int64_t a, const auto& o) { return a + o->size; });
-  auto at = _segments.erase(first, first + n);
-  _segments.insert(at, std::move(s));
-  lg.info("{}: swapped in cleaned segment {} for {} segment(s), {} bytes now {}", _dir.string(),
-          segment_name(cleaned.base, ".log"), n, old_bytes, cleaned.size);
+  _segments.insert(_segments.erase(first, first + n), std::move(s));
+  lg.info("{}: swapped in cleaned segment {} for {} segment(s), {} bytes now {} ({} us)",
+          _dir.string(), segment_name(base, ".log"), n, old_bytes, cleaned.size,
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                started)
+              .count());
   publish_view();
   return {};
 }
@@ -683,7 +720,8 @@ void partition_log::roll_if_due(int64_t now_ms) {
 }
 
 void partition_log::enforce_retention(int64_t now_ms) {
-  if (!_config.delete_retention) return;
+  // A cleaned segment is between its two swap steps: its old segments stay until it is in.
+  if (!_config.delete_retention || _swap_pending) return;
   size_t count = 0;
   if (_config.retention_ms >= 0) {
     while (count < _segments.size()) {

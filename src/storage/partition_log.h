@@ -147,15 +147,19 @@ class partition_log {
   void attach_cleaner(std::shared_ptr<cleanable_log> handle);
   // The sealed segments, as the cleaner reads them.
   std::shared_ptr<const log_view> view() const;
-  // Swaps in a segment the cleaner wrote (files at their .cleaned names) for the sealed segments
-  // whose log files are `old_logs`, in order; the new one has the first one's base offset. Fails
-  // with storage_errc::aborted, changing nothing, when those are no longer a run of this log's
-  // sealed segments (deleted by retention or DeleteRecords meanwhile, or the log closed).
-  //
-  // Crash safety: the .cleaned files (synced by the cleaner) are renamed to .swap, the folder
-  // synced, the old segments deleted, and the .swap files renamed to the final names, the .log
-  // last; open() completes a swap whose .log.swap it finds (deleting the segments within the
-  // swapped range and rebuilding the new segment's indexes) and deletes .cleaned files.
+  // Swaps in a segment the cleaner wrote for the sealed segments whose log files are `old_logs`,
+  // in order; the new one has the first one's base offset. Two steps on this log's thread, with
+  // the cleaner syncing the folder after each:
+  //  - prepare_swap renames the new segment's files from .cleaned to .swap: from then on a crash
+  //    completes the swap at the next open (which deletes the segments within the swapped range
+  //    and rebuilds the new segment's indexes); retention waits until the second step.
+  //  - replace_segments deletes the old segments and gives the new one its final names, the
+  //    .log last, then takes it in. If DeleteRecords took the old segments meanwhile, it drops
+  //    the .swap files instead.
+  // Both fail with storage_errc::aborted, changing nothing, when the old segments are no longer
+  // a run of this log's sealed segments or the log is closed. open() deletes .cleaned files.
+  result<void, storage_error> prepare_swap(const std::vector<std::shared_ptr<file>>& old_logs,
+                                           int64_t base);
   result<void, storage_error> replace_segments(const std::vector<std::shared_ptr<file>>& old_logs,
                                                cleaned_segment cleaned);
 
@@ -170,6 +174,8 @@ class partition_log {
   void write_epochs();
   void write_log_start();
   void publish_view();
+  std::optional<size_t> find_run(const std::vector<std::shared_ptr<file>>& old_logs,
+                                 int64_t base) const;
   // Kafka's LogConfig.maxSegmentMs: a compacted log rolls by max.compaction.lag.ms too, so that
   // its records do not wait in the active segment for longer than that.
   int64_t max_segment_ms() const {
@@ -190,6 +196,8 @@ class partition_log {
   int64_t _last_flush_ms = 0;
   bool _closed = false;
   std::shared_ptr<cleanable_log> _cleaner;
+  // Between prepare_swap and replace_segments.
+  bool _swap_pending = false;
 };
 
 }  // namespace brook::storage

@@ -500,29 +500,39 @@ TEST(Cleaner, ReadersOfReplacedSegmentsKeepReading) {
   EXPECT_EQ(before, after);
 }
 
-TEST(Cleaner, ASwapAfterRetentionTookItsSegmentsIsAbandoned) {
-  filled_log f(10, 12);
-  auto& d = f.d;
-  auto& log = f.log;
-  const auto size = log->size_bytes();
-  log_cleaner cleaner({}, d.path);
-  int swaps = 0;
-  cleaner.attach(*log, "t", 0, [&](std::function<void()> f) {
-    // DeleteRecords removes the first segments while their replacement is being written.
-    if (swaps++ == 0) ASSERT_TRUE(log->delete_records_before(40).has_value());
-    f();
-  });
-  EXPECT_FALSE(cleaner.clean_once(k_now).has_value());
-  EXPECT_FALSE(cleaner.checkpoint("t", 0).has_value());
-  EXPECT_EQ(log->log_start_offset(), 40);
-  EXPECT_LT(log->size_bytes(), size);
-  for (const auto& e : fs::directory_iterator(d.path / "t-0"))
-    EXPECT_NE(e.path().extension(), ".cleaned");
-  // The next round cleans from the new log start.
-  auto stats = cleaner.clean_once(k_now);
-  ASSERT_TRUE(stats.has_value());
-  EXPECT_EQ(stats->first_dirty, 40);
-  EXPECT_EQ(log->log_start_offset(), 40);
+TEST(Cleaner, ASwapAfterDeleteRecordsTookItsSegmentsIsAbandoned) {
+  // DeleteRecords removes the first segments while their replacement is being written (before
+  // the first swap step), or between the two steps.
+  for (int at_call : {0, 1}) {
+    SCOPED_TRACE(at_call);
+    filled_log f(10, 12);
+    auto& d = f.d;
+    auto& log = f.log;
+    const auto size = log->size_bytes();
+    log_cleaner cleaner({}, d.path);
+    int calls = 0;
+    cleaner.attach(*log, "t", 0, [&](std::function<void()> task) {
+      if (calls++ == at_call) ASSERT_TRUE(log->delete_records_before(40).has_value());
+      task();
+    });
+    EXPECT_FALSE(cleaner.clean_once(k_now).has_value());
+    EXPECT_FALSE(cleaner.checkpoint("t", 0).has_value());
+    EXPECT_EQ(log->log_start_offset(), 40);
+    EXPECT_LT(log->size_bytes(), size);
+    for (const auto& e : fs::directory_iterator(d.path / "t-0")) {
+      EXPECT_NE(e.path().extension(), ".cleaned");
+      EXPECT_NE(e.path().extension(), ".swap");
+    }
+    std::vector<stored> kept;
+    for (const auto& r : f.before)
+      if (r.offset >= 40) kept.push_back(r);
+    EXPECT_EQ(read_log(*log).first, kept);
+    // The next round cleans from the new log start.
+    auto stats = cleaner.clean_once(k_now);
+    ASSERT_TRUE(stats.has_value());
+    EXPECT_EQ(stats->first_dirty, 40);
+    EXPECT_EQ(log->log_start_offset(), 40);
+  }
 }
 
 TEST(Cleaner, CleansOnItsThreadAndSwapsOnTheOwners) {
