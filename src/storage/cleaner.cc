@@ -729,7 +729,13 @@ std::optional<clean_stats> log_cleaner::clean_once(int64_t now_ms, offset_map* m
   lg.info("{}: cleaning offsets {} to {} ({} of {} bytes dirty)", job->log->dir.string(),
           job->first_dirty, job->first_uncleanable, job->cleanable_bytes,
           job->clean_bytes + job->cleanable_bytes);
-  auto r = cleaning(*job, _config, *map, now_ms, _stopping).run();
+  result<clean_stats, storage_error> r = aborted("not run");
+  try {
+    r = cleaning(*job, _config, *map, now_ms, _stopping).run();
+  } catch (const std::exception& e) {
+    // The offset map's memory (std::bad_alloc), or a batch that cannot be rebuilt.
+    r = io_error(fmt::format("{}: {}", job->log->dir.string(), e.what()));
+  }
   map->release();
   if (!r) {
     if (r.error().code == storage_errc::aborted)
