@@ -58,6 +58,9 @@ tests/compat/tools/run.sh "$root/build/sanitize/src/app/brookd"
 step "consumer groups with real clients (five families alone and mixed, members killed, kafka-consumer-groups, brookd restarts)"
 tests/compat/groups/run.sh "$root/build/sanitize/src/app/brookd"
 
+step "log compaction with real clients (latest value per key, tombstones, __consumer_offsets, kill -9 while cleaning)"
+tests/compat/compaction/run.sh "$root/build/sanitize/src/app/brookd"
+
 step "differential conformance: the same requests to Apache Kafka 4.4 and brookd, answers compared"
 tests/conformance/run.sh "$root/build/sanitize/src/app/brookd"
 

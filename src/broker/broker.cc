@@ -149,6 +149,7 @@ void broker::start() {
     _states.back()->groups->set_topics(std::move(topics));
   }
   _server = std::make_unique<net::server>(*_shards, make_dispatcher(*this));
+  _cleaner = std::make_unique<storage::log_cleaner>(_options.cleaner, _options.log_dir);
   _shards->start();
 
   // Open every partition on its shard before accepting connections.
@@ -172,6 +173,7 @@ void broker::start() {
     lg.info("{}: {} records of groups and offsets loaded", k_offsets_topic_name, records);
   }
 
+  _cleaner->start();
   for (const auto& l : _options.listeners) _server->listen(l);
   // Background log maintenance: roll by time, retention, flush by time; group timeouts.
   for (net::shard_id s = 0; s < _shards->size(); ++s) {
@@ -279,6 +281,8 @@ asio::awaitable<void> broker::maintenance_loop(net::shard_id s) {
 
 void broker::stop() {
   if (!_shards || _stopped.exchange(true)) return;
+  // The cleaner swaps segments on the shards: it stops while they still run.
+  if (_cleaner) _cleaner->stop();
   lg.info("shutting down: finishing requests in flight");
   // Group requests waiting for other members would hold the shutdown up.
   for (net::shard_id s = 0; s < _shards->size(); ++s)
@@ -326,6 +330,9 @@ asio::awaitable<void> broker::open_partitions(std::shared_ptr<const topic_info> 
       auto dir = _options.log_dir / fmt::format("{}-{}", topic->name, p);
       auto log = storage::partition_log::open(dir, config, o);
       if (!log) return fmt::format("cannot open {}: {}", dir.string(), log.error().message);
+      // Every log is known to the cleaner, which cleans those whose config says compact.
+      _cleaner->attach(**log, topic->name, p,
+                       [ctx = &_shards->context(s)](auto f) { asio::post(*ctx, std::move(f)); });
       _states[s]->partitions[key] =
           std::make_unique<partition>(topic->name, topic->id, p, std::move(*log), config);
       return {};
@@ -362,7 +369,7 @@ asio::awaitable<broker::topic_change_result> broker::create_topic(
           r.message = "Number of partitions was set to an invalid non-positive value.";
           co_return r;
         }
-        if (auto bad = validate_topic_configs(configs); !bad.empty()) {
+        if (auto bad = validate_topic_configs(configs, _options.log_defaults); !bad.empty()) {
           r.error_code = static_cast<int16_t>(error_code::invalid_config);
           r.message = bad;
           co_return r;
@@ -445,7 +452,8 @@ asio::awaitable<broker::topic_change_result> broker::alter_topic_configs(std::st
           r.message = std::move(e.message);
           co_return r;
         }
-        if (auto bad = validate_topic_configs(changed.configs); !bad.empty()) {
+        if (auto bad = validate_topic_configs(changed.configs, _options.log_defaults);
+            !bad.empty()) {
           r.error_code = static_cast<int16_t>(error_code::invalid_config);
           r.message = bad;
           co_return r;

@@ -32,6 +32,7 @@
 #include "net/event.h"
 #include "net/server.h"
 #include "net/shards.h"
+#include "storage/cleaner.h"
 #include "storage/log_config.h"
 
 namespace brook::broker {
@@ -54,6 +55,8 @@ struct broker_options {
   bool auto_create_topics = true;
   bool delete_topic_enable = true;
   storage::log_config log_defaults;
+  // log.cleaner.* (compaction)
+  storage::cleaner_config cleaner;
   int64_t retention_check_interval_ms = 300000;
   // The group coordinator's settings (group.*, offsets.topic.num.partitions, ...).
   coordinator::coordinator_config groups;
@@ -196,6 +199,8 @@ class broker {
   std::unique_ptr<net::shard_set> _shards;
   std::unique_ptr<net::server> _server;
   std::vector<std::unique_ptr<shard_state>> _states;
+  // Compacts the logs of compacted topics on its own threads; stopped before the logs close.
+  std::unique_ptr<storage::log_cleaner> _cleaner;
   // Topic changes run on shard 0 one at a time, each across its co_awaits.
   net::turn_lock _topic_changes;
   bool _clean_shutdown = false;

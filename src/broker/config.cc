@@ -140,6 +140,21 @@ struct topic_config_def {
 
 std::string num(int64_t v) { return std::to_string(v); }
 
+// Java's Double.toString for the values a ratio takes: "0.5", "1.0", "1.0E-4".
+std::string java_double(double v) {
+  if (v != 0 && std::fabs(v) < 1e-3) {
+    auto s = fmt::format("{:E}", v);  // 1.000000E-04
+    auto e = s.find('E');
+    auto mantissa = s.substr(0, e);
+    while (mantissa.back() == '0') mantissa.pop_back();
+    if (mantissa.back() == '.') mantissa += '0';
+    return mantissa + "E" + std::to_string(std::stoi(s.substr(e + 1)));
+  }
+  auto s = fmt::format("{}", v);
+  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+  return s;
+}
+
 const std::vector<topic_config_def>& topic_configs() {
   using t = config_type;
   using lc = storage::log_config;
@@ -186,7 +201,7 @@ const std::vector<topic_config_def>& topic_configs() {
          k_long_max,
          {},
          {},
-         [](const lc&) { return std::string("86400000"); }},
+         [](const lc& c) { return num(c.delete_retention_ms); }},
         {"errors.deadletterqueue.group.enable",
          t::boolean,
          k_long_min,
@@ -250,7 +265,7 @@ const std::vector<topic_config_def>& topic_configs() {
          k_long_max,
          {},
          {},
-         [](const lc&) { return num(k_long_max); }},
+         [](const lc& c) { return num(c.max_compaction_lag_ms); }},
         {"max.decompressed.message.bytes",
          t::int_,
          1,
@@ -295,14 +310,14 @@ const std::vector<topic_config_def>& topic_configs() {
          1,
          {},
          {},
-         [](const lc&) { return std::string("0.5"); }},
+         [](const lc& c) { return java_double(c.min_cleanable_dirty_ratio); }},
         {"min.compaction.lag.ms",
          t::long_,
          0,
          k_long_max,
          {},
          {},
-         [](const lc&) { return std::string("0"); }},
+         [](const lc& c) { return num(c.min_compaction_lag_ms); }},
         {"min.insync.replicas",
          t::int_,
          1,
@@ -502,13 +517,21 @@ void set_integer(T& field, const std::string& value, int64_t min, int64_t max) {
 
 bool is_topic_config(const std::string& name) { return find_def(name) != nullptr; }
 
-std::string validate_topic_configs(const std::map<std::string, std::string>& configs) {
+std::string validate_topic_configs(const std::map<std::string, std::string>& configs,
+                                   const storage::log_config& defaults) {
   for (const auto& [name, value] : configs) {
     const auto* d = find_def(name);
     if (!d) return fmt::format("Unknown topic config name: {}", name);
     if (auto why = check_value(*d, value); !why.empty())
       return fmt::format("Invalid value {} for configuration {}: {}", value, name, why);
   }
+  // Kafka's LogConfig.validateValues, over the broker's defaults.
+  const auto c = topic_log_config(defaults, configs);
+  if (c.min_compaction_lag_ms > c.max_compaction_lag_ms)
+    return fmt::format(
+        "conflict topic config setting min.compaction.lag.ms ({}) > "
+        "max.compaction.lag.ms ({})",
+        c.min_compaction_lag_ms, c.max_compaction_lag_ms);
   return {};
 }
 
@@ -556,6 +579,14 @@ storage::log_config topic_log_config(const storage::log_config& defaults,
   if (auto v = get("compression.lz4.level")) set_integer(c.compression_lz4_level, *v, 1, 17);
   if (auto v = get("compression.zstd.level"))
     set_integer(c.compression_zstd_level, *v, -131072, 22);
+  if (auto v = get("delete.retention.ms")) set_integer(c.delete_retention_ms, *v, 0, k_long_max);
+  if (auto v = get("min.compaction.lag.ms"))
+    set_integer(c.min_compaction_lag_ms, *v, 0, k_long_max);
+  if (auto v = get("max.compaction.lag.ms"))
+    set_integer(c.max_compaction_lag_ms, *v, 1, k_long_max);
+  if (auto v = get("min.cleanable.dirty.ratio")) {
+    if (auto d = parse_double(*v); d && *d >= 0 && *d <= 1) c.min_cleanable_dirty_ratio = *d;
+  }
   if (auto v = get("cleanup.policy")) {
     bool compact = false, del = false, valid = true;
     for (const auto& item : parse_list(*v)) {

@@ -3,9 +3,8 @@
 // a storage::log_config, and described for CreateTopics/DescribeConfigs.
 //
 // Every Kafka topic config a client may reasonably send is accepted. Those with a meaning in Brook
-// change the partition's log_config; the others (min.insync.replicas, min.cleanable.dirty.ratio,
-// throttled replicas, ...) are type-checked and stored so that they survive and are described,
-// but have no effect yet.
+// change the partition's log_config; the others (min.insync.replicas, throttled replicas, ...)
+// are type-checked and stored so that they survive and are described, but have no effect yet.
 #pragma once
 
 #include <cstdint>
@@ -56,7 +55,9 @@ storage::log_config topic_log_config(const storage::log_config& defaults,
 // Empty when every name is a known topic config and every value is valid; otherwise Kafka's
 // message for the first bad one, e.g. "Unknown topic config name: foo" or "Invalid value abc for
 // configuration segment.bytes: Not a number of type INT".
-std::string validate_topic_configs(const std::map<std::string, std::string>& configs);
+// min.compaction.lag.ms above max.compaction.lag.ms (either from `defaults`) is refused too.
+std::string validate_topic_configs(const std::map<std::string, std::string>& configs,
+                                   const storage::log_config& defaults = {});
 
 // True for the names validate_topic_configs accepts.
 bool is_topic_config(const std::string& name);

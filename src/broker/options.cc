@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -130,7 +131,6 @@ enum class kind {
   ignored_int,     // accepted, checked to be an INT >= min, no effect
   ignored_long,    // accepted, checked to be a LONG >= min, no effect
   ignored_bool,    // accepted, checked to be true/false, no effect
-  ignored_double,  // accepted, checked to be a number, no effect
   ignored_string,  // accepted as is, no effect
 };
 
@@ -205,9 +205,21 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "group.consumer.max.size",
              "group.consumer.assignors",
              "group.consumer.migration.policy",
+             "log.cleaner.enable",
+             "log.cleaner.threads",
+             "log.cleaner.dedupe.buffer.size",
+             "log.cleaner.io.buffer.size",
+             "log.cleaner.io.buffer.load.factor",
+             "log.cleaner.io.max.bytes.per.second",
+             "log.cleaner.backoff.ms",
+             "log.cleaner.delete.retention.ms",
+             "log.cleaner.min.compaction.lag.ms",
+             "log.cleaner.max.compaction.lag.ms",
+             "log.cleaner.min.cleanable.ratio",
+             "producer.id.expiration.ms",
          })
       m[k] = {kind::handled, 0};
-    // Replication, coordinators, threads, the controller quorum, the cleaner: no effect on one
+    // Replication, coordinators, threads, the controller quorum: no effect on one
     // Brook node yet, but found in stock server.properties files.
     for (auto [k, min] : std::initializer_list<std::pair<const char*, int64_t>>{
              {"num.network.threads", 1},
@@ -235,8 +247,6 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              {"replica.socket.timeout.ms", 0},
              {"max.connections", 0},
              {"max.connections.per.ip", 0},
-             {"log.cleaner.threads", 0},
-             {"log.cleaner.io.buffer.size", 0},
              {"metadata.log.segment.bytes", 1},
              {"controller.quorum.election.timeout.ms", 0},
              {"controller.quorum.fetch.timeout.ms", 0},
@@ -256,11 +266,6 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              {"replica.lag.time.max.ms", 0},
              {"replica.high.watermark.checkpoint.interval.ms", 0},
              {"connections.max.idle.ms", -1},
-             {"log.cleaner.dedupe.buffer.size", 0},
-             {"log.cleaner.backoff.ms", 0},
-             {"log.cleaner.delete.retention.ms", 0},
-             {"log.cleaner.min.compaction.lag.ms", 0},
-             {"log.cleaner.max.compaction.lag.ms", 1},
              {"log.flush.scheduler.interval.ms", 0},
              {"log.flush.offset.checkpoint.interval.ms", 0},
              {"log.flush.start.offset.checkpoint.interval.ms", 0},
@@ -276,17 +281,11 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "auto.leader.rebalance.enable",
              "unclean.leader.election.enable",
              "controlled.shutdown.enable",
-             "log.cleaner.enable",
              "log.preallocate",
              "remote.log.storage.system.enable",
              "unstable.api.versions.enable",
          })
       m[k] = {kind::ignored_bool, 0};
-    for (const char* k : {
-             "log.cleaner.min.cleanable.ratio",
-             "log.cleaner.io.max.bytes.per.second",
-         })
-      m[k] = {kind::ignored_double, 0};
     for (const char* k : {
              "controller.quorum.voters",
              "controller.quorum.bootstrap.servers",
@@ -370,6 +369,17 @@ class settings {
   }
 
   std::string string(std::string_view key) const { return std::string(trim(get(key)->value)); }
+
+  // A DOUBLE within [min, max].
+  void read_double(std::string_view key, double& field, double min, double max) const {
+    if (!has(key)) return;
+    std::string v(trim(get(key)->value));
+    char* end = nullptr;
+    const double d = std::strtod(v.c_str(), &end);
+    if (v.empty() || end != v.c_str() + v.size() || std::isnan(d)) invalid(key, "a number");
+    if (d < min || d > max) invalid(key, fmt::format("a number from {} to {}", min, max));
+    field = d;
+  }
 
  private:
   std::map<std::string, setting, std::less<>> _s;
@@ -722,6 +732,23 @@ broker_options apply(const settings& s) {
     d.delete_retention = del;
   }
 
+  // The log cleaner (compaction).
+  auto& cl = o.cleaner;
+  s.read_bool("log.cleaner.enable", cl.enable);
+  s.read_int("log.cleaner.threads", cl.threads, 0);
+  s.read_long("log.cleaner.dedupe.buffer.size", cl.dedupe_buffer_size, 0);
+  s.read_int("log.cleaner.io.buffer.size", cl.io_buffer_size, 0);
+  s.read_double("log.cleaner.io.buffer.load.factor", cl.dedupe_buffer_load_factor,
+                -std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
+  s.read_double("log.cleaner.io.max.bytes.per.second", cl.io_max_bytes_per_second,
+                -std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
+  s.read_long("log.cleaner.backoff.ms", cl.backoff_ms, 0);
+  s.read_int("producer.id.expiration.ms", cl.producer_id_expiration_ms, 1);
+  s.read_long("log.cleaner.delete.retention.ms", d.delete_retention_ms, 0);
+  s.read_long("log.cleaner.min.compaction.lag.ms", d.min_compaction_lag_ms, 0);
+  s.read_long("log.cleaner.max.compaction.lag.ms", d.max_compaction_lag_ms, 1);
+  s.read_double("log.cleaner.min.cleanable.ratio", d.min_cleanable_dirty_ratio, 0, 1);
+
   // Accepted for compatibility, checked, no effect.
   for (const auto& [key, value] : s.all()) {
     const auto& def = known_keys().find(key)->second;
@@ -738,13 +765,6 @@ broker_options apply(const settings& s) {
       case kind::ignored_bool:
         s.boolean(key);
         break;
-      case kind::ignored_double: {
-        std::string v(trim(value.value));
-        char* end = nullptr;
-        std::strtod(v.c_str(), &end);
-        if (v.empty() || end != v.c_str() + v.size()) s.invalid(key, "a number");
-        break;
-      }
     }
   }
   return o;

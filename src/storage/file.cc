@@ -76,6 +76,22 @@ result<void, std::string> file::sync() {
   return {};
 }
 
+result<int64_t, std::string> file::modified_ms() const {
+  struct stat st {};
+  if (::fstat(_fd, &st) != 0) return failure{errno_text("cannot stat", _path)};
+  return int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
+result<void, std::string> file::set_modified_ms(int64_t ms) {
+  timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_OMIT;
+  times[1].tv_sec = ms / 1000;
+  times[1].tv_nsec = (ms % 1000) * 1'000'000;
+  if (::futimens(_fd, times) != 0) return failure{errno_text("cannot set the time of", _path)};
+  return {};
+}
+
 void sync_dir(const std::filesystem::path& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;

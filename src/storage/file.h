@@ -31,6 +31,10 @@ class file {
   result<void, std::string> write_at(int64_t pos, std::span<const uint8_t> data);
   result<void, std::string> truncate(int64_t size);
   result<void, std::string> sync();
+  // The modification time in ms since the epoch (Kafka's lastModified of a segment), and setting
+  // it (the cleaner keeps the time of the segments it replaces).
+  result<int64_t, std::string> modified_ms() const;
+  result<void, std::string> set_modified_ms(int64_t ms);
 
  private:
   file(int fd, std::filesystem::path p) : _fd(fd), _path(std::move(p)) {}

@@ -49,6 +49,15 @@ struct log_config {
   bool compact = false;
   // cleanup.policy contains "delete": retention deletes segments.
   bool delete_retention = true;
+  // Compaction (storage/cleaner.h):
+  // delete.retention.ms / log.cleaner.delete.retention.ms: how long a cleaned tombstone stays.
+  int64_t delete_retention_ms = 24LL * 3600 * 1000;
+  // min.compaction.lag.ms / log.cleaner.min.compaction.lag.ms
+  int64_t min_compaction_lag_ms = 0;
+  // max.compaction.lag.ms / log.cleaner.max.compaction.lag.ms
+  int64_t max_compaction_lag_ms = std::numeric_limits<int64_t>::max();
+  // min.cleanable.dirty.ratio / log.cleaner.min.cleanable.ratio
+  double min_cleanable_dirty_ratio = 0.5;
 };
 
 }  // namespace brook::storage

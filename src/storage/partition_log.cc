@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <numeric>
 #include <sstream>
 
 #include "base/clock.h"
 #include "base/log.h"
 #include "protocol/records/byte_order.h"
 #include "protocol/records/record_batch.h"
+#include "storage/cleaner.h"
 
 namespace brook::storage {
 
@@ -24,111 +26,15 @@ using rec::store_be;
 const log::logger lg("storage");
 
 constexpr int64_t k_batch_header = static_cast<int64_t>(rec::k_batch_header_size);
-constexpr size_t k_scan_chunk = 1 << 20;
 constexpr size_t k_max_uncompressed = 256u << 20;
-
-std::string segment_name(int64_t base, const char* ext) {
-  return fmt::format("{:020d}{}", base, ext);
-}
-
-failure<storage_error> io_error(std::string message) {
-  return failure{storage_error{std::move(message), storage_errc::io}};
-}
-
-// The fixed fields of a stored batch that the log needs, read from its first 61 bytes.
-struct batch_info {
-  int64_t position = 0;
-  int64_t base_offset = 0;
-  int64_t size = 0;  // offset and length fields included
-  int64_t last_offset = 0;
-  int64_t max_timestamp = -1;
-  int8_t magic = 0;
-  std::span<const uint8_t> bytes;  // the whole batch when the scanner was asked for it
-};
-
-// Reads batches of a segment file in order, through a buffer, stopping at the end or at the
-// first batch that is not a plausible magic-2 batch (or, with check_crc, fails its CRC).
-class scanner {
- public:
-  scanner(const file& f, int64_t from, int64_t end, bool whole, bool check_crc)
-      : _f(f), _pos(from), _end(end), _whole(whole || check_crc), _check_crc(check_crc) {}
-
-  result<std::optional<batch_info>, storage_error> next() {
-    if (_pos >= _end) return std::optional<batch_info>{};
-    if (_end - _pos < k_batch_header) return stop("partial batch header");
-    if (auto r = fill(_pos, k_batch_header); !r) return failure{r.error()};
-    const uint8_t* h = at(_pos);
-    batch_info b;
-    b.position = _pos;
-    b.base_offset = load_be<int64_t>(h);
-    const int32_t length = load_be<int32_t>(h + 8);
-    b.magic = static_cast<int8_t>(h[16]);
-    b.size = int64_t{length} + static_cast<int64_t>(rec::k_log_overhead);
-    if (b.magic != rec::k_magic_v2) return stop(fmt::format("magic {}", b.magic));
-    if (length < k_batch_header - static_cast<int64_t>(rec::k_log_overhead) || b.size > _end - _pos)
-      return stop(fmt::format("batch length {}", length));
-    b.last_offset = b.base_offset + load_be<int32_t>(h + 23);
-    b.max_timestamp = load_be<int64_t>(h + 35);
-    if (b.base_offset < _min_offset || b.last_offset < b.base_offset)
-      return stop(fmt::format("offset {} out of order", b.base_offset));
-    if (_whole) {
-      if (auto r = fill(_pos, b.size); !r) return failure{r.error()};
-      b.bytes = std::span<const uint8_t>(at(_pos), static_cast<size_t>(b.size));
-      if (_check_crc && !rec::batch_view(b.bytes).crc_matches()) return stop("CRC mismatch");
-    }
-    _min_offset = b.last_offset + 1;
-    _pos += b.size;
-    return std::optional<batch_info>{b};
-  }
-
-  // Where the valid batches end.
-  int64_t position() const { return _pos; }
-  const std::string& invalid() const { return _invalid; }
-
- private:
-  result<std::optional<batch_info>, storage_error> stop(std::string why) {
-    _invalid = fmt::format("{} at position {}", why, _pos);
-    return std::optional<batch_info>{};
-  }
-  const uint8_t* at(int64_t pos) const { return _buf.data() + (pos - _buf_start); }
-  result<void, storage_error> fill(int64_t pos, int64_t n) {
-    if (pos >= _buf_start && pos + n <= _buf_start + static_cast<int64_t>(_buf.size())) return {};
-    const int64_t want = std::min<int64_t>(std::max<int64_t>(n, k_scan_chunk), _end - pos);
-    _buf.resize(static_cast<size_t>(want));
-    auto got = _f.read_at(pos, _buf);
-    if (!got) return io_error(got.error());
-    _buf.resize(*got);
-    _buf_start = pos;
-    if (static_cast<int64_t>(*got) < n)
-      return io_error(fmt::format("short read of {}", _f.path().string()));
-    return {};
-  }
-
-  const file& _f;
-  int64_t _pos;
-  int64_t _end;
-  bool _whole;
-  bool _check_crc;
-  int64_t _min_offset = std::numeric_limits<int64_t>::min();
-  wire::byte_buffer _buf;
-  int64_t _buf_start = 0;
-  std::string _invalid;
-};
 
 }  // namespace
 
-struct partition_log::segment {
+struct partition_log::segment : segment_indexes {
   int64_t base = 0;
   std::shared_ptr<file> log, index, timeindex;
   int64_t size = 0;
   int64_t next_offset = 0;
-  // (last offset of a batch - base, its position), every index.interval.bytes.
-  std::vector<std::pair<int32_t, int32_t>> index_entries;
-  // (largest timestamp so far, relative offset of its record), at the same points.
-  std::vector<std::pair<int64_t, int32_t>> time_entries;
-  int64_t bytes_since_index = 0;
-  int64_t max_ts = -1;
-  int64_t offset_of_max_ts = -1;
   int64_t roll_base_ms = -1;
 
   // The position to scan from for `offset`.
@@ -138,34 +44,21 @@ struct partition_log::segment {
     return it == index_entries.begin() ? 0 : std::prev(it)->second;
   }
 
-  // Index bookkeeping for a batch at `position` (Kafka's rule: an entry for the batch that comes
-  // once more than index.interval.bytes were written since the last one).
+  // Index bookkeeping for a batch at `position`, written through to the index files.
   result<void, storage_error> track(const batch_info& b, int64_t max_ts_batch,
                                     int64_t offset_of_max, int32_t interval) {
-    if (max_ts_batch > max_ts) {
-      max_ts = max_ts_batch;
-      offset_of_max_ts = offset_of_max;
-    }
-    if (bytes_since_index > interval) {
-      index_entries.emplace_back(static_cast<int32_t>(b.last_offset - base),
-                                 static_cast<int32_t>(b.position));
-      uint8_t e[12];
-      store_be<int32_t>(e, index_entries.back().first);
-      store_be<int32_t>(e + 4, index_entries.back().second);
-      if (auto r = index->write_at(static_cast<int64_t>(index_entries.size() - 1) * 8, {e, 8}); !r)
+    auto added =
+        add(base, b.position, b.size, b.last_offset, max_ts_batch, offset_of_max, interval);
+    if (added.offset) {
+      auto e = encode(index_entries.back());
+      if (auto r = index->write_at(static_cast<int64_t>(index_entries.size() - 1) * 8, e); !r)
         return io_error(r.error());
-      if (max_ts >= 0 && (time_entries.empty() || max_ts > time_entries.back().first)) {
-        time_entries.emplace_back(max_ts, static_cast<int32_t>(offset_of_max_ts - base));
-        store_be<int64_t>(e, time_entries.back().first);
-        store_be<int32_t>(e + 8, time_entries.back().second);
-        if (auto r =
-                timeindex->write_at(static_cast<int64_t>(time_entries.size() - 1) * 12, {e, 12});
-            !r)
-          return io_error(r.error());
-      }
-      bytes_since_index = 0;
     }
-    bytes_since_index += b.size;
+    if (added.time) {
+      auto e = encode(time_entries.back());
+      if (auto r = timeindex->write_at(static_cast<int64_t>(time_entries.size() - 1) * 12, e); !r)
+        return io_error(r.error());
+    }
     next_offset = b.last_offset + 1;
     return {};
   }
@@ -271,22 +164,35 @@ result<void, storage_error> partition_log::load(const open_options& options) {
   std::filesystem::create_directories(_dir, ec);
   if (ec) return io_error(fmt::format("cannot create {}: {}", _dir.string(), ec.message()));
 
-  std::vector<int64_t> bases;
+  std::vector<int64_t> bases, swaps;
+  auto base_of = [](const std::string& name) -> std::optional<int64_t> {
+    if (name.size() < 20 || name.find_first_not_of("0123456789") != 20) return std::nullopt;
+    try {
+      return std::stoll(name.substr(0, 20));
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  };
   for (const auto& e : std::filesystem::directory_iterator(_dir, ec)) {
     const auto name = e.path().filename().string();
     const auto ext = e.path().extension().string();
-    if (ext == ".tmp" || ext == ".deleted" || ext == ".cleaned" || ext == ".swap") {
+    // A cleaner's unfinished segment, or the indexes of a swap (rebuilt from its log).
+    if (ext == ".tmp" || ext == ".deleted" || ext == ".cleaned" ||
+        (ext == ".swap" && name.size() != 29)) {
       std::filesystem::remove(e.path(), ec);
       continue;
     }
-    if (ext != ".log" || name.size() != 24) continue;
-    try {
-      bases.push_back(std::stoll(name.substr(0, 20)));
-    } catch (const std::exception&) {
-    }
+    const auto base = base_of(name);
+    if (!base) continue;
+    if (ext == ".swap" && name.ends_with(".log.swap"))
+      swaps.push_back(*base);
+    else if (ext == ".log" && name.size() == 24)
+      bases.push_back(*base);
   }
   if (ec) return io_error(fmt::format("cannot list {}: {}", _dir.string(), ec.message()));
   std::sort(bases.begin(), bases.end());
+  auto swapped = complete_swaps(swaps, bases);
+  if (!swapped) return failure{swapped.error()};
 
   // The log start offset DeleteRecords left, if any.
   int64_t start_checkpoint = 0;
@@ -318,7 +224,8 @@ result<void, storage_error> partition_log::load(const open_options& options) {
 
     // Trust the indexes where the log was closed cleanly (or rolled, which synced it), as far as
     // they are consistent with the file; then read the tail after the last entry.
-    bool rebuild = last && !options.clean_shutdown;
+    bool rebuild = (last && !options.clean_shutdown) ||
+                   std::find(swapped->begin(), swapped->end(), s->base) != swapped->end();
     int64_t from = 0;
     if (!rebuild) {
       auto size = s->log->size();
@@ -383,7 +290,13 @@ result<void, storage_error> partition_log::load(const open_options& options) {
         if (auto r = s->log->truncate(s->size); !r) return io_error(r.error());
       }
     }
-    if (s->size > 0) s->roll_base_ms = options.now_ms;
+    if (s->size > 0) {
+      s->roll_base_ms = options.now_ms;
+    } else if (!last) {
+      // An empty sealed segment (the cleaner kept it for its base offset) ages from its file's
+      // time, as Kafka's largestTimestamp of an empty segment is its last modified time.
+      if (auto m = s->log->modified_ms()) s->roll_base_ms = *m;
+    }
     if (!_segments.empty() && _segments.back()->next_offset > s->base) {
       return io_error(fmt::format("{}: segment {} overlaps the one before it", _dir.string(),
                                   segment_name(s->base, ".log")));
@@ -414,6 +327,186 @@ result<void, storage_error> partition_log::load(const open_options& options) {
   return {};
 }
 
+result<std::vector<int64_t>, storage_error> partition_log::complete_swaps(
+    const std::vector<int64_t>& swaps, std::vector<int64_t>& bases) {
+  std::vector<int64_t> done;
+  std::error_code ec;
+  for (int64_t base : swaps) {
+    const auto swap_path = _dir / (segment_name(base, ".log") + ".swap");
+    auto f = file::open(swap_path, false);
+    if (!f) return io_error(f.error());
+    auto size = (*f)->size();
+    if (!size) return io_error(size.error());
+    // The swap was synced before it got its name; its batches say which offsets it covers.
+    scanner sc(**f, 0, *size, false, true);
+    int64_t next = base;
+    for (;;) {
+      auto b = sc.next();
+      if (!b) return failure{b.error()};
+      if (!*b) break;
+      next = (*b)->last_offset + 1;
+    }
+    f->reset();
+    // The segments it replaces: every one starting within its range (and the one at its base,
+    // whose names it takes over).
+    for (auto it = bases.begin(); it != bases.end();) {
+      if (*it == base || (*it > base && *it < next)) {
+        for (const char* ext : {".log", ".index", ".timeindex"})
+          std::filesystem::remove(_dir / segment_name(*it, ext), ec);
+        it = bases.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::filesystem::rename(swap_path, _dir / segment_name(base, ".log"), ec);
+    if (ec) return io_error(fmt::format("cannot rename {}: {}", swap_path.string(), ec.message()));
+    lg.warn("{}: completed the swap of cleaned segment {} (offsets {} to {})", _dir.string(),
+            segment_name(base, ".log"), base, next);
+    bases.insert(std::upper_bound(bases.begin(), bases.end(), base), base);
+    done.push_back(base);
+  }
+  if (!done.empty()) sync_dir(_dir);
+  return done;
+}
+
+std::shared_ptr<const log_view> partition_log::view() const {
+  auto v = std::make_shared<log_view>();
+  v->sealed.reserve(_segments.size() - 1);
+  for (size_t i = 0; i + 1 < _segments.size(); ++i) {
+    const auto& s = *_segments[i];
+    v->sealed.push_back({s.base, s.next_offset, s.size, s.max_ts, s.index_entries.size(),
+                         s.time_entries.size(), s.log});
+  }
+  v->active_base = _segments.back()->base;
+  v->log_start = _log_start;
+  v->end = _end;
+  v->config = _config;
+  return v;
+}
+
+void partition_log::publish_view() {
+  if (_cleaner) _cleaner->publish(view());
+}
+
+void partition_log::attach_cleaner(std::shared_ptr<cleanable_log> handle) {
+  _cleaner = std::move(handle);
+  _cleaner->owner = this;
+  publish_view();
+}
+
+void partition_log::set_config(const log_config& c) {
+  _config = c;
+  publish_view();
+}
+
+// Where the run of sealed segments whose log files are `old_logs` starts, if this log still has
+// it and it starts at `base`.
+std::optional<size_t> partition_log::find_run(const std::vector<std::shared_ptr<file>>& old_logs,
+                                              int64_t base) const {
+  if (_closed || old_logs.empty()) return std::nullopt;
+  auto first = std::find_if(_segments.begin(), _segments.end(),
+                            [&](const auto& s) { return s->log == old_logs.front(); });
+  const auto n = static_cast<ptrdiff_t>(old_logs.size());
+  if (first == _segments.end() || (*first)->base != base ||
+      std::distance(first, _segments.end()) <= n)
+    return std::nullopt;
+  for (ptrdiff_t i = 0; i < n; ++i)
+    if (first[i]->log != old_logs[static_cast<size_t>(i)]) return std::nullopt;
+  return static_cast<size_t>(first - _segments.begin());
+}
+
+namespace {
+// The names a cleaned segment goes through: <base>.log.cleaned -> <base>.log.swap -> <base>.log,
+// the indexes first each time (a .log.swap is what recovery goes by).
+constexpr const char* k_swap_exts[] = {".index", ".timeindex", ".log"};
+std::filesystem::path swap_path(const std::filesystem::path& dir, int64_t base, const char* ext,
+                                const char* suffix) {
+  return dir / (segment_name(base, ext) + suffix);
+}
+}  // namespace
+
+result<void, storage_error> partition_log::prepare_swap(
+    const std::vector<std::shared_ptr<file>>& old_logs, int64_t base) {
+  if (!find_run(old_logs, base))
+    return failure{storage_error{fmt::format("{}: cleaned segment {} not swapped in: its "
+                                             "segments are gone",
+                                             _dir.string(), segment_name(base, ".log")),
+                                 storage_errc::aborted}};
+  std::error_code ec;
+  for (const char* ext : k_swap_exts) {
+    std::filesystem::rename(swap_path(_dir, base, ext, ".cleaned"),
+                            swap_path(_dir, base, ext, ".swap"), ec);
+    if (ec) {
+      for (const char* e : k_swap_exts) std::filesystem::remove(swap_path(_dir, base, e, ".swap"));
+      return io_error(fmt::format("{}: cannot rename {}: {}", _dir.string(),
+                                  swap_path(_dir, base, ext, ".cleaned").string(), ec.message()));
+    }
+  }
+  _swap_pending = true;
+  return {};
+}
+
+result<void, storage_error> partition_log::replace_segments(
+    const std::vector<std::shared_ptr<file>>& old_logs, cleaned_segment cleaned) {
+  const auto started = std::chrono::steady_clock::now();
+  _swap_pending = false;
+  const int64_t base = cleaned.base;
+  std::error_code ec;
+  auto path = [&](const char* ext, const char* suffix) {
+    return swap_path(_dir, base, ext, suffix);
+  };
+  auto at = find_run(old_logs, base);
+  if (!at) {
+    // DeleteRecords took segments meanwhile (retention waits for a pending swap), or the log
+    // was closed: the next start completes the swap of a closed log, whose segments are intact.
+    if (!_closed)
+      for (const char* ext : k_swap_exts) std::filesystem::remove(path(ext, ".swap"), ec);
+    return failure{storage_error{fmt::format("{}: cleaned segment {} not swapped in: its "
+                                             "segments are gone",
+                                             _dir.string(), segment_name(base, ".log")),
+                                 storage_errc::aborted}};
+  }
+  const auto first = _segments.begin() + static_cast<ptrdiff_t>(*at);
+  const auto n = static_cast<ptrdiff_t>(old_logs.size());
+  for (ptrdiff_t i = 0; i < n; ++i) {
+    if (first[i]->base == base) continue;
+    for (const char* ext : k_swap_exts)
+      std::filesystem::remove(_dir / segment_name(first[i]->base, ext), ec);
+  }
+  for (const char* ext : k_swap_exts) {
+    std::filesystem::rename(path(ext, ".swap"), path(ext, ""), ec);
+    if (ec)
+      // The old segments' files stay readable through their open descriptors; the next start
+      // finishes the swap.
+      return io_error(fmt::format("{}: cannot rename {}: {}", _dir.string(),
+                                  path(ext, ".swap").string(), ec.message()));
+  }
+
+  auto s = std::make_unique<segment>();
+  static_cast<segment_indexes&>(*s) = std::move(cleaned.indexes);
+  s->base = base;
+  s->size = cleaned.size;
+  s->next_offset = cleaned.next_offset;
+  // Opened again under their final names (the same files).
+  auto log = file::open(path(".log", ""), false);
+  auto index = file::open(path(".index", ""), false);
+  auto timeindex = file::open(path(".timeindex", ""), false);
+  s->log = log ? *log : cleaned.log;
+  s->index = index ? *index : cleaned.index;
+  s->timeindex = timeindex ? *timeindex : cleaned.timeindex;
+  if (auto m = s->log->modified_ms()) s->roll_base_ms = *m;
+  const int64_t old_bytes = std::accumulate(first, first + n, int64_t{0},
+                                            [](int64_t a, const auto& o) { return a + o->size; });
+  _segments.insert(_segments.erase(first, first + n), std::move(s));
+  lg.info("{}: swapped in cleaned segment {} for {} segment(s), {} bytes now {} ({} us)",
+          _dir.string(), segment_name(base, ".log"), n, old_bytes, cleaned.size,
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                started)
+              .count());
+  publish_view();
+  return {};
+}
+
 int64_t partition_log::size_bytes() const {
   int64_t n = 0;
   for (const auto& s : _segments) n += s->size;
@@ -429,6 +522,7 @@ result<void, storage_error> partition_log::roll(int64_t now_ms) {
   (void)active.timeindex->sync();
   auto s = new_segment(_end, now_ms);
   if (!s) return failure{s.error()};
+  publish_view();
   return {};
 }
 
@@ -445,8 +539,8 @@ result<void, storage_error> partition_log::append(std::span<const uint8_t> batch
         static_cast<int64_t>(a.index_entries.size() + 1) * 8 > _config.segment_index_bytes ||
         info.last_offset - a.base > std::numeric_limits<int32_t>::max() ||
         a.size + static_cast<int64_t>(batch.size()) > std::numeric_limits<int32_t>::max();
-    const bool old = a.roll_base_ms >= 0 &&
-                     now - a.roll_base_ms >= _config.segment_ms + _config.segment_jitter_ms;
+    const bool old =
+        a.roll_base_ms >= 0 && now - a.roll_base_ms >= max_segment_ms() + _config.segment_jitter_ms;
     if (a.size > 0 && (full || old))
       if (auto r = roll(now); !r) return r;
   }
@@ -486,7 +580,9 @@ result<read_result, storage_error> partition_log::read(int64_t offset, int32_t m
   if (it != _segments.begin()) --it;
   for (; it != _segments.end(); ++it) {
     auto& s = **it;
-    if (s.next_offset <= offset) continue;
+    // Every batch of the segment is before the offset, or it has none (compaction can empty a
+    // segment): the batches wanted are in a later one.
+    if (s.next_offset <= offset || s.size == 0) continue;
     scanner sc(*s.log, s.lookup(offset), s.size, false, false);
     int64_t start = -1, total = 0;
     for (;;) {
@@ -608,12 +704,13 @@ void partition_log::delete_front_segments(size_t count) {
   _segments.erase(_segments.begin(), _segments.begin() + static_cast<ptrdiff_t>(count));
   _log_start = std::max(_log_start, _segments.front()->base);
   sync_dir(_dir);
+  publish_view();
 }
 
 void partition_log::roll_if_due(int64_t now_ms) {
   auto& a = *_segments.back();
   if (a.size > 0 && a.roll_base_ms >= 0 &&
-      now_ms - a.roll_base_ms >= _config.segment_ms + _config.segment_jitter_ms) {
+      now_ms - a.roll_base_ms >= max_segment_ms() + _config.segment_jitter_ms) {
     if (auto r = roll(now_ms); !r)
       lg.error("{}: roll failed: {}", _dir.string(), r.error().message);
   }
@@ -623,13 +720,17 @@ void partition_log::roll_if_due(int64_t now_ms) {
 }
 
 void partition_log::enforce_retention(int64_t now_ms) {
-  if (!_config.delete_retention) return;
+  // A cleaned segment is between its two swap steps: its old segments stay until it is in.
+  if (!_config.delete_retention || _swap_pending) return;
   size_t count = 0;
   if (_config.retention_ms >= 0) {
     while (count < _segments.size()) {
       const auto& s = *_segments[count];
       const int64_t ts = s.max_ts >= 0 ? s.max_ts : s.roll_base_ms;
-      if (s.size == 0 || ts < 0 || now_ms - ts <= _config.retention_ms) break;
+      // The active segment when empty; an empty sealed one (kept by the cleaner) ages by time.
+      if ((s.size == 0 && count + 1 == _segments.size()) || ts < 0 ||
+          now_ms - ts <= _config.retention_ms)
+        break;
       ++count;
     }
     if (count == _segments.size()) {
@@ -661,6 +762,7 @@ result<void, storage_error> partition_log::delete_records_before(int64_t offset)
   while (count + 1 < _segments.size() && _segments[count]->next_offset <= offset) ++count;
   delete_front_segments(count);
   write_log_start();
+  publish_view();
   return {};
 }
 
@@ -691,12 +793,14 @@ result<void, storage_error> partition_log::close() {
   (void)a.index->sync();
   (void)a.timeindex->sync();
   _segments.clear();
+  if (_cleaner) _cleaner->detach(false);
   return r;
 }
 
 result<void, storage_error> partition_log::remove() {
   _closed = true;
   _segments.clear();
+  if (_cleaner) _cleaner->detach(true);
   std::error_code ec;
   std::filesystem::remove_all(_dir, ec);
   if (ec) return io_error(fmt::format("cannot delete {}: {}", _dir.string(), ec.message()));

@@ -5,7 +5,11 @@
 // leader-epoch-checkpoint and partition.metadata as Kafka writes them, and log-start-offset once
 // DeleteRecords has moved the start past a segment boundary.
 //
-// Only magic-2 batches are stored (the validator converts older formats).
+// Only magic-2 batches are stored (the validator converts older formats). Compacted logs are
+// rewritten by the cleaner (storage/cleaner.h): their segments then have gaps in their offsets,
+// may be empty, and batches may have fewer records than their offset range; reads go by batch
+// (the first one ending at or after the offset asked for), so they need no change. The log start
+// offset does not move through compaction.
 //
 // Recovery: after a clean shutdown the segments are trusted and only the tail after each
 // segment's last index entry is read; otherwise the last segment (the only one written since the
@@ -15,6 +19,7 @@
 // Not thread-safe: owned and used by one shard.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -27,15 +32,11 @@
 #include "protocol/wire/types.h"
 #include "storage/file.h"
 #include "storage/log_config.h"
+#include "storage/segment_io.h"
 
 namespace brook::storage {
 
-enum class storage_errc { io, offset_out_of_range };
-
-struct storage_error {
-  std::string message;
-  storage_errc code = storage_errc::io;
-};
+class cleanable_log;
 
 struct open_options {
   wire::uuid topic_id;
@@ -114,7 +115,7 @@ class partition_log {
   // The first record with a timestamp at or after `ts`.
   result<std::optional<timestamp_and_offset>, storage_error> offset_for_timestamp(int64_t ts);
 
-  void set_config(const log_config& c) { _config = c; }
+  void set_config(const log_config& c);
   // Rolls the active segment when segment.ms has passed; flushes by flush.ms.
   void roll_if_due(int64_t now_ms);
   // Deletes the oldest segments past retention.ms or beyond retention.bytes.
@@ -141,6 +142,27 @@ class partition_log {
   // Closes and deletes the partition's folder.
   result<void, storage_error> remove();
 
+  // Compaction (see storage/cleaner.h). The cleaner's handle on this log: from now on the log
+  // publishes its sealed segments through it, and detaches it when closed or removed.
+  void attach_cleaner(std::shared_ptr<cleanable_log> handle);
+  // The sealed segments, as the cleaner reads them.
+  std::shared_ptr<const log_view> view() const;
+  // Swaps in a segment the cleaner wrote for the sealed segments whose log files are `old_logs`,
+  // in order; the new one has the first one's base offset. Two steps on this log's thread, with
+  // the cleaner syncing the folder after each:
+  //  - prepare_swap renames the new segment's files from .cleaned to .swap: from then on a crash
+  //    completes the swap at the next open (which deletes the segments within the swapped range
+  //    and rebuilds the new segment's indexes); retention waits until the second step.
+  //  - replace_segments deletes the old segments and gives the new one its final names, the
+  //    .log last, then takes it in. If DeleteRecords took the old segments meanwhile, it drops
+  //    the .swap files instead.
+  // Both fail with storage_errc::aborted, changing nothing, when the old segments are no longer
+  // a run of this log's sealed segments or the log is closed. open() deletes .cleaned files.
+  result<void, storage_error> prepare_swap(const std::vector<std::shared_ptr<file>>& old_logs,
+                                           int64_t base);
+  result<void, storage_error> replace_segments(const std::vector<std::shared_ptr<file>>& old_logs,
+                                               cleaned_segment cleaned);
+
  private:
   struct segment;
   partition_log(std::filesystem::path dir, log_config config);
@@ -151,6 +173,18 @@ class partition_log {
   void delete_front_segments(size_t count);
   void write_epochs();
   void write_log_start();
+  void publish_view();
+  std::optional<size_t> find_run(const std::vector<std::shared_ptr<file>>& old_logs,
+                                 int64_t base) const;
+  // Kafka's LogConfig.maxSegmentMs: a compacted log rolls by max.compaction.lag.ms too, so that
+  // its records do not wait in the active segment for longer than that.
+  int64_t max_segment_ms() const {
+    return _config.compact && _config.max_compaction_lag_ms > 0
+               ? std::min(_config.max_compaction_lag_ms, _config.segment_ms)
+               : _config.segment_ms;
+  }
+  result<std::vector<int64_t>, storage_error> complete_swaps(const std::vector<int64_t>& swaps,
+                                                             std::vector<int64_t>& bases);
 
   std::filesystem::path _dir;
   log_config _config;
@@ -161,6 +195,9 @@ class partition_log {
   int64_t _unflushed_messages = 0;
   int64_t _last_flush_ms = 0;
   bool _closed = false;
+  std::shared_ptr<cleanable_log> _cleaner;
+  // Between prepare_swap and replace_segments.
+  bool _swap_pending = false;
 };
 
 }  // namespace brook::storage

@@ -83,25 +83,6 @@ failure<validation_error> record_failure(std::vector<record_error> errors, bool 
   return failure{std::move(e)};
 }
 
-rec::compress_options compression_options(const log_config& c, rec::codec codec) {
-  rec::compress_options o;
-  switch (codec) {
-    case rec::codec::gzip:
-      o.level = c.compression_gzip_level;
-      break;
-    case rec::codec::lz4:
-      o.level = c.compression_lz4_level;
-      break;
-    case rec::codec::zstd:
-      o.level = c.compression_zstd_level;
-      break;
-    default:
-      break;
-  }
-  if (o.level == -1 && codec == rec::codec::gzip) o.level = rec::k_default_compression_level;
-  return o;
-}
-
 // The codec the log stores: the producer's, or the topic's compression.type.
 rec::codec target_codec(const log_config& c, rec::codec producer) {
   return c.keep_producer_compression ? producer : c.compression;
@@ -373,6 +354,25 @@ result<validated_append, validation_error> validate_for_append(std::span<uint8_t
   } catch (const wire::decode_error& e) {
     return fail(error_code::corrupt_message, e.what());
   }
+}
+
+rec::compress_options compression_options(const log_config& c, rec::codec codec) {
+  rec::compress_options o;
+  switch (codec) {
+    case rec::codec::gzip:
+      o.level = c.compression_gzip_level;
+      break;
+    case rec::codec::lz4:
+      o.level = c.compression_lz4_level;
+      break;
+    case rec::codec::zstd:
+      o.level = c.compression_zstd_level;
+      break;
+    default:
+      break;
+  }
+  if (o.level == -1 && codec == rec::codec::gzip) o.level = rec::k_default_compression_level;
+  return o;
 }
 
 }  // namespace brook::storage

@@ -16,6 +16,7 @@
 
 #include "base/result.h"
 #include "protocol/errors.h"
+#include "protocol/records/compression.h"
 #include "protocol/wire/types.h"
 #include "storage/log_config.h"
 
@@ -60,6 +61,11 @@ struct validation_error {
   // Per-record problems (INVALID_RECORD, INVALID_TIMESTAMP), as the Produce response reports them.
   std::vector<record_error> record_errors;
 };
+
+// The compression settings of a topic for `codec` (its compression.*.level); a default
+// log_config gives Kafka's default level of each codec.
+protocol::records::compress_options compression_options(const log_config& c,
+                                                        protocol::records::codec codec);
 
 // Validates `records` (one partition's data from a Produce request) and assigns offsets from
 // `next_offset`. May patch `records` in place.

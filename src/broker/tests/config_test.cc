@@ -303,6 +303,75 @@ TEST(options, log_defaults) {
   load_error("", {{"log.segment.bytes", "1023"}});
 }
 
+TEST(options, log_cleaner_settings) {
+  auto o = load_ok(
+      "log.cleaner.enable=false\nlog.cleaner.threads=3\nlog.cleaner.dedupe.buffer.size=1048576\n"
+      "log.cleaner.io.buffer.size=65536\nlog.cleaner.io.buffer.load.factor=0.5\n"
+      "log.cleaner.io.max.bytes.per.second=1000000\nlog.cleaner.backoff.ms=200\n"
+      "log.cleaner.delete.retention.ms=1000\nlog.cleaner.min.compaction.lag.ms=10\n"
+      "log.cleaner.max.compaction.lag.ms=20\nlog.cleaner.min.cleanable.ratio=0.01\n"
+      "producer.id.expiration.ms=5000\n");
+  EXPECT_FALSE(o.cleaner.enable);
+  EXPECT_EQ(o.cleaner.threads, 3);
+  EXPECT_EQ(o.cleaner.dedupe_buffer_size, 1048576);
+  EXPECT_EQ(o.cleaner.io_buffer_size, 65536);
+  EXPECT_EQ(o.cleaner.dedupe_buffer_load_factor, 0.5);
+  EXPECT_EQ(o.cleaner.io_max_bytes_per_second, 1e6);
+  EXPECT_EQ(o.cleaner.backoff_ms, 200);
+  EXPECT_EQ(o.cleaner.producer_id_expiration_ms, 5000);
+  EXPECT_EQ(o.log_defaults.delete_retention_ms, 1000);
+  EXPECT_EQ(o.log_defaults.min_compaction_lag_ms, 10);
+  EXPECT_EQ(o.log_defaults.max_compaction_lag_ms, 20);
+  EXPECT_EQ(o.log_defaults.min_cleanable_dirty_ratio, 0.01);
+  // Kafka's defaults.
+  auto d = load_ok("");
+  EXPECT_TRUE(d.cleaner.enable);
+  EXPECT_EQ(d.cleaner.threads, 1);
+  EXPECT_EQ(d.cleaner.dedupe_buffer_size, 128 << 20);
+  EXPECT_EQ(d.cleaner.backoff_ms, 15000);
+  EXPECT_EQ(d.log_defaults.delete_retention_ms, 86400000);
+  EXPECT_EQ(d.log_defaults.min_cleanable_dirty_ratio, 0.5);
+  auto e = load_error("", {{"log.cleaner.min.cleanable.ratio", "1.5"}});
+  EXPECT_NE(e.find("log.cleaner.min.cleanable.ratio"), std::string::npos) << e;
+  e = load_error("", {{"log.cleaner.max.compaction.lag.ms", "0"}});
+  EXPECT_NE(e.find("log.cleaner.max.compaction.lag.ms"), std::string::npos) << e;
+  e = load_error("", {{"log.cleaner.threads", "x"}});
+  EXPECT_NE(e.find("log.cleaner.threads"), std::string::npos) << e;
+}
+
+TEST(topic_config, compaction_settings) {
+  storage::log_config defaults;
+  defaults.min_cleanable_dirty_ratio = 0.01;
+  auto c = topic_log_config(defaults, {{"delete.retention.ms", "5000"},
+                                       {"min.compaction.lag.ms", "7"},
+                                       {"max.compaction.lag.ms", "9"},
+                                       {"min.cleanable.dirty.ratio", "0.25"}});
+  EXPECT_EQ(c.delete_retention_ms, 5000);
+  EXPECT_EQ(c.min_compaction_lag_ms, 7);
+  EXPECT_EQ(c.max_compaction_lag_ms, 9);
+  EXPECT_EQ(c.min_cleanable_dirty_ratio, 0.25);
+  // Kafka refuses a minimum lag above the maximum, the broker's defaults included.
+  EXPECT_EQ(
+      validate_topic_configs({{"min.compaction.lag.ms", "10"}, {"max.compaction.lag.ms", "5"}}),
+      "conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)");
+  storage::log_config lagging;
+  lagging.max_compaction_lag_ms = 100;
+  EXPECT_NE(validate_topic_configs({{"min.compaction.lag.ms", "101"}}, lagging), "");
+  EXPECT_EQ(validate_topic_configs({{"min.compaction.lag.ms", "100"}}, lagging), "");
+  // Broker defaults are described as Kafka renders them.
+  std::map<std::string, config_entry> by_name;
+  for (auto& e : describe_topic_configs(defaults, {})) by_name[e.name] = e;
+  EXPECT_EQ(by_name["min.cleanable.dirty.ratio"].value, "0.01");
+  EXPECT_EQ(by_name["delete.retention.ms"].value, "86400000");
+  EXPECT_EQ(by_name["max.compaction.lag.ms"].value, "9223372036854775807");
+  defaults.min_cleanable_dirty_ratio = 1;
+  for (auto& e : describe_topic_configs(defaults, {})) by_name[e.name] = e;
+  EXPECT_EQ(by_name["min.cleanable.dirty.ratio"].value, "1.0");
+  defaults.min_cleanable_dirty_ratio = 0.0001;
+  for (auto& e : describe_topic_configs(defaults, {})) by_name[e.name] = e;
+  EXPECT_EQ(by_name["min.cleanable.dirty.ratio"].value, "1.0E-4");
+}
+
 TEST(options, stock_kafka_server_properties_load) {
   auto o = load_ok(R"(############################# Server Basics #############################
 

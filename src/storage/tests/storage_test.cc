@@ -12,6 +12,7 @@
 #include "protocol/records/record_set.h"
 #include "storage/log_dir.h"
 #include "storage/partition_log.h"
+#include "storage/tests/test_log.h"
 #include "storage/validator.h"
 
 namespace brook::storage {
@@ -20,22 +21,7 @@ namespace {
 namespace rec = protocol::records;
 using protocol::error_code;
 namespace fs = std::filesystem;
-
-constexpr int64_t k_now = 1'700'000'000'000;
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("brook-storage-test-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
-
-std::span<const uint8_t> bytes_of(const std::string& s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
+using namespace testing;
 
 // A producer's batch (base offset 0) of `n` records "k<i>" -> "v<i>".
 wire::byte_buffer producer_batch(int n, rec::codec c = rec::codec::none, int64_t ts = k_now,
@@ -51,59 +37,17 @@ wire::byte_buffer producer_batch(int n, rec::codec c = rec::codec::none, int64_t
   return b.build();
 }
 
-append_options options(log_config c = {}) {
-  append_options o;
-  o.config = c;
-  o.now_ms = k_now;
-  o.leader_epoch = 3;
-  o.produce_version = 9;
-  return o;
-}
-
-// Validates and appends like the broker does; returns the base offset.
-int64_t produce(partition_log& log, wire::byte_buffer batch, const log_config& c = {}) {
-  auto v = validate_for_append(batch, log.end_offset(), options(c));
-  EXPECT_TRUE(v.has_value()) << (v ? "" : v.error().message);
-  if (!v) return -1;
-  append_info info{v->first_offset, v->last_offset, v->max_timestamp, v->offset_of_max_timestamp,
-                   v->record_count};
-  auto r = log.append(v->bytes(), info);
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  return v->first_offset;
-}
-
 // Every record offset and value read back from `from`, fetching as a consumer would.
 std::vector<std::pair<int64_t, std::string>> read_all(partition_log& log, int64_t from) {
   std::vector<std::pair<int64_t, std::string>> out;
-  int64_t next = from;
-  while (next < log.end_offset()) {
-    auto r = log.read(next, 1000, log.end_offset(), true);
-    EXPECT_TRUE(r.has_value());
-    if (!r || r->size() == 0) break;
-    wire::byte_buffer buf;
-    EXPECT_TRUE(r->read_into(buf).has_value());
-    rec::record_set_reader reader(buf);
-    while (auto e = reader.next()) {
-      auto b = e->batch();
-      EXPECT_TRUE(b.crc_matches());
-      for (const auto& rr : rec::decode_records(b, 1 << 20)) {
-        if (b.offset_of(rr) < next) continue;
-        out.emplace_back(b.offset_of(rr),
-                         std::string(rr.value->span().begin(), rr.value->span().end()));
-      }
-      next = b.last_offset() + 1;
+  fetch_batches(log, from, 1000, [&](const rec::batch_view& b) {
+    for (const auto& rr : rec::decode_records(b, 1 << 20)) {
+      if (b.offset_of(rr) < from) continue;
+      out.emplace_back(b.offset_of(rr),
+                       std::string(rr.value->span().begin(), rr.value->span().end()));
     }
-  }
+  });
   return out;
-}
-
-std::unique_ptr<partition_log> open_log(const fs::path& dir, log_config c = {}, bool clean = true) {
-  open_options o;
-  o.now_ms = k_now;
-  o.clean_shutdown = clean;
-  auto l = partition_log::open(dir, c, o);
-  EXPECT_TRUE(l.has_value()) << (l ? "" : l.error().message);
-  return l ? std::move(*l) : nullptr;
 }
 
 TEST(PartitionLog, AppendsAndReadsBackInKafkasLayout) {

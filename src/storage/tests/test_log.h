@@ -1,0 +1,91 @@
+// Helpers shared by the storage tests: a temporary folder, appends as the broker makes them.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+
+#include "protocol/records/record_batch.h"
+#include "protocol/records/record_set.h"
+#include "storage/partition_log.h"
+#include "storage/validator.h"
+
+namespace brook::storage::testing {
+
+namespace fs = std::filesystem;
+
+inline constexpr int64_t k_now = 1'700'000'000'000;
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("brook-storage-test-" + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+};
+
+inline std::span<const uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+inline append_options options(log_config c = {}) {
+  append_options o;
+  o.config = c;
+  o.now_ms = k_now;
+  o.leader_epoch = 3;
+  o.produce_version = 9;
+  return o;
+}
+
+// Validates and appends like the broker does; returns the base offset.
+inline int64_t produce(partition_log& log, wire::byte_buffer batch, const log_config& c = {}) {
+  auto v = validate_for_append(batch, log.end_offset(), options(c));
+  EXPECT_TRUE(v.has_value()) << (v ? "" : v.error().message);
+  if (!v) return -1;
+  append_info info{v->first_offset, v->last_offset, v->max_timestamp, v->offset_of_max_timestamp,
+                   v->record_count};
+  auto r = log.append(v->bytes(), info);
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+  return v->first_offset;
+}
+
+inline std::unique_ptr<partition_log> open_log(const fs::path& dir, log_config c = {},
+                                               bool clean = true) {
+  open_options o;
+  o.now_ms = k_now;
+  o.clean_shutdown = clean;
+  auto l = partition_log::open(dir, c, o);
+  EXPECT_TRUE(l.has_value()) << (l ? "" : l.error().message);
+  return l ? std::move(*l) : nullptr;
+}
+
+// Reads the log from `from` to its end as a consumer fetches it, `max_bytes` at a time, and calls
+// f(batch) for each batch (its CRC checked) that ends at or after the offset asked for.
+inline void fetch_batches(partition_log& log, int64_t from, int32_t max_bytes,
+                          const std::function<void(const protocol::records::batch_view&)>& f) {
+  int64_t next = from;
+  while (next < log.end_offset()) {
+    auto r = log.read(next, max_bytes, log.end_offset(), true);
+    EXPECT_TRUE(r.has_value());
+    if (!r || r->size() == 0) break;
+    wire::byte_buffer buf;
+    EXPECT_TRUE(r->read_into(buf).has_value());
+    protocol::records::record_set_reader reader(buf);
+    while (auto e = reader.next()) {
+      auto b = e->batch();
+      EXPECT_TRUE(b.crc_matches());
+      EXPECT_GE(b.last_offset(), next);
+      f(b);
+      next = b.last_offset() + 1;
+    }
+  }
+}
+
+}  // namespace brook::storage::testing
