@@ -361,7 +361,7 @@ def limits(binary, work, _cycles):
 
 def sessions(binary, work, _cycles):
     """Fetch sessions (KIP-227) in raw Fetch v7 requests: create, incremental, stale epoch,
-    unknown id, close."""
+    unknown id, reset by a full fetch, close."""
     b = Brookd(binary, work)
     b.start()
     create_topic(b.bootstrap, "sess", 1)
@@ -427,6 +427,13 @@ def sessions(binary, work, _cycles):
     err7, _, _ = fetch(sid, -1)
     err8, _, _ = fetch(sid, 4)
     checks.append(("epoch -1 closes the session", err7 == 0 and err8 == 70))
+    # A full fetch (epoch 0) that names a session closes it and opens a new one, as Kafka's
+    # FetchManager does; franz-go resets its session this way.
+    _, sid_a, _ = fetch(0, 0, offset=0)
+    err_r, sid_b, parts_r = fetch(sid_a, 0, offset=0)
+    err_old, _, _ = fetch(sid_a, 1)
+    checks.append(("epoch 0 with a session id: a new session, the old one closed",
+                   err_r == 0 and sid_b not in (0, sid_a) and len(parts_r) == 1 and err_old == 70))
     # A long poll in flight while the next request on the connection closes its session, as the
     # Java consumer does when it closes.
     _, sid9, _ = fetch(0, 0, offset=11)
