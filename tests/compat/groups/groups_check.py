@@ -118,7 +118,12 @@ class Brookd:
             self.proc = subprocess.Popen(
                 [self.path, "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
                  "--override", f"log.dirs={self.data}", "--override", "brook.shards=2",
-                 "--override", "log.retention.ms=-1"],
+                 "--override", "log.retention.ms=-1",
+                 # KIP-848 members killed in the churn check expire after 10 s, not 45.
+                 "--override", "group.consumer.min.session.timeout.ms=10000",
+                 "--override", "group.consumer.session.timeout.ms=10000",
+                 "--override", "group.consumer.min.heartbeat.interval.ms=1000",
+                 "--override", "group.consumer.heartbeat.interval.ms=2000"],
                 stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 preexec_fn=die_with_parent)
         deadline = time.time() + 15
@@ -632,6 +637,63 @@ def check_churn(ctx):
             f"; the rest consumed and committed in {t:.1f} s")
 
 
+def check_kip848_churn(ctx):
+    """check_churn with KIP-848 members (java, confluent-kafka, franz-go): they join, leave and
+    are killed while records keep coming; the killed ones' partitions move after the broker's
+    group.consumer.session.timeout.ms."""
+    topic, group = ctx.name("churn848-t"), ctx.name("churn848-g")
+    ctx.create_topic(topic)
+    all_members, live, steps = [], [], []
+
+    def join(*families):
+        for fam in families:
+            w = Worker(ctx, fam, f"churn848-{len(all_members)}-{fam}", group, topic,
+                       protocol="consumer")
+            all_members.append(w)
+            live.append(w)
+
+    def settle(what):
+        t = wait_stable(live, STABLE_KIP848_S)
+        steps.append(f"{what} ({t:.1f} s)")
+
+    producer = BackgroundProducer(ctx, topic)
+    producer.start()
+    try:
+        join("java", "confluent-kafka")
+        settle("java, confluent-kafka joined")
+        join("franz-go")
+        settle("franz-go joined")
+        leaver = next(w for w in live if w.family == "confluent-kafka")
+        leaver.stop()
+        leaver.wait_closed()
+        live.remove(leaver)
+        settle("confluent-kafka left")
+        killed = next(w for w in live if w.family == "java")
+        killed.kill9()
+        live.remove(killed)
+        settle("java killed")
+        join("confluent-kafka", "java")
+        settle("confluent-kafka, java joined")
+        for w in [w for w in live if w.family in ("franz-go", "confluent-kafka")]:
+            w.kill9()
+            live.remove(w)
+        settle("franz-go, confluent-kafka killed")
+    except BaseException:
+        producer.halt.set()
+        raise
+    producer.finish()
+    t = wait_consumed(ctx, topic, group, all_members, timeout=60)
+    total = len(ctx.produced[topic])
+    dups = duplicates(all_members)
+    stop_all(live)
+    ends = ctx.ends(topic)
+    after = ctx.committed(group, topic)
+    if after != ends:
+        raise CheckFailed(f"after the members closed, committed offsets {after}, log ends {ends}")
+    return (f"{total} records, none skipped, {dups} read twice; " + "; ".join(steps) +
+            f"; the rest consumed and committed in {t:.1f} s")
+
+
 def check_kip848(ctx, families):
     label = "kip848-" + "-".join(families)
     fresh = families[0]
@@ -1065,6 +1127,12 @@ def main():
             elif os.environ.get("BROOK_GROUPS_KIP848", "") in ("", "upgrade"):
                 run_check(ctx, name, check_kip848_upgrade, ctx, ["confluent-kafka", "java"],
                           "confluent-kafka")
+            name = ("KIP-848 churn: java, confluent-kafka and franz-go members join, leave and are "
+                    "killed (kill -9) while records flow; nothing skipped")
+            if 68 not in keys:
+                skip(ctx, name, "the broker does not advertise ConsumerGroupHeartbeat (API key 68)")
+            elif os.environ.get("BROOK_GROUPS_KIP848", "") in ("", "churn"):
+                run_check(ctx, name, check_kip848_churn, ctx)
             name = "KIP-848 regular expression subscription (librdkafka): the broker resolves it"
             if 68 not in keys:
                 skip(ctx, name, "the broker does not advertise ConsumerGroupHeartbeat (API key 68)")

@@ -21,7 +21,10 @@
 #     offsets must end at the log end; after the clean leave the group must settle in less than
 #     session.timeout.ms (LeaveGroup, not the session expiry, moved the partitions).
 #  4. KIP-848 (group.protocol=consumer): 2 Java consumers, 2 librdkafka consumers, 2 franz-go
-#     consumers (kgo.ServerSideBalancer), and one group of all three, as in 1; an online upgrade:
+#     consumers (kgo.ServerSideBalancer), and one group of all three, as in 1; churn as in 3 with
+#     java, confluent-kafka and franz-go KIP-848 members (brookd runs with
+#     group.consumer.session.timeout.ms=10000 and heartbeats every 2 s, so a killed member's
+#     partitions move after 10 s; Kafka's default is 45 s); an online upgrade:
 #     a classic group of confluent-kafka + java takes a confluent-kafka member with
 #     group.protocol=consumer, every member ends with partitions; when it leaves, the group is
 #     classic again (ListGroups) and its members go on; every record is consumed and committed;
@@ -52,7 +55,7 @@
 #   tests/compat/groups/run.sh path/to/brookd           starts brookd on a free port with a
 #       temporary log dir (restarting it for check 6)
 #   Extra arguments go to groups_check.py, e.g. --only family,tools (family, mixed, churn, kip848,
-#   tools, restart); BROOK_GROUPS_KIP848=java+java (the families joined by +, upgrade or regex) runs only that one of
+#   tools, restart); BROOK_GROUPS_KIP848=java+java (the families joined by +, churn, upgrade or regex) runs only that one of
 #   the KIP-848 groups.
 # Environment and needs, as tests/compat/clients/run.sh: BROOK_CLIENTS_VENV (default
 #   ~/.cache/brook/venv-clients: kafka-python, confluent-kafka); BROOK_JAR_CACHE (default
