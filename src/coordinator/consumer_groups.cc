@@ -702,8 +702,16 @@ bool group_coordinator::load_consumer_record(const offsets_record& r) {
   const auto* value = r.value ? &r.value->value : nullptr;
   if (const auto* k = std::get_if<consumer_group_metadata_key>(&r.key)) {
     if (!value) {
-      if (group* g = find(k->group_id); g && g->modern && g->modern->members.empty())
-        _groups.erase(k->group_id);
+      // The consumer group goes; its offsets (records of their own) stay.
+      if (group* g = find(k->group_id); g && g->modern && g->modern->members.empty()) {
+        if (g->offsets.empty()) {
+          _groups.erase(k->group_id);
+        } else {
+          g->modern.reset();
+          g->protocol_type.reset();
+          g->st = state::empty;
+        }
+      }
       return true;
     }
     if (const auto* v = std::get_if<consumer_group_metadata_value>(value))

@@ -817,7 +817,22 @@ void group_coordinator::load_offset(const std::string& group_id, const std::stri
 void group_coordinator::load_group(const std::string& group_id,
                                    const std::optional<group_snapshot>& value) {
   if (!value) {
-    _groups.erase(group_id);
+    // The group's membership goes; its committed offsets are records of their own and stay (a
+    // group that became a consumer group keeps them).
+    if (group* g = find(group_id); g && !g->modern) {
+      if (g->offsets.empty()) {
+        _groups.erase(group_id);
+      } else {
+        g->members.clear();
+        g->static_members.clear();
+        g->pending.clear();
+        g->generation = 0;
+        g->protocol_type.reset();
+        g->protocol.reset();
+        g->leader.reset();
+        g->st = state::empty;
+      }
+    }
     return;
   }
   // As Kafka loads a group: its last stored generation, members and assignments, Stable (or

@@ -368,5 +368,36 @@ TEST(ConsumerGroups, UpgradeFollowsTheMigrationPolicy) {
   EXPECT_EQ(listed[0].group_state, "PreparingRebalance");
 }
 
+TEST(ConsumerGroups, OffsetsOutliveEveryChangeOfProtocol) {
+  cg_fixture f;
+  // Offsets committed from outside make an empty classic group.
+  offset_commit_entry e{"t", 0, {}};
+  e.value.offset = 7;
+  ASSERT_EQ(f.start(f.c->commit({"g", -1, "", std::nullopt, 9}, {e}))->value().at(0), 0);
+  // It becomes a consumer group, then (its last consumer-protocol member gone) stays one, empty.
+  ASSERT_EQ(f.beat(joining("a")).error_code, 0);
+  ASSERT_EQ(f.beat(heartbeat("a", -1)).error_code, 0);
+  // A classic member joins: the empty consumer group becomes a classic group again.
+  protocol::join_group_request j;
+  j.group_id = "g";
+  j.session_timeout_ms = 10000;
+  j.protocol_type = "consumer";
+  j.protocols.push_back({"range", {0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff}, {}});
+  ASSERT_EQ((*f.start(f.c->join(j, 3, "c", "/h")))->error_code, 0);
+
+  // Replayed, every tombstone of the group's membership leaves its offsets in place.
+  cg_fixture g;
+  for (const auto& [p, r] : f.written) {
+    std::optional<std::span<const uint8_t>> value;
+    if (r.value) value = std::span<const uint8_t>(*r.value);
+    replay_offsets_record(*g.c, r.key, value);
+  }
+  auto fetched = g.c->fetch_offsets("g", std::nullopt);
+  EXPECT_EQ(fetched.offsets["t"][0].offset, 7);
+  auto listed = g.c->list({}, {});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].group_type, "classic");
+}
+
 }  // namespace
 }  // namespace brook::coordinator
