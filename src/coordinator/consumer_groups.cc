@@ -471,6 +471,11 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
   if (joining && member_id.empty()) member_id = random_member_id();
   if (req.instance_id) {
     auto s = cg.static_members.find(*req.instance_id);
+    if (s != cg.static_members.end() && !cg.members.count(s->second)) {
+      // A mapping whose member is gone frees its instance id.
+      cg.static_members.erase(s);
+      s = cg.static_members.end();
+    }
     if (joining && s != cg.static_members.end() && s->second != member_id) {
       consumer_member& old = cg.members.at(s->second);
       if (old.epoch != -2)
@@ -970,6 +975,10 @@ asio::awaitable<protocol::join_group_response> group_coordinator::classic_join(
         (req.group_instance_id ? *req.group_instance_id : client_id) + "-" + random_member_id();
     auto s = req.group_instance_id ? cg.static_members.find(*req.group_instance_id)
                                    : cg.static_members.end();
+    if (s != cg.static_members.end() && !cg.members.count(s->second)) {
+      cg.static_members.erase(s);
+      s = cg.static_members.end();
+    }
     if (s != cg.static_members.end()) {
       // A static member's new incarnation takes its place and partitions.
       consumer_member next = cg.members.at(s->second);
