@@ -288,13 +288,13 @@ bool group_coordinator::reconcile(consumer_group& cg, consumer_member& m,
   for (const auto& [topic, ps] : m.assigned)
     for (int32_t p : ps) (contains(target, topic, p) ? kept : revoke)[topic].insert(p);
   // A partition another member still holds (assigned or being revoked) waits for its release.
-  auto held_by_other = [&](const wire::uuid& topic, int32_t p) {
-    for (const auto& [id, o] : cg.members)
-      if (id != m.id &&
-          (contains(o.assigned, topic, p) || contains(o.pending_revocation, topic, p)))
-        return true;
-    return false;
-  };
+  partition_set held;
+  for (const auto& [id, o] : cg.members) {
+    if (id == m.id) continue;
+    for (const auto* s : {&o.assigned, &o.pending_revocation})
+      for (const auto& [topic, ps] : *s) held[topic].insert(ps.begin(), ps.end());
+  }
+  auto held_by_other = [&](const wire::uuid& topic, int32_t p) { return contains(held, topic, p); };
   for (const auto& [topic, ps] : target)
     for (int32_t p : ps) {
       if (contains(kept, topic, p)) continue;
