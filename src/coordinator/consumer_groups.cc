@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <utility>
 
 #include <re2/re2.h>
 
@@ -455,6 +456,15 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
       g->modern = std::make_unique<consumer_group>();
     }
     g->protocol_type = "consumer";
+    // The conversion is written at once, so that a refusal below cannot leave it unwritten.
+    if (!records.empty()) {
+      if (int16_t err = co_await _writer(offsets_partition_for(gid, _config.offsets_partitions),
+                                         std::exchange(records, {}));
+          err != 0)
+        co_return fail(static_cast<error_code>(err));
+      g = find(gid);
+      if (!g || !g->modern) co_return fail(error_code::coordinator_not_available);
+    }
   }
   consumer_group& cg = *g->modern;
   // As in Kafka 4.x, the first member's join makes a new group's epoch 2.
