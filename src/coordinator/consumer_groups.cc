@@ -536,12 +536,6 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
       changed = true;
     } else {
       m = &it->second;
-      // A member that joined with the classic protocol and now heartbeats with the consumer
-      // protocol moves to it.
-      if (m->classic) {
-        m->classic.reset();
-        changed = true;
-      }
       // A rejoin (epoch 0) of a known member keeps its epoch and partitions and gets them again.
       if (!joining && req.member_epoch > m->epoch)
         co_return fail(error_code::fenced_member_epoch,
@@ -556,6 +550,12 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
                                    "the one known by the group coordinator ({}). The member must "
                                    "abandon all its partitions and rejoin.",
                                    req.member_epoch, m->epoch));
+      // A member that joined with the classic protocol and now heartbeats with the consumer
+      // protocol moves to it.
+      if (m->classic) {
+        m->classic.reset();
+        changed = true;
+      }
     }
   }
   if (m->epoch == -2) m->epoch = 0;
