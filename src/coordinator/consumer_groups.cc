@@ -88,6 +88,13 @@ void normalize(partition_set& s) {
   std::erase_if(s, [](const auto& e) { return e.second.empty(); });
 }
 
+// Subscribed topic names as a member keeps them: sorted, each once.
+std::vector<std::string> topic_set(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
 // Kafka's Uuid.randomUuid().toString(): the member ids v0 hands out.
 std::string random_member_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -577,9 +584,7 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
   set(m->client_id, client_id);
   set(m->client_host, client_host);
   if (req.subscribed_topic_names) {
-    auto names = *req.subscribed_topic_names;
-    std::sort(names.begin(), names.end());
-    names.erase(std::unique(names.begin(), names.end()), names.end());
+    auto names = topic_set(*req.subscribed_topic_names);
     if (names != m->topic_names) {
       m->topic_names = std::move(names);
       changed = true;
@@ -826,9 +831,13 @@ std::optional<T> parse_embedded(std::span<const uint8_t> bytes) {
   }
 }
 
-// In the version of the member's subscription, as Kafka answers (the versions share a layout).
+// In the version of the member's subscription (its first two bytes), as Kafka answers; the
+// versions share a layout.
 std::vector<uint8_t> assignment_bytes(const partition_set& assigned, const topic_source& topics,
-                                      int16_t version) {
+                                      std::span<const uint8_t> subscription) {
+  int16_t version = 0;
+  if (subscription.size() >= 2)
+    version = static_cast<int16_t>((subscription[0] << 8) | subscription[1]);
   protocol::consumer_protocol_assignment a;
   for (const auto& [id, ps] : assigned) {
     if (ps.empty() || !topics.by_id) continue;
@@ -903,10 +912,7 @@ std::optional<std::string> group_coordinator::upgrade(group& g, std::vector<log_
     c.instance_id = m->instance_id;
     c.client_id = m->client_id;
     c.client_host = m->client_host;
-    c.topic_names = sub->topics;
-    std::sort(c.topic_names.begin(), c.topic_names.end());
-    c.topic_names.erase(std::unique(c.topic_names.begin(), c.topic_names.end()),
-                        c.topic_names.end());
+    c.topic_names = topic_set(sub->topics);
     c.rack_id = sub->rack_id;
     c.rebalance_timeout_ms = m->rebalance_timeout_ms;
     c.classic = consumer_member::classic_info{m->session_timeout_ms, m->protocols};
@@ -1029,9 +1035,7 @@ asio::awaitable<protocol::join_group_response> group_coordinator::classic_join(
     m.instance_id = req.group_instance_id;
     cg.static_members[*req.group_instance_id] = member_id;
   }
-  auto names = sub->topics;
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
+  auto names = topic_set(sub->topics);
   if (names != m.topic_names) {
     m.topic_names = std::move(names);
     changed = bump = true;
@@ -1103,11 +1107,10 @@ protocol::sync_group_response group_coordinator::classic_sync(
   r.protocol_name = req.protocol_name;
   if (!r.protocol_name && !m.classic->protocols.empty())
     r.protocol_name = m.classic->protocols.front().first;
-  int16_t version = 0;
+  std::span<const uint8_t> subscription;
   for (const auto& [name, md] : m.classic->protocols)
-    if (name == r.protocol_name && md.size() >= 2)
-      version = static_cast<int16_t>((md[0] << 8) | md[1]);
-  r.assignment = assignment_bytes(m.assigned, _topics, version);
+    if (name == r.protocol_name) subscription = md;
+  r.assignment = assignment_bytes(m.assigned, _topics, subscription);
   return r;
 }
 
@@ -1179,11 +1182,9 @@ void group_coordinator::maybe_downgrade(group& g, std::vector<log_record>& recor
     m->rebalance_timeout_ms = c.rebalance_timeout_ms;
     m->protocol_type = "consumer";
     m->protocols = c.classic->protocols;
-    int16_t version = 0;
-    if (!m->protocols.empty() && m->protocols.front().second.size() >= 2)
-      version = static_cast<int16_t>((m->protocols.front().second[0] << 8) |
-                                     m->protocols.front().second[1]);
-    m->assignment = assignment_bytes(c.assigned, _topics, version);
+    m->assignment = assignment_bytes(
+        c.assigned, _topics,
+        m->protocols.empty() ? std::span<const uint8_t>() : m->protocols.front().second);
     m->session_deadline = now + std::chrono::milliseconds(m->session_timeout_ms);
     if (m->instance_id) g.static_members[*m->instance_id] = id;
     g.members.push_back(std::move(m));

@@ -575,114 +575,33 @@ class BackgroundProducer(threading.Thread):
             raise CheckFailed(f"background producer: {self.left} not acknowledged, errors {self.errors[:3]}")
 
 
-def check_churn(ctx):
-    """A range group of every family while records keep coming: members join, leave and are
-    killed; the survivors take over (the killed ones' partitions after session.timeout.ms)."""
-    topic, group = ctx.name("churn-t"), ctx.name("churn-g")
-    ctx.create_topic(topic)
-    opts = dict(CLASSIC, poll_interval_ms=15000)
-    all_members = []
-    live = []
-    steps = []
-
-    def join(*families):
-        for fam in families:
-            w = Worker(ctx, fam, f"churn-{len(all_members)}-{fam}", group, topic, **opts)
-            all_members.append(w)
-            live.append(w)
-
-    def settle(what):
-        t = wait_stable(live, STABLE_S)
-        steps.append(f"{what} ({t:.1f} s)")
-
-    producer = BackgroundProducer(ctx, topic)
-    producer.start()
-    try:
-        join("java", "confluent-kafka", "kafka-python")
-        settle("3 joined")
-        join("franz-go", "kafkajs")
-        settle("franz-go, kafkajs joined")
-        leaver = next(w for w in live if w.family == "confluent-kafka")
-        leaver.stop()
-        leaver.wait_closed()
-        live.remove(leaver)
-        left = time.time()
-        settle("confluent-kafka left")
-        if time.time() - left >= CLASSIC["session_ms"] / 1000:
-            raise CheckFailed(f"after a member left (LeaveGroup) the group took {time.time() - left:.1f} s "
-                              f"to settle, not less than session.timeout.ms: {'; '.join(steps)}")
-        for w in [w for w in live if w.family in ("java", "kafka-python")]:
-            w.kill9()
-            live.remove(w)
-        settle("java, kafka-python killed")
-        join("confluent-kafka", "java", "kafka-python")
-        settle("confluent-kafka, java, kafka-python joined")
-        for w in [w for w in live if w.family in ("franz-go", "kafkajs", "confluent-kafka")]:
-            w.kill9()
-            live.remove(w)
-        settle("franz-go, kafkajs, confluent-kafka killed")
-    except BaseException:
-        producer.halt.set()  # the step's failure is the one to report
-        raise
-    producer.finish()
-    t = wait_consumed(ctx, topic, group, all_members)
-    total = len(ctx.produced[topic])
-    dups = duplicates(all_members)
-    stop_all(live)
-    ends = ctx.ends(topic)
-    after = ctx.committed(group, topic)
-    if after != ends:
-        raise CheckFailed(f"after the members closed, committed offsets {after}, log ends {ends}")
-    return (f"{total} records, none skipped, {dups} read twice; " + "; ".join(steps) +
-            f"; the rest consumed and committed in {t:.1f} s")
-
-
-def check_kip848_churn(ctx):
-    """check_churn with KIP-848 members (java, confluent-kafka, franz-go): they join, leave and
-    are killed while records keep coming; the killed ones' partitions move after the broker's
-    group.consumer.session.timeout.ms."""
-    topic, group = ctx.name("churn848-t"), ctx.name("churn848-g")
+def churn_round(ctx, label, stable_s, consume_s, plan, **worker_opts):
+    """Members join, leave and are killed while records keep coming (about 40 a second), each
+    step of `plan(join, settle, live)` until the group settled again; then every record must be
+    processed and the committed offsets must end at the log end."""
+    topic, group = ctx.name(f"{label}-t"), ctx.name(f"{label}-g")
     ctx.create_topic(topic)
     all_members, live, steps = [], [], []
 
     def join(*families):
         for fam in families:
-            w = Worker(ctx, fam, f"churn848-{len(all_members)}-{fam}", group, topic,
-                       protocol="consumer")
+            w = Worker(ctx, fam, f"{label}-{len(all_members)}-{fam}", group, topic, **worker_opts)
             all_members.append(w)
             live.append(w)
 
     def settle(what):
-        t = wait_stable(live, STABLE_KIP848_S)
+        t = wait_stable(live, stable_s)
         steps.append(f"{what} ({t:.1f} s)")
 
     producer = BackgroundProducer(ctx, topic)
     producer.start()
     try:
-        join("java", "confluent-kafka")
-        settle("java, confluent-kafka joined")
-        join("franz-go")
-        settle("franz-go joined")
-        leaver = next(w for w in live if w.family == "confluent-kafka")
-        leaver.stop()
-        leaver.wait_closed()
-        live.remove(leaver)
-        settle("confluent-kafka left")
-        killed = next(w for w in live if w.family == "java")
-        killed.kill9()
-        live.remove(killed)
-        settle("java killed")
-        join("confluent-kafka", "java")
-        settle("confluent-kafka, java joined")
-        for w in [w for w in live if w.family in ("franz-go", "confluent-kafka")]:
-            w.kill9()
-            live.remove(w)
-        settle("franz-go, confluent-kafka killed")
+        plan(join, settle, live, steps)
     except BaseException:
-        producer.halt.set()
+        producer.halt.set()  # the step's failure is the one to report
         raise
     producer.finish()
-    t = wait_consumed(ctx, topic, group, all_members, timeout=60)
+    t = wait_consumed(ctx, topic, group, all_members, timeout=consume_s)
     total = len(ctx.produced[topic])
     dups = duplicates(all_members)
     stop_all(live)
@@ -692,6 +611,68 @@ def check_kip848_churn(ctx):
         raise CheckFailed(f"after the members closed, committed offsets {after}, log ends {ends}")
     return (f"{total} records, none skipped, {dups} read twice; " + "; ".join(steps) +
             f"; the rest consumed and committed in {t:.1f} s")
+
+
+def leave(live, family):
+    """The first live member of `family` closes (LeaveGroup)."""
+    w = next(w for w in live if w.family == family)
+    w.stop()
+    w.wait_closed()
+    live.remove(w)
+
+
+def kill(live, *families):
+    """kill -9 of every live member of `families`."""
+    for w in [w for w in live if w.family in families]:
+        w.kill9()
+        live.remove(w)
+
+
+def check_churn(ctx):
+    """A range group of every family: members join, leave and are killed; the survivors take over
+    (the killed ones' partitions after session.timeout.ms)."""
+
+    def plan(join, settle, live, steps):
+        join("java", "confluent-kafka", "kafka-python")
+        settle("3 joined")
+        join("franz-go", "kafkajs")
+        settle("franz-go, kafkajs joined")
+        leave(live, "confluent-kafka")
+        left = time.time()
+        settle("confluent-kafka left")
+        if time.time() - left >= CLASSIC["session_ms"] / 1000:
+            raise CheckFailed(f"after a member left (LeaveGroup) the group took {time.time() - left:.1f} s "
+                              f"to settle, not less than session.timeout.ms: {'; '.join(steps)}")
+        kill(live, "java", "kafka-python")
+        settle("java, kafka-python killed")
+        join("confluent-kafka", "java", "kafka-python")
+        settle("confluent-kafka, java, kafka-python joined")
+        kill(live, "franz-go", "kafkajs", "confluent-kafka")
+        settle("franz-go, kafkajs, confluent-kafka killed")
+
+    return churn_round(ctx, "churn", STABLE_S, CONSUME_S, plan,
+                       **dict(CLASSIC, poll_interval_ms=15000))
+
+
+def check_kip848_churn(ctx):
+    """check_churn with KIP-848 members (java, confluent-kafka, franz-go); the killed ones'
+    partitions move after the broker's group.consumer.session.timeout.ms."""
+
+    def plan(join, settle, live, steps):
+        join("java", "confluent-kafka")
+        settle("java, confluent-kafka joined")
+        join("franz-go")
+        settle("franz-go joined")
+        leave(live, "confluent-kafka")
+        settle("confluent-kafka left")
+        kill(live, "java")
+        settle("java killed")
+        join("confluent-kafka", "java")
+        settle("confluent-kafka, java joined")
+        kill(live, "franz-go", "confluent-kafka")
+        settle("franz-go, confluent-kafka killed")
+
+    return churn_round(ctx, "churn848", STABLE_KIP848_S, 60, plan, protocol="consumer")
 
 
 def check_kip848(ctx, families):
