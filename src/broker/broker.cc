@@ -146,6 +146,9 @@ void broker::start() {
       return names;
     };
     topics.version = [this, i] { return _states[i]->cluster_version; };
+    topics.overrides = [this, i](const std::string& group) {
+      return coordinator_overrides(_states[i]->cluster->group_configs_of(group));
+    };
     _states.back()->groups->set_topics(std::move(topics));
   }
   _server = std::make_unique<net::server>(*_shards, make_dispatcher(*this));
@@ -476,6 +479,29 @@ asio::awaitable<broker::topic_change_result> broker::alter_topic_configs(std::st
         r.snapshot = next;
         r.topic = next->find(name);
         co_return r;
+      });
+}
+
+asio::awaitable<broker::config_edit_error> broker::alter_group_configs(std::string group,
+                                                                       config_editor edit,
+                                                                       bool validate_only) {
+  using protocol::error_code;
+  co_return co_await net::run_on(
+      _shards->context(0), [&, this]() -> asio::awaitable<config_edit_error> {
+        auto turn = co_await _topic_changes.acquire();
+        auto& state = *_states[0];
+        auto configs = state.cluster->group_configs_of(group);
+        if (auto e = edit(configs); e.error_code != 0) co_return e;
+        if (auto bad = validate_group_configs(configs, _options.group_defaults); !bad.empty())
+          co_return config_edit_error{static_cast<int16_t>(error_code::invalid_config), bad};
+        if (validate_only) co_return config_edit_error{};
+        auto next = state.cluster->with_group_configs(group, normalise_group_configs(configs));
+        topic_change_result r;
+        if (!persist(_options.log_dir, *next, r))
+          co_return config_edit_error{r.error_code, r.message};
+        co_await publish(next);
+        lg.info("altered configs of group {}", group);
+        co_return config_edit_error{};
       });
 }
 

@@ -26,6 +26,7 @@
 
 #include "broker/cluster_state.h"
 #include "broker/fetch_session.h"
+#include "broker/group_configs.h"
 #include "broker/group_sync.h"
 #include "broker/partition.h"
 #include "coordinator/group_coordinator.h"
@@ -60,6 +61,9 @@ struct broker_options {
   int64_t retention_check_interval_ms = 300000;
   // The group coordinator's settings (group.*, offsets.topic.num.partitions, ...).
   coordinator::coordinator_config groups;
+  // The broker's group.consumer.*, group.share.* and group.streams.* settings that group configs
+  // fall back to and are bounded by.
+  group_settings group_defaults = default_group_settings();
   int32_t offsets_segment_bytes = 104857600;
   // Every setting as read from server.properties and --override (DescribeConfigs of the broker).
   std::map<std::string, std::string> static_configs;
@@ -157,6 +161,10 @@ class broker {
   using config_editor = std::function<config_edit_error(std::map<std::string, std::string>&)>;
   asio::awaitable<topic_change_result> alter_topic_configs(std::string name, config_editor edit,
                                                            bool validate_only);
+  // Changes a group's config overrides (GROUP resources) as alter_topic_configs does a topic's:
+  // the result is validated against the broker's group settings, saved and published.
+  asio::awaitable<config_edit_error> alter_group_configs(std::string group, config_editor edit,
+                                                         bool validate_only);
   // CreatePartitions: grows a topic to `count` partitions.
   asio::awaitable<topic_change_result> add_partitions(std::string name, int32_t count,
                                                       bool validate_only);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -28,11 +29,27 @@ std::string escape(const std::string& v) {
   return out;
 }
 
+// A group id as one token: '%', the space and control characters encoded too.
+std::string escape_token(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '%' || u <= 0x20 || u == 0x7f)
+      out += fmt::format("%{:02X}", u);
+    else
+      out += c;
+  }
+  return out;
+}
+
+// The inverse of both escapes; a '%' without two hex digits after it is kept as it is.
 std::string unescape(const std::string& v) {
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] == '%' && i + 2 < v.size() + 0 && i + 2 <= v.size() - 1) {
-      out += static_cast<char>(std::stoi(v.substr(i + 1, 2), nullptr, 16));
+    unsigned byte = 0;
+    if (v[i] == '%' && i + 3 <= v.size() &&
+        std::from_chars(v.data() + i + 1, v.data() + i + 3, byte, 16).ptr == v.data() + i + 3) {
+      out += static_cast<char>(byte);
       i += 2;
     } else {
       out += v[i];
@@ -66,6 +83,23 @@ std::shared_ptr<const cluster_snapshot> cluster_snapshot::with(const topic_info&
     next->by_id[t.id] = p;
   }
   return next;
+}
+
+std::shared_ptr<const cluster_snapshot> cluster_snapshot::with_group_configs(
+    const std::string& group, std::map<std::string, std::string> configs) const {
+  auto next = std::make_shared<cluster_snapshot>(*this);
+  if (configs.empty())
+    next->group_configs.erase(group);
+  else
+    next->group_configs[group] = std::move(configs);
+  return next;
+}
+
+const std::map<std::string, std::string>& cluster_snapshot::group_configs_of(
+    const std::string& group) const {
+  static const std::map<std::string, std::string> none;
+  auto it = group_configs.find(group);
+  return it == group_configs.end() ? none : it->second;
 }
 
 result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const fs::path& log_dir) {
@@ -110,6 +144,14 @@ result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const 
       auto it = topics.find(topic);
       if (it == topics.end() || key.empty()) return bad("config for an unknown topic");
       it->second.configs[key] = unescape(value);
+    } else if (kind == "groupconfig") {
+      std::string group, key;
+      ls >> group >> key;
+      std::string value;
+      if (ls.peek() == ' ') ls.get();
+      std::getline(ls, value);
+      if (group.empty() || key.empty()) return bad("bad groupconfig line");
+      snapshot->group_configs[unescape(group)][key] = unescape(value);
     } else {
       return bad("unknown record '" + kind + "'");
     }
@@ -134,6 +176,9 @@ result<void, std::string> save_cluster(const fs::path& log_dir, const cluster_sn
     for (const auto& [k, v] : t->configs)
       text += fmt::format("config {} {} {}\n", name, k, escape(v));
   }
+  for (const auto& [group, configs] : snapshot.group_configs)
+    for (const auto& [k, v] : configs)
+      text += fmt::format("groupconfig {} {} {}\n", escape_token(group), k, escape(v));
   const fs::path tmp = file.string() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)

@@ -11,6 +11,9 @@
 //   brook-topics 1
 //   topic <name> <topic id, Kafka's base64> <partition count>
 //   config <topic name> <key> <value>
+//   groupconfig <group id> <key> <value>
+// Group ids may hold any character: they are percent-encoded for '%' and every character up to
+// and including the space.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +56,8 @@ struct uuid_hash {
 struct cluster_snapshot {
   std::map<std::string, std::shared_ptr<const topic_info>> by_name;
   std::unordered_map<wire::uuid, std::shared_ptr<const topic_info>, uuid_hash> by_id;
+  // Group-level config overrides by group id (never an empty map).
+  std::map<std::string, std::map<std::string, std::string>> group_configs;
 
   const topic_info* find(const std::string& name) const {
     auto it = by_name.find(name);
@@ -64,6 +69,11 @@ struct cluster_snapshot {
   }
   // A copy with `t` added or replaced, or removed when t.partitions == 0.
   std::shared_ptr<const cluster_snapshot> with(const topic_info& t, bool remove = false) const;
+  // A copy with the group's config overrides replaced (none: removed).
+  std::shared_ptr<const cluster_snapshot> with_group_configs(
+      const std::string& group, std::map<std::string, std::string> configs) const;
+  // The group's overrides (empty when it has none).
+  const std::map<std::string, std::string>& group_configs_of(const std::string& group) const;
 };
 
 // Reads the topics file; a missing file is an empty cluster. Errors name the file and the line.

@@ -36,17 +36,6 @@ std::vector<std::string> parse_list(std::string_view s) {
   return out;
 }
 
-namespace {
-
-using protocol::records::codec;
-using protocol::records::timestamp_type;
-
-constexpr int64_t k_long_max = std::numeric_limits<int64_t>::max();
-constexpr int64_t k_long_min = std::numeric_limits<int64_t>::min();
-constexpr int64_t k_int_max = std::numeric_limits<int32_t>::max();
-constexpr int64_t k_int_min = std::numeric_limits<int32_t>::min();
-
-// Java's Long.parseLong / Integer.parseInt on the trimmed text: an optional sign, then digits.
 std::optional<int64_t> parse_integer(std::string_view s, int64_t min, int64_t max) {
   s = trim(s);
   if (!s.empty() && s.front() == '+') {
@@ -60,16 +49,6 @@ std::optional<int64_t> parse_integer(std::string_view s, int64_t min, int64_t ma
   return v;
 }
 
-std::optional<double> parse_double(std::string_view s) {
-  std::string t(trim(s));
-  if (t.empty()) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(t.c_str(), &end);
-  if (end != t.c_str() + t.size() || errno == ERANGE || std::isnan(v)) return std::nullopt;
-  return v;
-}
-
 std::optional<bool> parse_boolean(std::string_view s) {
   s = trim(s);
   auto equal = [](std::string_view a, std::string_view b) {
@@ -80,6 +59,26 @@ std::optional<bool> parse_boolean(std::string_view s) {
   if (equal(s, "true")) return true;
   if (equal(s, "false")) return false;
   return std::nullopt;
+}
+
+namespace {
+
+using protocol::records::codec;
+using protocol::records::timestamp_type;
+
+constexpr int64_t k_long_max = std::numeric_limits<int64_t>::max();
+constexpr int64_t k_long_min = std::numeric_limits<int64_t>::min();
+constexpr int64_t k_int_max = std::numeric_limits<int32_t>::max();
+constexpr int64_t k_int_min = std::numeric_limits<int32_t>::min();
+
+std::optional<double> parse_double(std::string_view s) {
+  std::string t(trim(s));
+  if (t.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size() || errno == ERANGE || std::isnan(v)) return std::nullopt;
+  return v;
 }
 
 std::optional<codec> parse_compression(std::string_view s, bool& keep_producer) {

@@ -22,6 +22,11 @@ namespace brook::broker {
 // empty when blank, else its comma-separated items, each trimmed.
 std::string_view trim(std::string_view s);
 std::vector<std::string> parse_list(std::string_view s);
+// Java's Integer.parseInt / Long.parseLong of the trimmed text (an optional sign, then digits),
+// none when it does not parse or falls outside [min, max].
+std::optional<int64_t> parse_integer(std::string_view s, int64_t min, int64_t max);
+// Kafka's BOOLEAN: "true" or "false" in any case, trimmed.
+std::optional<bool> parse_boolean(std::string_view s);
 
 class broker;
 struct topic_info;

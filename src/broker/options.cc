@@ -22,6 +22,7 @@
 
 #include "base/log.h"
 #include "broker/config.h"
+#include "broker/group_configs.h"
 
 namespace brook::broker {
 
@@ -295,6 +296,19 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "group.coordinator.rebalance.protocols",
          })
       m[k] = {kind::ignored_string, 0};
+    // The group.consumer.*, group.share.* and group.streams.* settings behind group configs:
+    // their defaults and bounds (read into broker_options::group_defaults).
+    for (const auto& [k, v] : default_group_settings()) {
+      if (m.contains(k)) continue;
+      if (v == "true")
+        m[k] = {kind::ignored_bool, 0};
+      else if (k == "group.streams.acceptable.recovery.lag")
+        m[k] = {kind::ignored_long, 0};
+      else if (k == "group.streams.rack.aware.assignment.tags" || k == "group.streams.assignors")
+        m[k] = {kind::ignored_string, 0};
+      else
+        m[k] = {kind::ignored_int, 0};
+    }
     return m;
   }();
   return keys;
@@ -626,6 +640,27 @@ broker_options apply(const settings& s) {
     s.invalid_because("group.consumer.heartbeat.interval.ms",
                       "it must be less than group.consumer.session.timeout.ms");
   s.read_int("group.consumer.max.size", g.consumer_max_size, 1);
+  // What group configs fall back to and are bounded by, as the broker has them.
+  for (const auto& [key, value] : default_group_settings()) {
+    if (!s.has(key)) continue;
+    const std::string v(trim(s.get(key)->value));
+    const auto type = known_keys().find(key)->second.k;
+    if (type == kind::ignored_bool)
+      o.group_defaults[key] = s.boolean(key) ? "true" : "false";
+    else if (type == kind::ignored_int || type == kind::ignored_long)
+      o.group_defaults[key] =
+          std::to_string(s.integer(key, 0, type == kind::ignored_int ? k_int_max : k_long_max));
+    else
+      o.group_defaults[key] = v;
+  }
+  o.group_defaults["group.consumer.session.timeout.ms"] =
+      std::to_string(g.consumer_session_timeout_ms);
+  o.group_defaults["group.consumer.min.session.timeout.ms"] = std::to_string(min_session);
+  o.group_defaults["group.consumer.max.session.timeout.ms"] = std::to_string(max_session);
+  o.group_defaults["group.consumer.heartbeat.interval.ms"] =
+      std::to_string(g.consumer_heartbeat_interval_ms);
+  o.group_defaults["group.consumer.min.heartbeat.interval.ms"] = std::to_string(min_interval);
+  o.group_defaults["group.consumer.max.heartbeat.interval.ms"] = std::to_string(max_interval);
   if (s.has("group.consumer.migration.policy")) {
     const std::string p = lower(s.get("group.consumer.migration.policy")->value);
     if (p != "bidirectional" && p != "upgrade" && p != "downgrade" && p != "disabled")

@@ -611,13 +611,12 @@ asio::awaitable<hb_response> group_coordinator::consumer_heartbeat(hb_request re
   const partition_set before = m->assigned;
   if (reconcile(cg, *m, owned) || changed)
     records.push_back(current_assignment_record(gid, member_id, m));
-  m->session_deadline =
-      steady::now() + std::chrono::milliseconds(_config.consumer_session_timeout_ms);
+  m->session_deadline = steady::now() + std::chrono::milliseconds(consumer_session_timeout_ms(gid));
   g->st = state::stable;
 
   r.member_id = member_id;
   r.member_epoch = m->epoch;
-  r.heartbeat_interval_ms = _config.consumer_heartbeat_interval_ms;
+  r.heartbeat_interval_ms = consumer_heartbeat_interval_ms(gid);
   const bool full = req.rebalance_timeout_ms != -1 &&
                     (req.subscribed_topic_names || req.subscribed_topic_regex) &&
                     req.topic_partitions;
@@ -704,6 +703,18 @@ protocol::consumer_group_describe_response::described_group group_coordinator::c
   return d;
 }
 
+int32_t group_coordinator::consumer_session_timeout_ms(const std::string& group_id) const {
+  if (_topics.overrides)
+    if (auto v = _topics.overrides(group_id).consumer_session_timeout_ms) return *v;
+  return _config.consumer_session_timeout_ms;
+}
+
+int32_t group_coordinator::consumer_heartbeat_interval_ms(const std::string& group_id) const {
+  if (_topics.overrides)
+    if (auto v = _topics.overrides(group_id).consumer_heartbeat_interval_ms) return *v;
+  return _config.consumer_heartbeat_interval_ms;
+}
+
 // ---- Start-up -------------------------------------------------------------------------------
 
 bool group_coordinator::load_consumer_record(const offsets_record& r) {
@@ -715,9 +726,9 @@ bool group_coordinator::load_consumer_record(const offsets_record& r) {
     }
     return *g.modern;
   };
-  auto session = [&](consumer_member& m) {
+  auto session = [&](consumer_member& m, const std::string& group_id) {
     m.session_deadline =
-        steady::now() + std::chrono::milliseconds(_config.consumer_session_timeout_ms);
+        steady::now() + std::chrono::milliseconds(consumer_session_timeout_ms(group_id));
   };
   const auto* value = r.value ? &r.value->value : nullptr;
   if (const auto* k = std::get_if<consumer_group_metadata_key>(&r.key)) {
@@ -779,7 +790,7 @@ bool group_coordinator::load_consumer_record(const offsets_record& r) {
       m.classic = std::move(c);
     }
     if (m.instance_id) cg.static_members[*m.instance_id] = m.id;
-    session(m);
+    session(m, k->group_id);
     find(k->group_id)->st = state::stable;
     return true;
   }
@@ -806,7 +817,7 @@ bool group_coordinator::load_consumer_record(const offsets_record& r) {
     m.st = static_cast<member_state>(v->state);
     m.assigned = to_set(v->assigned_partitions);
     m.pending_revocation = to_set(v->partitions_pending_revocation);
-    session(m);
+    session(m, k->group_id);
     return true;
   }
   return std::holds_alternative<consumer_group_partition_metadata_key>(r.key) ||

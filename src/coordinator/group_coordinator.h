@@ -77,6 +77,12 @@ struct topic_ref {
   int32_t partitions = 0;
 };
 // The broker's topics as seen from the coordinator's shard.
+// A group's own settings (Kafka's group configs) where they replace the coordinator's.
+struct group_overrides {
+  std::optional<int32_t> consumer_session_timeout_ms;
+  std::optional<int32_t> consumer_heartbeat_interval_ms;
+};
+
 struct topic_source {
   std::function<std::optional<topic_ref>(const std::string&)> by_name;
   std::function<std::optional<topic_ref>(const wire::uuid&)> by_id;
@@ -84,6 +90,8 @@ struct topic_source {
   // changes whenever the set of topics does.
   std::function<std::vector<std::string>()> names;
   std::function<uint64_t()> version;
+  // The group's configs (unset: none).
+  std::function<group_overrides(const std::string& group_id)> overrides;
 };
 
 struct consumer_group;
@@ -278,6 +286,10 @@ class group_coordinator {
                               std::vector<log_record>& records);
   // Recomputes the subscribed topics' metadata; true when it changed.
   bool refresh_subscriptions(consumer_group& cg);
+  // The group's consumer.session.timeout.ms and consumer.heartbeat.interval.ms: its own configs,
+  // else the coordinator's settings.
+  int32_t consumer_session_timeout_ms(const std::string& group_id) const;
+  int32_t consumer_heartbeat_interval_ms(const std::string& group_id) const;
   void compute_target(const std::string& group_id, consumer_group& cg,
                       std::vector<log_record>& records);
   // Moves a member toward the target (Kafka's CurrentAssignmentBuilder); true when its epoch,

@@ -1,6 +1,6 @@
-// DescribeConfigs, AlterConfigs and IncrementalAlterConfigs. Topic resources are described and
-// changed; the broker resource is described (its settings are read-only: Brook has no dynamic
-// broker configs, so altering one is answered as Kafka answers a non-dynamic setting).
+// DescribeConfigs, AlterConfigs and IncrementalAlterConfigs. Topic and group resources are
+// described and changed; the broker resource is described (its settings are read-only: Brook has
+// no dynamic broker configs, so altering one is answered as Kafka answers a non-dynamic setting).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 
 #include "broker/broker.h"
 #include "broker/config.h"
+#include "broker/group_configs.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
 
@@ -21,6 +22,7 @@ int16_t code(error_code e) { return static_cast<int16_t>(e); }
 // Kafka's ConfigResource.Type.
 constexpr int8_t k_resource_topic = 2;
 constexpr int8_t k_resource_broker = 4;
+constexpr int8_t k_resource_group = 32;
 
 std::string resource_type_name(int8_t t) {
   switch (t) {
@@ -84,8 +86,8 @@ failure alter_broker(const broker& b, const std::string& name,
           fmt::format("Cannot update these configs dynamically: Set({})", set)};
 }
 
-// A resource type Kafka knows but Brook does not serve yet (broker loggers, client metrics,
-// groups), or one Kafka does not know, refused with Kafka's message for the API.
+// A resource type Kafka knows but Brook does not serve yet (broker loggers, client metrics), or
+// one Kafka does not know, refused with Kafka's message for the API.
 bool known_type(int8_t t) { return resource_type_name(t) != "UNKNOWN"; }
 
 failure unsupported_type(int8_t t) {
@@ -100,6 +102,11 @@ failure unknown_alter_type(int8_t t) {
 // An empty topic name is the cluster's topic defaults, which Kafka does not let clients alter.
 failure default_topic_refused() {
   return {code(error_code::invalid_request), "Default topic resources are not allowed."};
+}
+
+// Groups have no cluster-wide entry either.
+failure default_group_refused() {
+  return {code(error_code::invalid_request), "Default group resources are not allowed."};
 }
 
 std::vector<std::string> split_list(const std::string& v) {
@@ -160,6 +167,14 @@ asio::awaitable<protocol::describe_configs_response> describe_configs(
         continue;
       }
       if (!res.resource_name.empty()) entries = describe_broker_configs(ctx.b);
+    } else if (res.resource_type == k_resource_group) {
+      // Any group id, whether or not the group exists: its configs, else the broker's defaults.
+      if (res.resource_name.empty()) {
+        fail({code(error_code::invalid_request), "Group name must not be empty"});
+        continue;
+      }
+      entries = describe_group_configs(ctx.b.options().group_defaults,
+                                       cluster->group_configs_of(res.resource_name));
     } else if (known_type(res.resource_type)) {
       fail(unsupported_type(res.resource_type));
       continue;
@@ -231,25 +246,32 @@ asio::awaitable<protocol::alter_configs_response> alter_configs(
       if (auto f = alter_broker(ctx.b, res.resource_name, names); f.error_code != 0) fail(f);
       continue;
     }
-    if (res.resource_type != k_resource_topic) {
+    const bool group = res.resource_type == k_resource_group;
+    if (res.resource_type != k_resource_topic && !group) {
       // The legacy AlterConfigs knows no broker loggers.
       bool known = known_type(res.resource_type) && res.resource_type != 8;
       fail(known ? unsupported_type(res.resource_type) : unknown_alter_type(res.resource_type));
       continue;
     }
     if (res.resource_name.empty()) {
-      fail(default_topic_refused());
+      fail(group ? default_group_refused() : default_topic_refused());
       continue;
     }
     if (bad) {
       fail(std::move(*bad));
       continue;
     }
+    // The legacy AlterConfigs replaces every override.
     broker::config_editor edit =
         [&configs](std::map<std::string, std::string>& current) -> broker::config_edit_error {
       current = configs;
       return {};
     };
+    if (group) {
+      auto e = co_await ctx.b.alter_group_configs(res.resource_name, edit, req.validate_only);
+      if (e.error_code != 0) fail({e.error_code, e.message});
+      continue;
+    }
     auto result = co_await ctx.b.alter_topic_configs(res.resource_name, edit, req.validate_only);
     if (result.error_code != 0) fail({result.error_code, result.message});
   }
@@ -293,13 +315,14 @@ asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_
       if (auto f = alter_broker(ctx.b, res.resource_name, names); f.error_code != 0) fail(f);
       continue;
     }
-    if (res.resource_type != k_resource_topic) {
+    const bool group = res.resource_type == k_resource_group;
+    if (res.resource_type != k_resource_topic && !group) {
       fail(known_type(res.resource_type) ? unsupported_type(res.resource_type)
                                          : unknown_alter_type(res.resource_type));
       continue;
     }
     if (res.resource_name.empty()) {
-      fail(default_topic_refused());
+      fail(group ? default_group_refused() : default_topic_refused());
       continue;
     }
     if (bad) {
@@ -307,6 +330,27 @@ asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_
       continue;
     }
     const auto& ops = res.configs;
+    if (group) {
+      broker::config_editor edit =
+          [&ops](std::map<std::string, std::string>& current) -> broker::config_edit_error {
+        for (const auto& op : ops) {
+          if (op.config_operation == 0) {
+            current[op.name] = *op.value;
+          } else if (op.config_operation == 1) {
+            current.erase(op.name);
+          } else {
+            // Kafka refuses APPEND and SUBTRACT on every group config, its one LIST included.
+            return {code(error_code::invalid_config),
+                    fmt::format("Can't {} to key {} because its type is not LIST.",
+                                op.config_operation == 2 ? "APPEND" : "SUBTRACT", op.name)};
+          }
+        }
+        return {};
+      };
+      auto e = co_await ctx.b.alter_group_configs(res.resource_name, edit, req.validate_only);
+      if (e.error_code != 0) fail({e.error_code, e.message});
+      continue;
+    }
     broker::config_editor edit =
         [&ops,
          &defaults](std::map<std::string, std::string>& current) -> broker::config_edit_error {

@@ -225,6 +225,30 @@ TEST(ConsumerGroups, SessionsExpire) {
   EXPECT_EQ(f.beat(heartbeat("a", 1)).error_code, code(error_code::unknown_member_id));
 }
 
+TEST(ConsumerGroups, GroupConfigsReplaceTheCoordinatorsTimeouts) {
+  // The coordinator's session timeout would expire the member at once; the group's own
+  // consumer.session.timeout.ms keeps it, and its heartbeat interval is what members are told.
+  coordinator_config config;
+  config.consumer_session_timeout_ms = 1;
+  cg_fixture f(config);
+  f.overrides["g"] = {60000, 6000};
+  auto a = f.beat(joining("a"));
+  ASSERT_EQ(a.error_code, 0);
+  EXPECT_EQ(a.heartbeat_interval_ms, 6000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  f.c->tick();
+  f.poll();
+  EXPECT_EQ(f.c->consumer_describe("g").members.size(), 1u);
+  // Without the group's configs the coordinator's settings apply again.
+  f.overrides.clear();
+  a = f.beat(heartbeat("a", a.member_epoch));
+  EXPECT_EQ(a.heartbeat_interval_ms, 5000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  f.c->tick();
+  f.poll();
+  EXPECT_TRUE(f.c->consumer_describe("g").members.empty());
+}
+
 TEST(ConsumerGroups, OffsetsFollowMemberEpochs) {
   cg_fixture f;
   auto a = f.beat(joining("a"));

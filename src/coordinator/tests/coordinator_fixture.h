@@ -25,6 +25,8 @@ struct fixture {
   std::map<std::string, topic_ref> topics;
   // Bumped by a test that changes `topics`.
   uint64_t topics_version = 0;
+  // Groups' own settings (group configs).
+  std::map<std::string, group_overrides> overrides;
 
   explicit fixture(coordinator_config config = {}) {
     config.initial_rebalance_delay_ms = 0;
@@ -49,7 +51,11 @@ struct fixture {
                      for (const auto& [name, t] : topics) names.push_back(name);
                      return names;
                    },
-                   [this] { return topics_version; }});
+                   [this] { return topics_version; },
+                   [this](const std::string& group) {
+                     auto it = overrides.find(group);
+                     return it == overrides.end() ? group_overrides{} : it->second;
+                   }});
   }
 
   // Starts `a` and runs the loop until nothing is ready; the result is set when `a` finished.

@@ -3,11 +3,12 @@
 # Kafka's shell scripts) against a brookd started here: kafka-topics, kafka-configs, the console
 # producer and consumer, kafka-get-offsets, kafka-log-dirs, kafka-delete-records, Kafka's test
 # clients kafka-verifiable-producer, kafka-producer-perf-test, kafka-verifiable-consumer and
-# kafka-consumer-perf-test, and kafka-consumer-groups, each checked on what it prints.
+# kafka-consumer-perf-test, and kafka-consumer-groups, each checked on what it prints; then
+# kafka-configs on a group, whose configs must survive a restart of brookd.
 # The console consumer reads each partition on its own (--partition), as many records as
 # kafka-get-offsets counts there, so that each partition's content is checked apart. The consumers
-# in a group run with group.protocol=classic: brookd has no ConsumerGroupHeartbeat (KIP-848). Nor
-# does it serve InitProducerId, so the producers run with enable.idempotence=false.
+# in a group run with group.protocol=classic (tests/compat/groups covers KIP-848). brookd does
+# not serve InitProducerId yet, so the producers run with enable.idempotence=false.
 #
 # Usage: tests/compat/tools/run.sh path/to/brookd
 # Environment: BROOK_JAR_CACHE (default ~/.cache/brook/jars). The jars come from
@@ -65,13 +66,17 @@ check() {  # name, command... (its stdout and stderr go to $out)
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export bs="127.0.0.1:$port" jars work
-"$brookd" --override "listeners=PLAINTEXT://$bs" --override "log.dirs=$work/data" \
-  --override log.retention.ms=-1 >"$work/brookd.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
-  sleep 0.1
-done
+start_brookd() {
+  "$brookd" --override "listeners=PLAINTEXT://$bs" --override "log.dirs=$work/data" \
+    --override log.retention.ms=-1 >>"$work/brookd.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null &&
+      break
+    sleep 0.1
+  done
+}
+start_brookd
 
 # kafka-topics
 check "topics --create tools-t (3 partitions)" topics --create --topic tools-t --partitions 3
@@ -278,9 +283,34 @@ check "consumer-groups --delete --group tools-cpt" bash -c 'o=$("$@") && echo "$
 check "consumer-groups --list: tools-vc, no longer tools-cpt" bash -c 'o=$("$@") && echo "$o" &&
   grep -qx tools-vc <<<"$o" && ! grep -qx tools-cpt <<<"$o"' _ consumer_groups --list
 
+# kafka-configs on a group (KIP-848 group configs): set, refused, and kept over a restart.
+describe_group_config() { configs --entity-type groups --entity-name tools-vc --describe; }
+export -f describe_group_config
+check "configs --entity-type groups --alter --add-config consumer.session.timeout.ms=50000,..." \
+  configs --entity-type groups --entity-name tools-vc --alter \
+  --add-config consumer.session.timeout.ms=50000,consumer.heartbeat.interval.ms=6000
+check "configs --entity-type groups --describe shows both" bash -c 'o=$("$@") && echo "$o" &&
+  grep -q "consumer.session.timeout.ms=50000" <<<"$o" &&
+  grep -q "consumer.heartbeat.interval.ms=6000" <<<"$o"' _ describe_group_config
+check "configs --entity-type groups: an unknown config is refused with Kafka's message" \
+  bash -c 'o=$("$@" 2>&1) && exit 1
+    echo "$o" && grep -q "Unknown group config name: no.such" <<<"$o"' _ \
+  configs --entity-type groups --entity-name tools-vc --alter --add-config no.such=1
+check "configs --entity-type groups: a session timeout out of range is refused" \
+  bash -c 'o=$("$@" 2>&1) && exit 1
+    echo "$o" && grep -q "must be in the range 45000 to 60000" <<<"$o"' \
+  _ configs --entity-type groups --entity-name tools-vc --alter \
+  --add-config consumer.session.timeout.ms=1000
+
 # brookd stops cleanly on SIGTERM and logged no errors.
 stop() { kill -TERM "$pid" && wait "$pid"; }
 check "brookd stops on SIGTERM" stop
+pid=""
+start_brookd
+check "after a restart, the group's configs are still there" bash -c 'o=$("$@") && echo "$o" &&
+  grep -q "consumer.session.timeout.ms=50000" <<<"$o" &&
+  grep -q "consumer.heartbeat.interval.ms=6000" <<<"$o"' _ describe_group_config
+check "brookd stops on SIGTERM again" stop
 pid=""
 check "brookd log has no ERROR / AddressSanitizer lines" \
   bash -c '! grep -E "ERROR|AddressSanitizer" "$0"' "$work/brookd.log"
