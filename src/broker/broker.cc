@@ -117,6 +117,9 @@ void broker::start() {
 
   auto cluster = load_cluster(_options.log_dir);
   if (!cluster) throw std::runtime_error(cluster.error());
+  auto pids = producer_id_allocator::open(_options.log_dir);
+  if (!pids) throw std::runtime_error(pids.error());
+  _producer_ids = std::move(*pids);
 
   _shards = std::make_unique<net::shard_set>(_options.shards);
   for (uint32_t i = 0; i < _options.shards; ++i) {

@@ -29,6 +29,7 @@
 #include "broker/group_configs.h"
 #include "broker/group_sync.h"
 #include "broker/partition.h"
+#include "broker/producer_ids.h"
 #include "coordinator/group_coordinator.h"
 #include "net/event.h"
 #include "net/server.h"
@@ -113,6 +114,8 @@ class broker {
   int32_t node_id() const { return _options.node_id; }
   const std::string& cluster_id() const { return _cluster_id; }
   const broker_options& options() const { return _options; }
+  // Producer ids for InitProducerId.
+  producer_id_allocator& producer_ids() { return *_producer_ids; }
   net::shard_set& shards() { return *_shards; }
   // Ports as bound (for port 0 in tests), in listener order.
   uint16_t port(size_t listener = 0) const { return _server->port(listener); }
@@ -209,6 +212,7 @@ class broker {
   std::vector<std::unique_ptr<shard_state>> _states;
   // Compacts the logs of compacted topics on its own threads; stopped before the logs close.
   std::unique_ptr<storage::log_cleaner> _cleaner;
+  std::unique_ptr<producer_id_allocator> _producer_ids;
   // Topic changes run on shard 0 one at a time, each across its co_awaits.
   net::turn_lock _topic_changes;
   bool _clean_shutdown = false;

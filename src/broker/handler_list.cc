@@ -62,6 +62,10 @@ const std::vector<handler_spec> k_handlers{
                  typed_handler<p::consumer_group_heartbeat_request, h::consumer_group_heartbeat>),
     all_versions(api_key::consumer_group_describe,
                  typed_handler<p::consumer_group_describe_request, h::consumer_group_describe>),
+    all_versions(api_key::init_producer_id,
+                 typed_handler<p::init_producer_id_request, h::init_producer_id>),
+    all_versions(api_key::describe_producers,
+                 typed_handler<p::describe_producers_request, h::describe_producers>),
     all_versions(api_key::describe_topic_partitions,
                  typed_handler<p::describe_topic_partitions_request, h::describe_topic_partitions>),
 };

@@ -779,6 +779,7 @@ broker_options apply(const settings& s) {
                 -std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
   s.read_long("log.cleaner.backoff.ms", cl.backoff_ms, 0);
   s.read_int("producer.id.expiration.ms", cl.producer_id_expiration_ms, 1);
+  d.producer_id_expiration_ms = cl.producer_id_expiration_ms;
   s.read_long("log.cleaner.delete.retention.ms", d.delete_retention_ms, 0);
   s.read_long("log.cleaner.min.compaction.lag.ms", d.min_compaction_lag_ms, 0);
   s.read_long("log.cleaner.max.compaction.lag.ms", d.max_compaction_lag_ms, 1);

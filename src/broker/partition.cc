@@ -4,6 +4,8 @@
 
 #include "base/log.h"
 #include "protocol/errors.h"
+#include "protocol/records/byte_order.h"
+#include "protocol/records/record_batch.h"
 #include "storage/validator.h"
 
 namespace brook::broker {
@@ -45,6 +47,33 @@ produce_outcome partition::append(std::span<uint8_t> records, int16_t produce_ve
     // Kafka answers a Produce without records with no error and no offset.
     out.log_start_offset = _log->log_start_offset();
     return out;
+  }
+  // Idempotent and transactional producers: a retried batch is answered as it was the first
+  // time; one out of sequence or from a fenced epoch is refused.
+  const auto bytes = v->bytes();
+  if (protocol::records::load_be<int64_t>(bytes.data() + 43) >= 0) {
+    const protocol::records::batch_view b(bytes);
+    const auto verdict = _log->producers().check(
+        {b.producer_id(), b.producer_epoch(), b.base_sequence(), b.last_sequence(), v->first_offset,
+         v->last_offset, b.max_timestamp(), b.is_transactional(), false});
+    switch (verdict.kind) {
+      case storage::producer_verdict::append:
+        break;
+      case storage::producer_verdict::duplicate:
+        // As Kafka: the original batch's offset and timestamp, nothing written.
+        out.base_offset = verdict.original.first_offset;
+        out.log_append_time = verdict.original.timestamp;
+        out.log_start_offset = _log->log_start_offset();
+        return out;
+      case storage::producer_verdict::out_of_order_sequence:
+      case storage::producer_verdict::invalid_epoch:
+        lg.debug("{}-{}: {}", _topic, _index, verdict.message);
+        out.error_code = code(verdict.kind == storage::producer_verdict::invalid_epoch
+                                  ? error_code::invalid_producer_epoch
+                                  : error_code::out_of_order_sequence_number);
+        out.log_start_offset = _log->log_start_offset();
+        return out;
+    }
   }
   storage::append_info info;
   info.first_offset = v->first_offset;
@@ -107,6 +136,7 @@ void partition::wake_waiters() {
 void partition::maintain(int64_t now_ms) {
   _log->roll_if_due(now_ms);
   _log->enforce_retention(now_ms);
+  _log->expire_producers(now_ms);
 }
 
 void partition::close() {

@@ -56,6 +56,9 @@ struct log_config {
   int64_t min_compaction_lag_ms = 0;
   // max.compaction.lag.ms / log.cleaner.max.compaction.lag.ms
   int64_t max_compaction_lag_ms = std::numeric_limits<int64_t>::max();
+  // producer.id.expiration.ms (a broker setting): how long a producer's state outlives its last
+  // batch.
+  int64_t producer_id_expiration_ms = 86400000;
   // min.cleanable.dirty.ratio / log.cleaner.min.cleanable.ratio
   double min_cleanable_dirty_ratio = 0.5;
 };

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <limits>
 #include <numeric>
@@ -164,7 +165,7 @@ result<void, storage_error> partition_log::load(const open_options& options) {
   std::filesystem::create_directories(_dir, ec);
   if (ec) return io_error(fmt::format("cannot create {}: {}", _dir.string(), ec.message()));
 
-  std::vector<int64_t> bases, swaps;
+  std::vector<int64_t> bases, swaps, snapshots;
   auto base_of = [](const std::string& name) -> std::optional<int64_t> {
     if (name.size() < 20 || name.find_first_not_of("0123456789") != 20) return std::nullopt;
     try {
@@ -188,6 +189,8 @@ result<void, storage_error> partition_log::load(const open_options& options) {
       swaps.push_back(*base);
     else if (ext == ".log" && name.size() == 24)
       bases.push_back(*base);
+    else if (ext == ".snapshot" && name.size() == 29)
+      snapshots.push_back(*base);
   }
   if (ec) return io_error(fmt::format("cannot list {}: {}", _dir.string(), ec.message()));
   std::sort(bases.begin(), bases.end());
@@ -319,6 +322,7 @@ result<void, storage_error> partition_log::load(const open_options& options) {
       if (start <= _end && (_epochs.empty() || epoch > _epochs.back().first))
         _epochs.emplace_back(epoch, start);
   }
+  if (auto r = load_producers(std::move(snapshots), options.now_ms); !r) return r;
   if (!std::filesystem::exists(_dir / "partition.metadata")) {
     auto text = fmt::format("version: 0\ntopic_id: {}\n", options.topic_id.to_string());
     if (auto r = write_file_atomic(_dir / "partition.metadata", text); !r)
@@ -522,6 +526,7 @@ result<void, storage_error> partition_log::roll(int64_t now_ms) {
   (void)active.timeindex->sync();
   auto s = new_segment(_end, now_ms);
   if (!s) return failure{s.error()};
+  write_producer_snapshot();
   publish_view();
   return {};
 }
@@ -562,6 +567,12 @@ result<void, storage_error> partition_log::append(std::span<const uint8_t> batch
   a.size += b.size;
   _end = info.last_offset + 1;
   _unflushed_messages += info.record_count;
+  if (const auto pid = load_be<int64_t>(batch.data() + 43); pid >= 0) {
+    const rec::batch_view v(batch);
+    _producers.apply({pid, v.producer_epoch(), v.base_sequence(), v.last_sequence(),
+                      info.first_offset, info.last_offset, v.max_timestamp(), v.is_transactional(),
+                      v.is_control()});
+  }
   // flush.messages=1 is left to the caller, who syncs before acknowledging and groups the syncs
   // of concurrent appends (see needs_sync_before_ack()).
   if (_config.flush_messages > 1 && _unflushed_messages >= _config.flush_messages) return flush();
@@ -703,6 +714,7 @@ void partition_log::delete_front_segments(size_t count) {
   }
   _segments.erase(_segments.begin(), _segments.begin() + static_cast<ptrdiff_t>(count));
   _log_start = std::max(_log_start, _segments.front()->base);
+  forget_producers_below_start();
   sync_dir(_dir);
   publish_view();
 }
@@ -761,9 +773,94 @@ result<void, storage_error> partition_log::delete_records_before(int64_t offset)
   size_t count = 0;
   while (count + 1 < _segments.size() && _segments[count]->next_offset <= offset) ++count;
   delete_front_segments(count);
+  forget_producers_below_start();
   write_log_start();
   publish_view();
   return {};
+}
+
+// ---- Producer state ----------------------------------------------------------------------------
+
+result<void, storage_error> partition_log::load_producers(std::vector<int64_t> snapshots,
+                                                          int64_t now_ms) {
+  std::sort(snapshots.rbegin(), snapshots.rend());
+  int64_t from = _segments.front()->base;
+  for (int64_t at : snapshots) {
+    const auto path = _dir / segment_name(at, ".snapshot");
+    std::error_code ec;
+    if (at > _end || at < _segments.front()->base) {
+      // Past a log cut short by recovery, or below what is left of it.
+      std::filesystem::remove(path, ec);
+      continue;
+    }
+    auto text = read_small_file(path);
+    std::optional<producer_state> state;
+    if (text)
+      state = producer_state::decode(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text->data()), text->size()));
+    if (!state) {
+      lg.warn("{}: {} is not a whole snapshot; ignored", _dir.string(), path.filename().string());
+      std::filesystem::remove(path, ec);
+      continue;
+    }
+    _producers = std::move(*state);
+    from = at;
+    break;
+  }
+  // The batches after the snapshot.
+  for (const auto& s : _segments) {
+    if (s->next_offset <= from || s->size == 0) continue;
+    scanner sc(*s->log, s->base >= from ? 0 : s->lookup(from), s->size, false, false);
+    for (;;) {
+      auto b = sc.next();
+      if (!b) return failure{b.error()};
+      if (!*b) break;
+      const auto& i = **b;
+      if (i.last_offset < from || i.producer_id < 0) continue;
+      const int32_t delta = static_cast<int32_t>(i.last_offset - i.base_offset);
+      const int32_t last_seq =
+          i.base_sequence < 0
+              ? -1
+              : static_cast<int32_t>((int64_t{i.base_sequence} + delta) %
+                                     (int64_t{std::numeric_limits<int32_t>::max()} + 1));
+      _producers.apply({i.producer_id, i.producer_epoch, i.base_sequence, last_seq, i.base_offset,
+                        i.last_offset, i.max_timestamp,
+                        (i.attributes & rec::k_attr_transactional) != 0,
+                        (i.attributes & rec::k_attr_control) != 0});
+    }
+  }
+  forget_producers_below_start();
+  _producers.expire(now_ms, _config.producer_id_expiration_ms);
+  return {};
+}
+
+void partition_log::write_producer_snapshot() {
+  const auto path = _dir / segment_name(_end, ".snapshot");
+  const auto bytes = _producers.encode();
+  if (auto r = write_file_atomic(
+          path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+      !r)
+    lg.warn("{}: cannot write {}: {}", _dir.string(), path.filename().string(), r.error());
+}
+
+void partition_log::forget_producers_below_start() {
+  _producers.evict_below(_log_start);
+  // Snapshots below the first segment describe batches that are gone.
+  std::error_code ec;
+  const int64_t first = _segments.front()->base;
+  for (const auto& e : std::filesystem::directory_iterator(_dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (e.path().extension() != ".snapshot" || name.size() != 29) continue;
+    int64_t at = 0;
+    auto [end, err] = std::from_chars(name.data(), name.data() + 20, at);
+    if (err == std::errc() && end == name.data() + 20 && at < first)
+      std::filesystem::remove(e.path(), ec);
+  }
+}
+
+void partition_log::expire_producers(int64_t now_ms) {
+  if (const auto n = _producers.expire(now_ms, _config.producer_id_expiration_ms); n > 0)
+    lg.info("{}: {} producers expired", _dir.string(), n);
 }
 
 result<void, storage_error> partition_log::flush() {
@@ -792,6 +889,7 @@ result<void, storage_error> partition_log::close() {
   auto r = flush();
   (void)a.index->sync();
   (void)a.timeindex->sync();
+  write_producer_snapshot();
   _segments.clear();
   if (_cleaner) _cleaner->detach(false);
   return r;

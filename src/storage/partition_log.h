@@ -11,6 +11,9 @@
 // (the first one ending at or after the offset asked for), so they need no change. The log start
 // offset does not move through compaction.
 //
+// Producer state (the last batches of each idempotent or transactional producer) is kept in
+// <offset>.snapshot files beside the segments, see storage/producer_state.h.
+//
 // Recovery: after a clean shutdown the segments are trusted and only the tail after each
 // segment's last index entry is read; otherwise the last segment (the only one written since the
 // previous roll, which synced the one before) is read batch by batch with CRCs checked, cut at the
@@ -32,6 +35,7 @@
 #include "protocol/wire/types.h"
 #include "storage/file.h"
 #include "storage/log_config.h"
+#include "storage/producer_state.h"
 #include "storage/segment_io.h"
 
 namespace brook::storage {
@@ -142,6 +146,12 @@ class partition_log {
   // Closes and deletes the partition's folder.
   result<void, storage_error> remove();
 
+  // Idempotent and transactional producers (storage/producer_state.h): the caller checks a batch
+  // against this state before appending it; append() records it.
+  const producer_state& producers() const { return _producers; }
+  // Drops the producers idle for producer.id.expiration.ms (from the maintenance loop).
+  void expire_producers(int64_t now_ms);
+
   // Compaction (see storage/cleaner.h). The cleaner's handle on this log: from now on the log
   // publishes its sealed segments through it, and detaches it when closed or removed.
   void attach_cleaner(std::shared_ptr<cleanable_log> handle);
@@ -173,6 +183,11 @@ class partition_log {
   void delete_front_segments(size_t count);
   void write_epochs();
   void write_log_start();
+  // Producer state: loaded from the newest usable snapshot plus the batches after it; a snapshot
+  // as of the log end written at each roll and at close; those below the log start deleted.
+  result<void, storage_error> load_producers(std::vector<int64_t> snapshots, int64_t now_ms);
+  void write_producer_snapshot();
+  void forget_producers_below_start();
   void publish_view();
   std::optional<size_t> find_run(const std::vector<std::shared_ptr<file>>& old_logs,
                                  int64_t base) const;
@@ -198,6 +213,7 @@ class partition_log {
   std::shared_ptr<cleanable_log> _cleaner;
   // Between prepare_swap and replace_segments.
   bool _swap_pending = false;
+  producer_state _producers;
 };
 
 }  // namespace brook::storage

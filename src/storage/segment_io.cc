@@ -37,6 +37,8 @@ result<std::optional<batch_info>, storage_error> scanner::next() {
   b.last_offset = b.base_offset + load_be<int32_t>(h + 23);
   b.max_timestamp = load_be<int64_t>(h + 35);
   b.producer_id = load_be<int64_t>(h + 43);
+  b.producer_epoch = load_be<int16_t>(h + 51);
+  b.base_sequence = load_be<int32_t>(h + 53);
   b.attributes = load_be<int16_t>(h + 21);
   if (b.base_offset < _min_offset || b.last_offset < b.base_offset)
     return stop(fmt::format("offset {} out of order", b.base_offset));

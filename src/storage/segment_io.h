@@ -47,6 +47,8 @@ struct batch_info {
   int64_t last_offset = 0;
   int64_t max_timestamp = -1;
   int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
   int16_t attributes = 0;
   int8_t magic = 0;
   std::span<const uint8_t> bytes;  // the whole batch when the scanner was asked for it

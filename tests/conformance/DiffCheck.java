@@ -482,7 +482,7 @@ public final class DiffCheck {
             if (v == null) throw new IllegalArgumentException("no captured value " + n.asText());
             return v;
         }
-        if (n.isObject() && n.has("$records")) return TextNode.valueOf(records(n.get("$records")));
+        if (n.isObject() && n.has("$records")) return TextNode.valueOf(records(resolve(n.get("$records"), c)));
         if (n.isObject()) {
             ObjectNode o = ((ObjectNode) n).deepCopy();
             for (var it = o.fieldNames(); it.hasNext(); ) {
@@ -502,7 +502,8 @@ public final class DiffCheck {
     /**
      * A record set built by Kafka's own builder, base64 as Kafka's JSON carries bytes:
      * {"magic": 2, "compression": "none", "records": [{"key", "value", "timestamp", "headers":
-     * [[name, value], ...]}]}; key and value may be null.
+     * [[name, value], ...]}]}; key and value may be null. With "producerId" (and "producerEpoch",
+     * "baseSequence", "transactional") the batch is an idempotent or transactional producer's.
      */
     static String records(JsonNode spec) throws Exception {
         byte magic = (byte) (spec.has("magic") ? spec.get("magic").asInt() : 2);
@@ -519,7 +520,12 @@ public final class DiffCheck {
                     r.has("timestamp") ? r.get("timestamp").asLong() : 1_700_000_000_000L,
                     bytes(r.get("key")), bytes(r.get("value")), headers.toArray(new Header[0])));
         }
-        Object m = RecordClasses.WITH_RECORDS.invoke(null, magic, Compression.of(codec).build(), list);
+        Object m = spec.has("producerId")
+                ? RecordClasses.WITH_PRODUCER.invoke(null, magic, 0L, Compression.of(codec).build(),
+                        org.apache.kafka.common.record.TimestampType.CREATE_TIME, spec.get("producerId").asLong(),
+                        (short) spec.path("producerEpoch").asInt(0), spec.path("baseSequence").asInt(0), -1,
+                        spec.path("transactional").asBoolean(false), list)
+                : RecordClasses.WITH_RECORDS.invoke(null, magic, Compression.of(codec).build(), list);
         ByteBuffer b = ((ByteBuffer) RecordClasses.BUFFER.invoke(m)).duplicate();
         byte[] out = new byte[b.remaining()];
         b.get(out);
@@ -541,6 +547,12 @@ public final class DiffCheck {
         static final Constructor<?> NEW_SIMPLE_RECORD;
         /** MemoryRecords.withRecords(byte magic, Compression compression, SimpleRecord... records) */
         static final Method WITH_RECORDS;
+        /**
+         * MemoryRecords.withRecords(byte magic, long initialOffset, Compression compression,
+         * TimestampType timestampType, long producerId, short producerEpoch, int baseSequence,
+         * int partitionLeaderEpoch, boolean isTransactional, SimpleRecord... records)
+         */
+        static final Method WITH_PRODUCER;
         /** MemoryRecords.buffer() */
         static final Method BUFFER;
         /** Records.batches() */
@@ -555,6 +567,9 @@ public final class DiffCheck {
                 NEW_SIMPLE_RECORD = SIMPLE_RECORD.getConstructor(long.class, byte[].class, byte[].class, Header[].class);
                 WITH_RECORDS = MEMORY_RECORDS.getMethod("withRecords", byte.class, Compression.class,
                         SIMPLE_RECORD.arrayType());
+                WITH_PRODUCER = MEMORY_RECORDS.getMethod("withRecords", byte.class, long.class, Compression.class,
+                        org.apache.kafka.common.record.TimestampType.class, long.class, short.class, int.class,
+                        int.class, boolean.class, SIMPLE_RECORD.arrayType());
                 BUFFER = MEMORY_RECORDS.getMethod("buffer");
                 BATCHES = RECORDS.getMethod("batches");
             } catch (NoSuchMethodException e) {

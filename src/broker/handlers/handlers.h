@@ -30,6 +30,8 @@
 #include "protocol/generated/describe_groups_response.h"
 #include "protocol/generated/describe_log_dirs_request.h"
 #include "protocol/generated/describe_log_dirs_response.h"
+#include "protocol/generated/describe_producers_request.h"
+#include "protocol/generated/describe_producers_response.h"
 #include "protocol/generated/describe_topic_partitions_request.h"
 #include "protocol/generated/describe_topic_partitions_response.h"
 #include "protocol/generated/fetch_request.h"
@@ -40,6 +42,8 @@
 #include "protocol/generated/heartbeat_response.h"
 #include "protocol/generated/incremental_alter_configs_request.h"
 #include "protocol/generated/incremental_alter_configs_response.h"
+#include "protocol/generated/init_producer_id_request.h"
+#include "protocol/generated/init_producer_id_response.h"
 #include "protocol/generated/join_group_request.h"
 #include "protocol/generated/join_group_response.h"
 #include "protocol/generated/leave_group_request.h"
@@ -138,6 +142,10 @@ asio::awaitable<protocol::consumer_group_heartbeat_response> consumer_group_hear
     request_context&, protocol::consumer_group_heartbeat_request&);
 asio::awaitable<protocol::consumer_group_describe_response> consumer_group_describe(
     request_context&, protocol::consumer_group_describe_request&);
+asio::awaitable<protocol::init_producer_id_response> init_producer_id(
+    request_context&, protocol::init_producer_id_request&);
+asio::awaitable<protocol::describe_producers_response> describe_producers(
+    request_context&, protocol::describe_producers_request&);
 
 // Kafka's refusal of a manual replica assignment (empty, a broker twice, an unknown broker, or
 // another replica count than the partitions before it), or nothing when it is valid.

@@ -130,9 +130,12 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
     out.log_start_offset = o.log_start_offset;
     if (o.error_code != 0) {
       any_error = true;
-      // As Kafka: a failed append reports no log start offset, and a message only along with
-      // the records it names (record validation errors).
-      out.log_start_offset = -1;
+      // As Kafka: a failed append reports no log start offset (except where the producer state
+      // refused the batch), and a message only along with the records it names (record
+      // validation errors).
+      if (o.error_code != code(error_code::out_of_order_sequence_number) &&
+          o.error_code != code(error_code::invalid_producer_epoch))
+        out.log_start_offset = -1;
       if (!o.record_errors.empty()) out.error_message = o.error_message;
       for (auto& e : o.record_errors) out.record_errors.push_back({e.batch_index, e.message, {}});
     }

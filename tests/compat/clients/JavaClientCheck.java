@@ -9,9 +9,8 @@
 //   PHASE: produce - create the topics, produce, read back, compare; Admin checks
 //          verify  - read back what `produce` wrote (after a restart) and compare
 //
-// brookd serves neither InitProducerId nor the group coordinator APIs, so the producer runs with
-// enable.idempotence=false and the consumer has no group.id (assign + seekToBeginning, no
-// commits). Prints one line per topic ("java PHASE TOPIC: ok" or "...: FAILED: reason"); exits 1
+// The producer is idempotent with acks=all (as the Java client's default); the consumer has no
+// group.id (assign + seekToBeginning, no commits): tests/compat/groups covers groups. Prints one line per topic ("java PHASE TOPIC: ok" or "...: FAILED: reason"); exits 1
 // on any failure.
 
 import java.nio.charset.StandardCharsets;
@@ -152,7 +151,9 @@ public class JavaClientCheck {
     Properties p = common(bootstrap, "brook-java-check-" + topic + "-producer");
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+    // Idempotent with acks=all, the Java client's default then (InitProducerId, sequences).
+    boolean all = acks.equals("all") || acks.equals("-1");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, all ? "true" : "false");
     p.put(ProducerConfig.ACKS_CONFIG, acks);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");

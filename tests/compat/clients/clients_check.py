@@ -64,8 +64,8 @@ def kp_produce(bootstrap, topic, codec, acks):
         compression_type=None if codec == "none" else codec,
         linger_ms=5,
         batch_size=4096,
-        # Idempotence (on by default with acks=all) needs InitProducerId: issue 6.
-        enable_idempotence=False,
+        # Idempotent with acks=all (InitProducerId, sequences checked by brookd).
+        enable_idempotence=acks == -1,
     )
     futures = [
         p.send(topic, key=k, value=v, headers=h, timestamp_ms=ts) for k, v, h, ts in expected(topic)
@@ -107,7 +107,7 @@ def ck_produce(bootstrap, topic, codec, acks):
         "compression.type": codec,
         "linger.ms": 5,
         "batch.size": 4096,
-        "enable.idempotence": False,
+        "enable.idempotence": acks in (-1, "all"),
     })
 
     def done(err, msg):

@@ -1,10 +1,10 @@
 """brookd under crashes and bad input.
 
-crash:    an acks=all producer (confluent-kafka, retries on) writes numbered records to 3 partitions
-          while brookd is killed with -9 and restarted again and again. Then every partition is
-          read back: every acknowledged record must be there, and the first appearances of the
-          numbers must be in order per partition. Lost must be 0; duplicates (retries of writes
-          that landed before the kill; idempotence is issue 6) are counted apart.
+crash:    an idempotent acks=all producer (confluent-kafka, retries on) writes numbered records to
+          3 partitions while brookd is killed with -9 and restarted again and again. Then every
+          partition is read back: every acknowledged record must be there, once, and in order per
+          partition. Lost and duplicated must be 0: a retry of a write that landed before the kill
+          is recognised by the producer state brookd rebuilt at start.
 badinput: many connections at once send malformed frames (random bytes, negative and oversized
           sizes, unknown API keys and versions, truncated frames, garbage records) while a good
           client produces and consumes. brookd must keep answering the good client, answer what
@@ -129,7 +129,7 @@ def crash(binary, work, cycles):
     def produce():
         # log_level 0: the connection failures during the kills are expected, not news.
         p = Producer({"bootstrap.servers": b.bootstrap, "acks": "all", "linger.ms": 2, "log_level": 0,
-                      "enable.idempotence": False, "message.timeout.ms": 120000,
+                      "enable.idempotence": True, "message.timeout.ms": 120000,
                       "retry.backoff.ms": 50, "reconnect.backoff.max.ms": 200})
 
         def done(err, msg):
@@ -185,7 +185,8 @@ def crash(binary, work, cycles):
           f"log errors {len(errors)}")
     for e in errors[:10]:
         print("  " + e)
-    return lost == 0 and out_of_order == 0 and clean and not errors and total > 0
+    return (lost == 0 and dups == 0 and out_of_order == 0 and not failed and clean and not errors
+            and total > 0)
 
 
 def frame(body):

@@ -7,8 +7,9 @@
 # kafka-configs on a group, whose configs must survive a restart of brookd.
 # The console consumer reads each partition on its own (--partition), as many records as
 # kafka-get-offsets counts there, so that each partition's content is checked apart. The consumers
-# in a group run with group.protocol=classic (tests/compat/groups covers KIP-848). brookd does
-# not serve InitProducerId yet, so the producers run with enable.idempotence=false.
+# in a group run with group.protocol=classic (tests/compat/groups covers KIP-848). The console
+# and verifiable producers are idempotent (the Java client's default with acks=all), and
+# kafka-transactions describe-producers shows the verifiable producer's state.
 #
 # Usage: tests/compat/tools/run.sh path/to/brookd
 # Environment: BROOK_JAR_CACHE (default ~/.cache/brook/jars). The jars come from
@@ -111,7 +112,7 @@ check "configs --entity-type brokers --entity-name 1 --describe --all shows log.
 for i in $(seq 1 100); do echo "k$i:v$i"; done >"$work/sent"
 check "console producer: 100 keyed lines" bash -c 'tool org.apache.kafka.tools.ConsoleProducer \
   --bootstrap-server "$bs" --topic tools-t --property parse.key=true --property key.separator=: \
-  --producer-property enable.idempotence=false <"$work/sent"'
+  <"$work/sent"'
 check "get-offsets --topic tools-t sums to 100" bash -c 'o=$("$@") && echo "$o" &&
   [[ $(awk -F: "{ s += \$3 } END { print s }" <<<"$o") == 100 ]]' _ offsets --topic tools-t
 cp "$out" "$work/ends"
@@ -147,7 +148,8 @@ check "get-offsets --time -2: partition 0 starts at ${end0:-?}" bash -c 'o=$("$@
 # some. It prints a JSON line per send answered (producer_send_success or producer_send_error),
 # then shutdown_complete and tool_data. Every send must succeed, each fresh partition must hand out
 # offsets 0, 1, 2... none twice, and kafka-get-offsets must then count as many per partition.
-echo enable.idempotence=false >"$work/vp.properties"
+# The verifiable producer sets retries=0, which idempotence refuses.
+printf 'enable.idempotence=true\nretries=10\n' >"$work/vp.properties"
 verifiable_producer() {
   tool org.apache.kafka.tools.VerifiableProducer --bootstrap-server "$bs" --topic tools-vp \
     --max-messages 2000 --acks -1 --repeating-keys 100 --producer.config "$work/vp.properties" \
@@ -188,6 +190,19 @@ vp_ends() {
 check "topics --create tools-vp (3 partitions)" topics --create --topic tools-vp --partitions 3
 check "verifiable-producer: 2000 sends acked with acks=-1, no error, offsets distinct and dense" \
   verifiable_producer
+# The verifiable producer's one producer id wrote each partition from sequence 0, so its last
+# sequence there is the partition's count - 1.
+describe_producers() {
+  local o want
+  want=$(awk -F: '$2 == 0 { print $3 - 1 }' "$work/vp.acked")
+  o=$(tool org.apache.kafka.tools.TransactionsCommand --bootstrap-server "$bs" describe-producers \
+    --topic tools-vp --partition 0) && echo "$o" &&
+    [[ $(awk 'NR > 1 && $1 ~ /^[0-9]+$/' <<<"$o" | wc -l) == 1 ]] &&
+    awk -v want="$want" 'NR > 1 && $1 ~ /^[0-9]+$/ && $4 == want { found = 1 } END { exit !found }' \
+      <<<"$o"
+}
+check "kafka-transactions describe-producers: one producer, last sequence = records - 1" \
+  describe_producers
 check "get-offsets --topic tools-vp sums to 2000, per partition as acked" vp_ends
 
 # kafka-producer-perf-test: 50000 records of 100 bytes as fast as it goes, acks=1. It counts only

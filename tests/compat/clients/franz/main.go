@@ -8,9 +8,9 @@
 //	PHASE: produce - create the topics, produce, read back, compare
 //	       verify  - read back what `produce` wrote (after a restart) and compare
 //
-// brookd serves neither InitProducerId nor the group coordinator APIs, so the producer runs with
-// DisableIdempotentWrite (NoAck and LeaderAck need that anyway) and the consumer reads partition 0
-// directly (ConsumePartitions from the start, no group). Prints one line per topic
+// The producer is idempotent with acks=all (franz-go's default; NoAck and LeaderAck need
+// DisableIdempotentWrite) and the consumer reads partition 0 directly (ConsumePartitions from the
+// start, no group). Prints one line per topic
 // ("franz PHASE TOPIC: ok" or "...: FAILED: reason"); exits 1 on any failure.
 package main
 
@@ -152,19 +152,22 @@ func produce(bootstrap, topic, codec, acks string) error {
 	case "zstd":
 		comp = kgo.ZstdCompression()
 	}
-	cl, err := kgo.NewClient(
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(bootstrap),
-		kgo.ClientID("brook-franz-check-"+topic+"-producer"),
+		kgo.ClientID("brook-franz-check-" + topic + "-producer"),
 		kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(ack),
-		kgo.DisableIdempotentWrite(),
 		kgo.ProducerBatchCompression(comp),
-		kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerLinger(5 * time.Millisecond),
 		kgo.ProducerBatchMaxBytes(4096),
 		// No RecordDeliveryTimeout: franz-go measures it from Record.Timestamp, and these
 		// timestamps are from 2023. The context below bounds the wait instead.
-		kgo.ProduceRequestTimeout(15*time.Second),
-	)
+		kgo.ProduceRequestTimeout(15 * time.Second),
+	}
+	if acks != "all" {
+		opts = append(opts, kgo.DisableIdempotentWrite())
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
 	}

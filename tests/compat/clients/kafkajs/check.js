@@ -7,12 +7,12 @@
 //   PHASE: produce - create the topics, produce, read back, compare
 //          verify  - read back what `produce` wrote (after a restart) and compare
 //
-// brookd serves neither InitProducerId nor the group coordinator APIs. The producer runs with
-// idempotent: false. KafkaJS's consumer works only inside a consumer group (consumer.run joins
-// one; there is no assign()), so the records are read back with KafkaJS's own cluster and broker
-// objects instead: metadata, then Fetch requests on partition 0 from offset 0, decoded
-// (decompression included) by KafkaJS's record batch decoder. That reaches past KafkaJS's public
-// API (its Kafka object's private createCluster), pinned to kafkajs 2.2.4 in package.json.
+// The producer is idempotent with acks=-1. KafkaJS's consumer works only inside a consumer group
+// (consumer.run joins one; there is no assign()), so the records are read back with KafkaJS's own
+// cluster and broker objects instead: metadata, then Fetch requests on partition 0 from offset 0,
+// decoded (decompression included) by KafkaJS's record batch decoder. That reaches past KafkaJS's
+// public API (its Kafka object's private createCluster), pinned to kafkajs 2.2.4 in
+// package.json.
 //
 // Codecs: gzip is built in; snappy (kafkajs-snappy, snappyjs) and lz4 (kafkajs-lz4 on lz4, whose
 // native part npm ci builds with node-gyp) are plugins; zstd is a small codec below on zstd-codec (Emscripten), since
@@ -150,7 +150,8 @@ async function createTopic(kafka, topic) {
 
 async function produce(kafka, topic, codec, acks) {
   const producer = kafka.producer({
-    idempotent: false,
+    // Idempotent with acks=-1 (KafkaJS refuses idempotence with other acks).
+    idempotent: acks === -1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 3 },
