@@ -67,9 +67,13 @@ produce_outcome partition::append(std::span<uint8_t> records, int16_t produce_ve
         return out;
       case storage::producer_verdict::out_of_order_sequence:
       case storage::producer_verdict::invalid_epoch:
+      case storage::producer_verdict::invalid_txn_state:
+      case storage::producer_verdict::coordinator_fenced:
         lg.debug("{}-{}: {}", _topic, _index, verdict.message);
         out.error_code = code(verdict.kind == storage::producer_verdict::invalid_epoch
                                   ? error_code::invalid_producer_epoch
+                              : verdict.kind == storage::producer_verdict::invalid_txn_state
+                                  ? error_code::invalid_txn_state
                                   : error_code::out_of_order_sequence_number);
         out.log_start_offset = _log->log_start_offset();
         return out;

@@ -80,36 +80,88 @@ producer_verdict producer_state::check(const producer_append& b) const {
           "Invalid sequence number for new epoch of producer {} at offset {}: {} (request "
           "epoch), {} (seq. number), {} (current producer epoch)",
           b.producer_id, b.first_offset, b.epoch, b.first_seq, e->epoch);
+      return v;
     }
-    return v;
-  }
-  if (e->epoch != -1 && !in_sequence(e->last_seq(), b.first_seq)) {
+  } else if (e->epoch != -1 && !in_sequence(e->last_seq(), b.first_seq)) {
     v.kind = producer_verdict::out_of_order_sequence;
     v.message = fmt::format(
         "Out of order sequence number for producer {} at offset {}: {} (incoming seq. number), "
         "{} (current end sequence number)",
         b.producer_id, b.first_offset, b.first_seq, e->last_seq());
+    return v;
+  }
+  if (e->txn_first_offset >= 0 && !b.transactional) {
+    v.kind = producer_verdict::invalid_txn_state;
+    v.message = fmt::format(
+        "Expected a transactional write from producer {} at offset {}: its transaction from "
+        "offset {} is open",
+        b.producer_id, b.first_offset, e->txn_first_offset);
   }
   return v;
 }
 
-void producer_state::apply(const producer_append& b) {
-  if (b.producer_id < 0) return;
+producer_verdict producer_state::check_marker(int64_t producer_id, int16_t epoch,
+                                              int32_t coordinator_epoch,
+                                              int8_t transaction_version) const {
+  producer_verdict v;
+  const producer_entry* e = find(producer_id);
+  if (!e) return v;
+  const bool fenced = transaction_version >= 2 ? epoch <= e->epoch : epoch < e->epoch;
+  if (fenced) {
+    v.kind = producer_verdict::invalid_epoch;
+    v.message = fmt::format(
+        "Marker epoch {} of producer {} is {} the last seen epoch {} (transaction version {})",
+        epoch, producer_id, transaction_version >= 2 ? "at or below" : "below", e->epoch,
+        transaction_version);
+    return v;
+  }
+  if (e->coordinator_epoch > coordinator_epoch) {
+    v.kind = producer_verdict::coordinator_fenced;
+    v.message =
+        fmt::format("Marker of producer {} from coordinator epoch {}, older than the last one {}",
+                    producer_id, coordinator_epoch, e->coordinator_epoch);
+  }
+  return v;
+}
+
+void producer_state::set_txn_first_offset(producer_entry& e, int64_t offset) {
+  if (e.txn_first_offset >= 0) {
+    auto [lo, hi] = _ongoing.equal_range(e.txn_first_offset);
+    for (auto it = lo; it != hi; ++it)
+      if (it->second == e.producer_id) {
+        _ongoing.erase(it);
+        break;
+      }
+  }
+  e.txn_first_offset = offset;
+  if (offset >= 0) _ongoing.emplace(offset, e.producer_id);
+}
+
+std::optional<completed_txn> producer_state::apply(const producer_append& b) {
+  if (b.producer_id < 0) return std::nullopt;
+  // A control batch without a marker: Kafka's empty control batch, whose transaction the
+  // cleaner removed, changes nothing.
+  if (b.control && !b.marker) return std::nullopt;
   auto& e = _producers[b.producer_id];
   e.producer_id = b.producer_id;
   if (b.epoch != e.epoch) {
     e.epoch = b.epoch;
     e.batches.clear();
   }
+  std::optional<completed_txn> done;
   if (!b.control) {
     e.batches.push_back({b.first_seq, b.last_seq, b.first_offset, b.last_offset, b.max_timestamp});
     while (e.batches.size() > k_producer_batches_retained) e.batches.pop_front();
-    if (b.transactional && e.txn_first_offset < 0) e.txn_first_offset = b.first_offset;
+    if (b.transactional && e.txn_first_offset < 0) set_txn_first_offset(e, b.first_offset);
   } else {
-    // A transaction marker ends the producer's transaction.
-    e.txn_first_offset = -1;
+    // A transaction marker ends the producer's transaction, if one is open.
+    if (e.txn_first_offset >= 0)
+      done = completed_txn{b.producer_id, e.txn_first_offset, b.first_offset, !b.commit};
+    set_txn_first_offset(e, -1);
+    e.coordinator_epoch = b.coordinator_epoch;
   }
   e.last_timestamp = b.max_timestamp;
+  return done;
 }
 
 void producer_state::evict_below(int64_t log_start) {
@@ -190,6 +242,7 @@ std::optional<producer_state> producer_state::decode(std::span<const uint8_t> by
       b = {*fs, *ls, *fo, *lo, *ts};
       e.batches.push_back(b);
     }
+    if (e.txn_first_offset >= 0) s._ongoing.emplace(e.txn_first_offset, e.producer_id);
     s._producers[e.producer_id] = std::move(e);
   }
   if (r.remaining() != 0) return std::nullopt;

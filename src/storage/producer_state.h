@@ -9,7 +9,16 @@
 //  - at the producer's epoch the first sequence must follow the last one (INT32_MAX wraps to 0);
 //  - a new epoch must start at sequence 0;
 //  - a producer the partition does not know (never seen, expired, or whose batches retention
-//    removed) may start at any sequence.
+//    removed) may start at any sequence;
+//  - a producer with a transaction open may only send transactional batches (INVALID_TXN_STATE).
+//
+// Transactions: a producer's first transactional batch opens its transaction (txn_first_offset);
+// the COMMIT or ABORT marker the coordinator has written (a control batch) closes it. The open
+// transactions give the last stable offset: a read_committed consumer reads only below the first
+// offset of the oldest one. A marker is checked first (check_marker, Kafka's appendEndTxnMarker):
+// its producer epoch must not be older than the producer's (strictly newer for transaction
+// version 2, whose coordinator bumps the epoch for every marker), and its coordinator epoch not
+// older than the last marker's (TRANSACTION_COORDINATOR_FENCED).
 //
 // Snapshots: the state as of an offset, written to <offset>.snapshot in the partition's folder
 // when a segment rolls and when the log closes. Opening a log loads the newest snapshot at or
@@ -68,10 +77,31 @@ struct producer_append {
   int64_t max_timestamp = -1;
   bool transactional = false;
   bool control = false;
+  // For a control batch: whether it holds a marker (an empty one, or another control record,
+  // changes nothing), which one, and the coordinator epoch in its value.
+  bool marker = false;
+  bool commit = false;
+  int32_t coordinator_epoch = -1;
+};
+
+// A transaction a marker ended, as Kafka's CompletedTxn: from its first batch to the marker.
+struct completed_txn {
+  int64_t producer_id = -1;
+  int64_t first_offset = -1;
+  int64_t last_offset = -1;
+  bool aborted = false;
+  bool operator==(const completed_txn&) const = default;
 };
 
 struct producer_verdict {
-  enum kind_t { append, duplicate, out_of_order_sequence, invalid_epoch } kind = append;
+  enum kind_t {
+    append,
+    duplicate,
+    out_of_order_sequence,
+    invalid_epoch,
+    invalid_txn_state,
+    coordinator_fenced
+  } kind = append;
   // For a duplicate, the batch it repeats.
   producer_batch original;
   // For the refusals, Kafka's message (logged; Kafka does not send it to the client).
@@ -82,8 +112,27 @@ class producer_state {
  public:
   // Checks a batch a client produced (already given its offsets) against the state.
   producer_verdict check(const producer_append& b) const;
-  // Records an appended batch (also when replaying the log at open).
-  void apply(const producer_append& b);
+  // Checks a transaction marker the coordinator asks for (WriteTxnMarkers) against the state;
+  // `transaction_version` is the one the request carries (0 before KIP-890's version 2).
+  producer_verdict check_marker(int64_t producer_id, int16_t epoch, int32_t coordinator_epoch,
+                                int8_t transaction_version) const;
+  // Records an appended batch (also when replaying the log at open). For a marker that closes
+  // an open transaction, the transaction it closed (a marker without one closes nothing).
+  std::optional<completed_txn> apply(const producer_append& b);
+
+  // The first offset of the oldest open transaction, if any: the last stable offset when below
+  // the high watermark.
+  std::optional<int64_t> first_unstable_offset() const {
+    if (_ongoing.empty()) return std::nullopt;
+    return _ongoing.begin()->first;
+  }
+  // Kafka's lastStableOffset(completedTxn), asked right after apply() closed `t`: the first
+  // offset of the oldest transaction still open, or the offset after the marker.
+  int64_t last_stable_offset_after(const completed_txn& t) const {
+    return first_unstable_offset().value_or(t.last_offset + 1);
+  }
+  // The open transactions: first offset -> producer id.
+  const std::multimap<int64_t, int64_t>& ongoing() const { return _ongoing; }
 
   // Drops the producers whose last batch lies below `log_start` (retention, DeleteRecords).
   void evict_below(int64_t log_start);
@@ -100,7 +149,11 @@ class producer_state {
   static std::optional<producer_state> decode(std::span<const uint8_t> bytes);
 
  private:
+  void set_txn_first_offset(producer_entry& e, int64_t offset);
+
   std::map<int64_t, producer_entry> _producers;
+  // Derived from the entries' txn_first_offset.
+  std::multimap<int64_t, int64_t> _ongoing;
 };
 
 }  // namespace brook::storage
