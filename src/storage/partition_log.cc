@@ -28,6 +28,46 @@ const log::logger lg("storage");
 
 constexpr int64_t k_batch_header = static_cast<int64_t>(rec::k_batch_header_size);
 constexpr size_t k_max_uncompressed = 256u << 20;
+// Every file of a segment, the .log last.
+constexpr const char* k_segment_exts[] = {".index", ".timeindex", ".txnindex", ".log"};
+
+// What a stored batch says about its producer; for a control batch `bytes` must hold the whole
+// batch, whose record tells the marker.
+producer_append producer_append_of(const batch_info& b, std::span<const uint8_t> bytes) {
+  const int32_t delta = static_cast<int32_t>(b.last_offset - b.base_offset);
+  producer_append a;
+  a.producer_id = b.producer_id;
+  a.epoch = b.producer_epoch;
+  a.first_seq = b.base_sequence;
+  a.last_seq = b.base_sequence < 0
+                   ? -1
+                   : static_cast<int32_t>((int64_t{b.base_sequence} + delta) %
+                                          (int64_t{std::numeric_limits<int32_t>::max()} + 1));
+  a.first_offset = b.base_offset;
+  a.last_offset = b.last_offset;
+  a.max_timestamp = b.max_timestamp;
+  a.transactional = (b.attributes & rec::k_attr_transactional) != 0;
+  a.control = (b.attributes & rec::k_attr_control) != 0;
+  if (a.control && !bytes.empty()) {
+    try {
+      const rec::batch_view v(bytes);
+      const auto records = rec::decode_records(v, k_max_uncompressed);
+      if (!records.empty() && records.front().key && records.front().value) {
+        const auto key = rec::parse_control_key(records.front().key->span());
+        if (key.type == static_cast<int16_t>(rec::control_type::abort) ||
+            key.type == static_cast<int16_t>(rec::control_type::commit)) {
+          a.marker = true;
+          a.commit = key.type == static_cast<int16_t>(rec::control_type::commit);
+          a.coordinator_epoch =
+              rec::parse_end_txn_marker(records.front().value->span()).coordinator_epoch;
+        }
+      }
+    } catch (const wire::decode_error& e) {
+      lg.warn("unreadable control batch at offset {}: {}", b.base_offset, e.what());
+    }
+  }
+  return a;
+}
 
 }  // namespace
 
@@ -37,6 +77,9 @@ struct partition_log::segment : segment_indexes {
   int64_t size = 0;
   int64_t next_offset = 0;
   int64_t roll_base_ms = -1;
+  // The transaction index: in memory, and in <base>.txnindex (opened with its first entry).
+  std::vector<aborted_txn> aborted;
+  std::shared_ptr<file> txnindex;
 
   // The position to scan from for `offset`.
   int64_t lookup(int64_t offset) const {
@@ -111,6 +154,8 @@ result<partition_log::segment*, storage_error> partition_log::new_segment(int64_
   s->timeindex = *timeindex;
   for (auto* f : {s->log.get(), s->index.get(), s->timeindex.get()})
     if (auto r = f->truncate(0); !r) return io_error(r.error());
+  std::error_code ec;
+  std::filesystem::remove(_dir / segment_name(base, ".txnindex"), ec);
   sync_dir(_dir);
   (void)now_ms;
   _segments.push_back(std::move(s));
@@ -159,6 +204,25 @@ result<void, storage_error> partition_log::recover_segment(segment& s, bool chec
   }
   return {};
 }
+
+namespace {
+// Reads <base>.txnindex into `aborted` (and opens it) when the segment has one.
+template <class Segment>
+result<void, storage_error> load_txn_index_of(const std::filesystem::path& dir, Segment& s) {
+  const auto path = dir / segment_name(s.base, ".txnindex");
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return {};
+  auto f = file::open(path, false);
+  if (!f) return io_error(f.error());
+  auto size = (*f)->size();
+  if (!size) return io_error(size.error());
+  wire::byte_buffer bytes(static_cast<size_t>(*size));
+  if (auto r = (*f)->read_at(0, bytes); !r) return io_error(r.error());
+  s.aborted = decode_txn_index(bytes);
+  s.txnindex = *f;
+  return {};
+}
+}  // namespace
 
 result<void, storage_error> partition_log::load(const open_options& options) {
   std::error_code ec;
@@ -224,6 +288,7 @@ result<void, storage_error> partition_log::load(const open_options& options) {
     s->log = *log;
     s->index = *index;
     s->timeindex = *timeindex;
+    if (auto r = load_txn_index_of(_dir, *s); !r) return r;
 
     // Trust the indexes where the log was closed cleanly (or rolled, which synced it), as far as
     // they are consistent with the file; then read the tail after the last entry.
@@ -300,6 +365,10 @@ result<void, storage_error> partition_log::load(const open_options& options) {
       // time, as Kafka's largestTimestamp of an empty segment is its last modified time.
       if (auto m = s->log->modified_ms()) s->roll_base_ms = *m;
     }
+    // Entries past what recovery kept (their markers are gone) go; the replay of the producer
+    // state writes them again if the markers are there.
+    std::erase_if(s->aborted,
+                  [&](const aborted_txn& t) { return t.last_offset >= s->next_offset; });
     if (!_segments.empty() && _segments.back()->next_offset > s->base) {
       return io_error(fmt::format("{}: segment {} overlaps the one before it", _dir.string(),
                                   segment_name(s->base, ".log")));
@@ -322,7 +391,8 @@ result<void, storage_error> partition_log::load(const open_options& options) {
       if (start <= _end && (_epochs.empty() || epoch > _epochs.back().first))
         _epochs.emplace_back(epoch, start);
   }
-  if (auto r = load_producers(std::move(snapshots), options.now_ms); !r) return r;
+  const bool recovered_last = !bases.empty() && !options.clean_shutdown;
+  if (auto r = load_producers(std::move(snapshots), options.now_ms, recovered_last); !r) return r;
   if (!std::filesystem::exists(_dir / "partition.metadata")) {
     auto text = fmt::format("version: 0\ntopic_id: {}\n", options.topic_id.to_string());
     if (auto r = write_file_atomic(_dir / "partition.metadata", text); !r)
@@ -352,11 +422,26 @@ result<std::vector<int64_t>, storage_error> partition_log::complete_swaps(
     }
     f->reset();
     // The segments it replaces: every one starting within its range (and the one at its base,
-    // whose names it takes over).
+    // whose names it takes over). Their transaction indexes are merged into its own first.
+    auto replaced = [&](int64_t b) { return b == base || (b > base && b < next); };
+    std::vector<aborted_txn> aborted;
+    for (int64_t b : bases)
+      if (replaced(b))
+        if (auto t = read_small_file(_dir / segment_name(b, ".txnindex")); t) {
+          auto e = decode_txn_index(
+              std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(t->data()), t->size()));
+          aborted.insert(aborted.end(), e.begin(), e.end());
+        }
+    if (!aborted.empty())
+      if (auto r = write_file_atomic(_dir / segment_name(base, ".txnindex"),
+                                     encode_txn_index(merge_txn_indexes(std::move(aborted))));
+          !r)
+        return io_error(r.error());
     for (auto it = bases.begin(); it != bases.end();) {
-      if (*it == base || (*it > base && *it < next)) {
+      if (replaced(*it)) {
         for (const char* ext : {".log", ".index", ".timeindex"})
           std::filesystem::remove(_dir / segment_name(*it, ext), ec);
+        if (*it != base) std::filesystem::remove(_dir / segment_name(*it, ".txnindex"), ec);
         it = bases.erase(it);
       } else {
         ++it;
@@ -384,6 +469,8 @@ std::shared_ptr<const log_view> partition_log::view() const {
   v->active_base = _segments.back()->base;
   v->log_start = _log_start;
   v->end = _end;
+  v->last_stable = last_stable_offset();
+  v->aborted = aborted_txns();
   v->config = _config;
   return v;
 }
@@ -472,10 +559,23 @@ result<void, storage_error> partition_log::replace_segments(
   }
   const auto first = _segments.begin() + static_cast<ptrdiff_t>(*at);
   const auto n = static_cast<ptrdiff_t>(old_logs.size());
+  // The cleaned segment takes the aborted transactions of those it replaces (the cleaner keeps
+  // every transactional record and marker), written before they go: a crash in between merges
+  // them again at the next start (complete_swaps), the same entries once.
+  std::vector<aborted_txn> aborted;
+  for (ptrdiff_t i = 0; i < n; ++i)
+    aborted.insert(aborted.end(), first[i]->aborted.begin(), first[i]->aborted.end());
+  aborted = merge_txn_indexes(std::move(aborted));
+  if (!aborted.empty() && aborted.size() != first[0]->aborted.size())
+    if (auto r =
+            write_file_atomic(_dir / segment_name(base, ".txnindex"), encode_txn_index(aborted));
+        !r)
+      return io_error(fmt::format("{}: {}", _dir.string(), r.error()));
   for (ptrdiff_t i = 0; i < n; ++i) {
     if (first[i]->base == base) continue;
     for (const char* ext : k_swap_exts)
       std::filesystem::remove(_dir / segment_name(first[i]->base, ext), ec);
+    std::filesystem::remove(_dir / segment_name(first[i]->base, ".txnindex"), ec);
   }
   for (const char* ext : k_swap_exts) {
     std::filesystem::rename(path(ext, ".swap"), path(ext, ""), ec);
@@ -499,6 +599,9 @@ result<void, storage_error> partition_log::replace_segments(
   s->index = index ? *index : cleaned.index;
   s->timeindex = timeindex ? *timeindex : cleaned.timeindex;
   if (auto m = s->log->modified_ms()) s->roll_base_ms = *m;
+  s->aborted = std::move(aborted);
+  if (!s->aborted.empty())
+    if (auto f = file::open(_dir / segment_name(base, ".txnindex"), false)) s->txnindex = *f;
   const int64_t old_bytes = std::accumulate(first, first + n, int64_t{0},
                                             [](int64_t a, const auto& o) { return a + o->size; });
   _segments.insert(_segments.erase(first, first + n), std::move(s));
@@ -524,6 +627,7 @@ result<void, storage_error> partition_log::roll(int64_t now_ms) {
   if (auto r = active.log->sync(); !r) return io_error(r.error());
   (void)active.index->sync();
   (void)active.timeindex->sync();
+  if (active.txnindex) (void)active.txnindex->sync();
   auto s = new_segment(_end, now_ms);
   if (!s) return failure{s.error()};
   write_producer_snapshot();
@@ -569,9 +673,12 @@ result<void, storage_error> partition_log::append(std::span<const uint8_t> batch
   _unflushed_messages += info.record_count;
   if (const auto pid = load_be<int64_t>(batch.data() + 43); pid >= 0) {
     const rec::batch_view v(batch);
-    _producers.apply({pid, v.producer_epoch(), v.base_sequence(), v.last_sequence(),
-                      info.first_offset, info.last_offset, v.max_timestamp(), v.is_transactional(),
-                      v.is_control()});
+    b.max_timestamp = v.max_timestamp();
+    b.producer_id = pid;
+    b.producer_epoch = v.producer_epoch();
+    b.base_sequence = v.base_sequence();
+    b.attributes = v.attributes();
+    apply_producer_batch(b, batch, &a);
   }
   // flush.messages=1 is left to the caller, who syncs before acknowledging and groups the syncs
   // of concurrent appends (see needs_sync_before_ack()).
@@ -595,7 +702,7 @@ result<read_result, storage_error> partition_log::read(int64_t offset, int32_t m
     // segment): the batches wanted are in a later one.
     if (s.next_offset <= offset || s.size == 0) continue;
     scanner sc(*s.log, s.lookup(offset), s.size, false, false);
-    int64_t start = -1, total = 0;
+    int64_t start = -1, total = 0, last = -1;
     for (;;) {
       auto b = sc.next();
       if (!b) return failure{b.error()};
@@ -605,10 +712,11 @@ result<read_result, storage_error> partition_log::read(int64_t offset, int32_t m
       if (total + (*b)->size > max_bytes && !(total == 0 && min_one)) break;
       if (start < 0) start = (*b)->position;
       total += (*b)->size;
+      last = (*b)->last_offset;
       if (total >= max_bytes) break;
     }
     if (start < 0) return read_result{};
-    return read_result{s.log, start, static_cast<size_t>(total)};
+    return read_result{s.log, start, static_cast<size_t>(total), last};
   }
   return read_result{};
 }
@@ -708,7 +816,7 @@ void partition_log::delete_front_segments(size_t count) {
   for (size_t i = 0; i < count; ++i) {
     const auto base = _segments[i]->base;
     std::error_code ec;
-    for (const char* ext : {".log", ".index", ".timeindex"})
+    for (const char* ext : k_segment_exts)
       std::filesystem::remove(_dir / segment_name(base, ext), ec);
     lg.info("{}: deleted segment {}", _dir.string(), segment_name(base, ".log"));
   }
@@ -782,9 +890,15 @@ result<void, storage_error> partition_log::delete_records_before(int64_t offset)
 // ---- Producer state ----------------------------------------------------------------------------
 
 result<void, storage_error> partition_log::load_producers(std::vector<int64_t> snapshots,
-                                                          int64_t now_ms) {
+                                                          int64_t now_ms, bool rebuild_txn_index) {
   std::sort(snapshots.rbegin(), snapshots.rend());
   int64_t from = _segments.front()->base;
+  segment* rebuilt = rebuild_txn_index ? _segments.back().get() : nullptr;
+  if (rebuilt) {
+    rebuilt->aborted.clear();
+    if (rebuilt->txnindex)
+      if (auto r = rebuilt->txnindex->truncate(0); !r) return io_error(r.error());
+  }
   for (int64_t at : snapshots) {
     const auto path = _dir / segment_name(at, ".snapshot");
     std::error_code ec;
@@ -793,6 +907,8 @@ result<void, storage_error> partition_log::load_producers(std::vector<int64_t> s
       std::filesystem::remove(path, ec);
       continue;
     }
+    // The recovered segment's markers must all be replayed.
+    if (rebuilt && at > rebuilt->base) continue;
     auto text = read_small_file(path);
     std::optional<producer_state> state;
     if (text)
@@ -817,21 +933,89 @@ result<void, storage_error> partition_log::load_producers(std::vector<int64_t> s
       if (!*b) break;
       const auto& i = **b;
       if (i.last_offset < from || i.producer_id < 0) continue;
-      const int32_t delta = static_cast<int32_t>(i.last_offset - i.base_offset);
-      const int32_t last_seq =
-          i.base_sequence < 0
-              ? -1
-              : static_cast<int32_t>((int64_t{i.base_sequence} + delta) %
-                                     (int64_t{std::numeric_limits<int32_t>::max()} + 1));
-      _producers.apply({i.producer_id, i.producer_epoch, i.base_sequence, last_seq, i.base_offset,
-                        i.last_offset, i.max_timestamp,
-                        (i.attributes & rec::k_attr_transactional) != 0,
-                        (i.attributes & rec::k_attr_control) != 0});
+      wire::byte_buffer whole;
+      if (i.attributes & rec::k_attr_control) {
+        // A marker: its record says which, and with which coordinator epoch.
+        whole.resize(static_cast<size_t>(i.size));
+        auto got = s->log->read_at(i.position, whole);
+        if (!got) return io_error(got.error());
+        if (*got != whole.size()) whole.clear();
+      }
+      apply_producer_batch(i, whole, s.get() == rebuilt ? rebuilt : nullptr);
     }
   }
+  if (rebuilt && !rebuilt->aborted.empty())
+    lg.info("{}: rebuilt the transaction index of {} ({} aborted transactions)", _dir.string(),
+            segment_name(rebuilt->base, ".log"), rebuilt->aborted.size());
   forget_producers_below_start();
   _producers.expire(now_ms, _config.producer_id_expiration_ms);
   return {};
+}
+
+void partition_log::apply_producer_batch(const batch_info& b, std::span<const uint8_t> bytes,
+                                         segment* index) {
+  const auto done = _producers.apply(producer_append_of(b, bytes));
+  if (done && done->aborted && index)
+    index_aborted(*index, {done->producer_id, done->first_offset, done->last_offset,
+                           _producers.last_stable_offset_after(*done)});
+}
+
+void partition_log::index_aborted(segment& s, const aborted_txn& t) {
+  s.aborted.push_back(t);
+  if (!s.txnindex) {
+    auto f = file::open(_dir / segment_name(s.base, ".txnindex"), true);
+    if (!f) {
+      lg.error("{}: {}", _dir.string(), f.error());
+      return;
+    }
+    s.txnindex = *f;
+  }
+  const auto e = encode_txn_index_entry(t);
+  if (auto r = s.txnindex->write_at(
+          static_cast<int64_t>((s.aborted.size() - 1) * k_txn_index_entry_size), e);
+      !r)
+    lg.error("{}: {}", _dir.string(), r.error());
+}
+
+std::vector<aborted_txn> partition_log::collect_aborted_txns(int64_t fetch_offset,
+                                                             int64_t upper_bound) const {
+  std::vector<aborted_txn> out;
+  // Entries of earlier segments end before the segment holding the fetch offset.
+  auto it = std::upper_bound(_segments.begin(), _segments.end(), fetch_offset,
+                             [](int64_t o, const auto& s) { return o < s->base; });
+  if (it != _segments.begin()) --it;
+  for (; it != _segments.end(); ++it)
+    if (collect_aborted((*it)->aborted, fetch_offset, upper_bound, out)) break;
+  return out;
+}
+
+std::vector<aborted_txn> partition_log::aborted_txns() const {
+  std::vector<aborted_txn> out;
+  for (const auto& s : _segments) out.insert(out.end(), s->aborted.begin(), s->aborted.end());
+  return out;
+}
+
+result<int64_t, storage_error> partition_log::append_marker(const marker_request& m) {
+  const auto verdict = _producers.check_marker(m.producer_id, m.producer_epoch, m.coordinator_epoch,
+                                               m.transaction_version);
+  if (verdict.kind != producer_verdict::append)
+    return failure{storage_error{verdict.message, verdict.kind == producer_verdict::invalid_epoch
+                                                      ? storage_errc::invalid_producer_epoch
+                                                      : storage_errc::coordinator_fenced}};
+  rec::batch_options o;
+  o.base_offset = _end;
+  o.partition_leader_epoch = m.leader_epoch;
+  o.producer_id = m.producer_id;
+  o.producer_epoch = m.producer_epoch;
+  const auto batch = rec::build_end_txn_batch(o, m.commit, m.coordinator_epoch, m.now_ms);
+  append_info info;
+  info.first_offset = _end;
+  info.last_offset = _end;
+  info.max_timestamp = m.now_ms;
+  info.offset_of_max_timestamp = _end;
+  info.record_count = 1;
+  if (auto r = append(batch, info); !r) return failure{r.error()};
+  return info.first_offset;
 }
 
 void partition_log::write_producer_snapshot() {
@@ -889,6 +1073,7 @@ result<void, storage_error> partition_log::close() {
   auto r = flush();
   (void)a.index->sync();
   (void)a.timeindex->sync();
+  if (a.txnindex) (void)a.txnindex->sync();
   write_producer_snapshot();
   _segments.clear();
   if (_cleaner) _cleaner->detach(false);

@@ -14,10 +14,17 @@
 // Producer state (the last batches of each idempotent or transactional producer) is kept in
 // <offset>.snapshot files beside the segments, see storage/producer_state.h.
 //
+// Transactions: the broker appends the coordinator's COMMIT and ABORT markers (append_marker).
+// The open transactions give the last stable offset (LSO), below which read_committed consumers
+// read; each ABORT marker adds the transaction it ends to its segment's <base>.txnindex
+// (storage/txn_index.h), from which a read_committed Fetch learns which records to drop.
+//
 // Recovery: after a clean shutdown the segments are trusted and only the tail after each
 // segment's last index entry is read; otherwise the last segment (the only one written since the
 // previous roll, which synced the one before) is read batch by batch with CRCs checked, cut at the
-// first invalid batch, and its indexes rebuilt.
+// first invalid batch, and its indexes rebuilt; its transaction index too, from the markers met
+// while the producer state is replayed from a snapshot at or below its base (as Kafka rebuilds it
+// while recovering a segment).
 //
 // Not thread-safe: owned and used by one shard.
 #pragma once
@@ -37,6 +44,7 @@
 #include "storage/log_config.h"
 #include "storage/producer_state.h"
 #include "storage/segment_io.h"
+#include "storage/txn_index.h"
 
 namespace brook::storage {
 
@@ -67,10 +75,12 @@ struct timestamp_and_offset {
 class read_result {
  public:
   read_result() = default;
-  read_result(std::shared_ptr<file> f, int64_t position, size_t size)
-      : _file(std::move(f)), _position(position), _size(size) {}
+  read_result(std::shared_ptr<file> f, int64_t position, size_t size, int64_t last_offset = -1)
+      : _file(std::move(f)), _position(position), _size(size), _last_offset(last_offset) {}
   size_t size() const { return _size; }
   int64_t position() const { return _position; }
+  // The last offset of the last batch in the range (-1 when empty).
+  int64_t last_offset() const { return _last_offset; }
   const std::shared_ptr<file>& source() const { return _file; }
   // Appends the bytes to `out`.
   result<void, storage_error> read_into(wire::byte_buffer& out) const;
@@ -79,6 +89,19 @@ class read_result {
   std::shared_ptr<file> _file;
   int64_t _position = 0;
   size_t _size = 0;
+  int64_t _last_offset = -1;
+};
+
+// What WriteTxnMarkers asks one partition to write.
+struct marker_request {
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  bool commit = false;
+  int32_t coordinator_epoch = 0;
+  // The request's transaction version (KIP-890): 2 wants a marker epoch above the producer's.
+  int8_t transaction_version = 0;
+  int32_t leader_epoch = 0;
+  int64_t now_ms = 0;
 };
 
 class partition_log {
@@ -95,6 +118,22 @@ class partition_log {
   // [log_start_offset, end_offset]; an empty result at end_offset.
   result<read_result, storage_error> read(int64_t offset, int32_t max_bytes,
                                           int64_t max_offset_excl, bool min_one);
+
+  // Appends a COMMIT or ABORT marker for the producer's transaction: a control batch of one
+  // record (key: version 0 + type, value: version 0 + coordinator epoch), base sequence -1.
+  // Returns its offset; storage_errc::invalid_producer_epoch or coordinator_fenced (nothing
+  // written) when the producer state refuses it.
+  result<int64_t, storage_error> append_marker(const marker_request& m);
+
+  // The last stable offset: the first offset of the oldest open transaction, or the log end.
+  int64_t last_stable_offset() const {
+    return std::min(_producers.first_unstable_offset().value_or(_end), _end);
+  }
+  // The aborted transactions a read_committed Fetch from `fetch_offset` needs when it returns
+  // batches up to `upper_bound` (excluded), in marker order (Kafka's collectAbortedTransactions).
+  std::vector<aborted_txn> collect_aborted_txns(int64_t fetch_offset, int64_t upper_bound) const;
+  // Every segment's aborted transactions, oldest first (tests, tools).
+  std::vector<aborted_txn> aborted_txns() const;
 
   int64_t log_start_offset() const { return _log_start; }
   int64_t end_offset() const { return _end; }
@@ -185,8 +224,16 @@ class partition_log {
   void write_log_start();
   // Producer state: loaded from the newest usable snapshot plus the batches after it; a snapshot
   // as of the log end written at each roll and at close; those below the log start deleted.
-  result<void, storage_error> load_producers(std::vector<int64_t> snapshots, int64_t now_ms);
+  // `rebuild_txn_index`: the last segment was recovered, so its transaction index is rebuilt from
+  // the markers replayed (from a snapshot at or below its base).
+  result<void, storage_error> load_producers(std::vector<int64_t> snapshots, int64_t now_ms,
+                                             bool rebuild_txn_index);
   void write_producer_snapshot();
+  // Adds an aborted transaction to the active segment's transaction index.
+  void index_aborted(segment& s, const aborted_txn& t);
+  // Applies a stored batch (`bytes`: the whole batch for a control one) to the producer state and
+  // indexes the transaction an ABORT marker ends when `index` is set.
+  void apply_producer_batch(const batch_info& b, std::span<const uint8_t> bytes, segment* index);
   void forget_producers_below_start();
   void publish_view();
   std::optional<size_t> find_run(const std::vector<std::shared_ptr<file>>& old_logs,

@@ -5,7 +5,9 @@
 // Segment files are named by their base offset in 20 digits: <base>.log, <base>.index,
 // <base>.timeindex. The cleaner writes a replacement as <base>.log.cleaned (and .index.cleaned,
 // .timeindex.cleaned), renames it to .swap when it is about to replace the old segments and to
-// the final names once they are gone (see partition_log::replace_segments).
+// the final names once they are gone (see partition_log::replace_segments). A segment with
+// aborted transactions also has a <base>.txnindex (storage/txn_index.h); the cleaner does not
+// write one: the log gives a cleaned segment the entries of the segments it replaces.
 #pragma once
 
 #include <array>
@@ -22,10 +24,18 @@
 #include "protocol/wire/types.h"
 #include "storage/file.h"
 #include "storage/log_config.h"
+#include "storage/txn_index.h"
 
 namespace brook::storage {
 
-enum class storage_errc { io, offset_out_of_range, aborted };
+enum class storage_errc {
+  io,
+  offset_out_of_range,
+  aborted,
+  // Transaction markers the producer state refuses (see producer_state::check_marker).
+  invalid_producer_epoch,
+  coordinator_fenced
+};
 
 struct storage_error {
   std::string message;
@@ -133,6 +143,12 @@ struct log_view {
   int64_t active_base = 0;
   int64_t log_start = 0;
   int64_t end = 0;
+  // The last stable offset when published: the cleaner leaves open transactions alone. A
+  // transaction opened since starts in the active segment, which is not cleaned anyway.
+  int64_t last_stable = INT64_MAX;
+  // Every aborted transaction of the log then (transaction indexes), oldest first: every one
+  // ending below last_stable is there.
+  std::vector<aborted_txn> aborted;
   log_config config;
 };
 

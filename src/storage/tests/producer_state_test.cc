@@ -9,7 +9,6 @@
 namespace brook::storage {
 namespace {
 
-namespace rec = protocol::records;
 using testing::k_now;
 
 producer_append batch(int64_t pid, int16_t epoch, int32_t seq, int32_t count, int64_t offset) {
@@ -71,24 +70,14 @@ TEST(ProducerState, ExpiryAndRetentionForgetProducers) {
   EXPECT_TRUE(s.empty());
 }
 
-wire::byte_buffer idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, int count) {
-  rec::batch_options o;
-  o.producer_id = pid;
-  o.producer_epoch = epoch;
-  o.base_sequence = seq;
-  rec::batch_builder b(o);
-  for (int i = 0; i < count; ++i) b.append(k_now, std::nullopt, testing::bytes_of("v"));
-  return b.build();
-}
-
 TEST(ProducerState, LogKeepsItOverCleanAndUncleanRestarts) {
   testing::temp_dir dir;
   log_config c;
   c.segment_bytes = 300;  // a few batches per segment
   {
     auto log = testing::open_log(dir.path, c);
-    for (int i = 0; i < 20; ++i) testing::produce(*log, idempotent_batch(5, 0, i * 3, 3), c);
-    testing::produce(*log, idempotent_batch(6, 2, 0, 1), c);
+    for (int i = 0; i < 20; ++i) testing::produce(*log, testing::producer_batch(5, 0, i * 3, 3), c);
+    testing::produce(*log, testing::producer_batch(6, 2, 0, 1), c);
     EXPECT_GT(log->segment_count(), 3u);
     ASSERT_TRUE(log->close());
   }
@@ -102,7 +91,7 @@ TEST(ProducerState, LogKeepsItOverCleanAndUncleanRestarts) {
     auto dup = log->producers().check({5, 0, 57, 59, 100, 102, k_now, false, false});
     EXPECT_EQ(dup.kind, producer_verdict::duplicate);
     EXPECT_EQ(dup.original.first_offset, 57);
-    testing::produce(*log, idempotent_batch(5, 0, 60, 3), c);
+    testing::produce(*log, testing::producer_batch(5, 0, 60, 3), c);
     // No close: as after kill -9.
   }
   for (const auto& e : std::filesystem::directory_iterator(dir.path))
@@ -129,7 +118,7 @@ TEST(ProducerState, LogKeepsItOverCleanAndUncleanRestarts) {
       if (e.path().extension() == ".snapshot") std::filesystem::remove(e.path());
     auto log = testing::open_log(dir.path, c, false);
     EXPECT_TRUE(log->producers().empty());
-    testing::produce(*log, idempotent_batch(9, 0, 0, 1), c);
+    testing::produce(*log, testing::producer_batch(9, 0, 0, 1), c);
     ASSERT_TRUE(log->close());
     auto again = testing::open_log(dir.path, c);
     EXPECT_NE(again->producers().find(9), nullptr);

@@ -35,6 +35,19 @@ inline std::span<const uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
+// `count` records of one producer: idempotent, or part of its transaction.
+inline wire::byte_buffer producer_batch(int64_t pid, int16_t epoch, int32_t seq, int count,
+                                        bool transactional = false) {
+  protocol::records::batch_options o;
+  o.producer_id = pid;
+  o.producer_epoch = epoch;
+  o.base_sequence = seq;
+  o.transactional = transactional;
+  protocol::records::batch_builder b(o);
+  for (int i = 0; i < count; ++i) b.append(k_now, std::nullopt, bytes_of("v"));
+  return b.build();
+}
+
 inline append_options options(log_config c = {}) {
   append_options o;
   o.config = c;
