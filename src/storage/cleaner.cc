@@ -196,6 +196,14 @@ class cleaning {
   throttler _throttle;
   // producer id -> last offset of its last data batch, for producers still active.
   std::unordered_map<int64_t, int64_t> _producers;
+  // The aborted transactions of the log: producer id -> (first offset, marker offset).
+  std::unordered_map<int64_t, std::vector<std::pair<int64_t, int64_t>>> _aborted;
+  bool in_aborted_txn(int64_t producer_id, int64_t offset) const {
+    auto it = _aborted.find(producer_id);
+    if (it == _aborted.end()) return false;
+    return std::any_of(it->second.begin(), it->second.end(),
+                       [&](const auto& t) { return t.first <= offset && offset <= t.second; });
+  }
   clean_stats _stats;
 };
 
@@ -250,7 +258,10 @@ result<void, storage_error> cleaning::build_offset_map() {
       _stats.bytes_read += b.size;
       if (b.last_offset < start) return true;
       rec::batch_view v(b.bytes);
-      if (!v.is_control()) {
+      // Records of aborted transactions stay out of the map: read_committed consumers never see
+      // them, so they must not make a committed record of their key look superseded.
+      if (!v.is_control() &&
+          !(v.is_transactional() && in_aborted_txn(v.producer_id(), v.base_offset()))) {
         try {
           for (const auto& record : rec::decode_records(v, k_max_uncompressed)) {
             const int64_t offset = v.offset_of(record);
@@ -536,6 +547,8 @@ result<void, storage_error> cleaning::clean_group(const std::vector<size_t>& gro
 result<clean_stats, storage_error> cleaning::run() {
   _stats.first_dirty = _job.first_dirty;
   if (auto r = find_active_producers(); !r) return failure{r.error()};
+  for (const auto& t : _view.aborted)
+    _aborted[t.producer_id].emplace_back(t.first_offset, t.last_offset);
   if (auto r = build_offset_map(); !r) return failure{r.error()};
   const int64_t end_offset = _map.latest_offset() + 1;
   _stats.end_offset = std::max(end_offset, _job.first_dirty);
@@ -645,9 +658,9 @@ log_to_clean log_cleaner::assess(std::shared_ptr<cleanable_log> log,
   // recovery) restarts from the log start.
   const int64_t cp = checkpoint.value_or(v.log_start);
   t.first_dirty = cp < v.log_start || cp > v.end ? v.log_start : cp;
-  // Not past the last stable offset (the high watermark here) nor into the active segment, nor
-  // into a segment with records younger than min.compaction.lag.ms.
-  int64_t uncleanable = std::min(v.end, v.active_base);
+  // Not past the last stable offset (an open transaction stays as it is) nor into the active
+  // segment, nor into a segment with records younger than min.compaction.lag.ms.
+  int64_t uncleanable = std::min({v.end, v.active_base, v.last_stable});
   const int64_t min_lag = std::max<int64_t>(v.config.min_compaction_lag_ms, 0);
   const auto dirty = segments_in(v, t.first_dirty, v.active_base);
   if (min_lag > 0)

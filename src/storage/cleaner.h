@@ -19,6 +19,13 @@
 // an empty batch header, as Kafka keeps them. Control batches (transaction markers) are kept as
 // they are.
 //
+// Transactions: nothing at or past the last stable offset is cleaned (an open transaction stays
+// whole). Records of aborted transactions (the log's transaction indexes) do not enter the offset
+// map, so that they never make a committed record of their key look superseded; they stay, as do
+// the markers and the index entries (a cleaned segment takes those of the segments it replaces).
+// Kafka removes them (aborted records at once, markers after delete.retention.ms); Brook does not
+// yet.
+//
 // A log is picked when its dirty bytes are more than min.cleanable.dirty.ratio of the cleanable
 // part, or when max.compaction.lag.ms forces it; the dirtiest first. Each cleaner thread
 // (log.cleaner.threads) cleans one log at a time and, with nothing to clean, waits

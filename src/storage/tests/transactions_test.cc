@@ -6,7 +6,9 @@
 
 #include <fstream>
 
+#include "base/clock.h"
 #include "protocol/records/record_batch.h"
+#include "storage/cleaner.h"
 #include "storage/producer_state.h"
 #include "storage/tests/test_log.h"
 #include "storage/txn_index.h"
@@ -287,6 +289,83 @@ TEST(Transactions, RetentionDeletesTheIndexWithItsSegment) {
   log->enforce_retention(k_now + 365LL * 24 * 3600 * 1000);
   EXPECT_EQ(count_indexes(), 0);
   EXPECT_TRUE(log->aborted_txns().empty());
+}
+
+// One record `key`=`value`, plain (pid -1) or in producer `pid`'s transaction.
+wire::byte_buffer keyed(const std::string& key, const std::string& value, int64_t pid = -1,
+                        int32_t seq = -1) {
+  rec::batch_options o;
+  o.producer_id = pid;
+  o.producer_epoch = pid >= 0 ? 0 : -1;
+  o.base_sequence = seq;
+  o.transactional = pid >= 0;
+  rec::batch_builder b(o);
+  b.append(k_now, testing::bytes_of(key), testing::bytes_of(value));
+  return b.build();
+}
+
+// Every data record of the log as (offset, key=value).
+std::vector<std::pair<int64_t, std::string>> data_records(partition_log& log) {
+  std::vector<std::pair<int64_t, std::string>> out;
+  testing::fetch_batches(log, log.log_start_offset(), 1 << 20, [&](const rec::batch_view& b) {
+    if (b.is_control()) return;
+    for (const auto& r : rec::decode_records(b, 1 << 20))
+      out.emplace_back(b.offset_of(r),
+                       std::string(r.key->span().begin(), r.key->span().end()) + "=" +
+                           std::string(r.value->span().begin(), r.value->span().end()));
+  });
+  return out;
+}
+
+TEST(Transactions, CleanerKeepsOpenTransactionsCommittedValuesAndTheIndex) {
+  testing::temp_dir dir;
+  log_config c;
+  c.compact = true;
+  c.delete_retention = false;
+  c.min_cleanable_dirty_ratio = 0.0;
+  auto log = testing::open_log(dir.path / "t-0", c);
+  auto roll = [&] { log->roll_if_due(wall_clock_ms() + (1LL << 40)); };
+  testing::produce(*log, keyed("k", "committed"), c);       // 0
+  testing::produce(*log, keyed("k", "aborted", 50, 0), c);  // 1
+  roll();
+  append_marker(*log, marker(50, 0, false));   // 2, in the second segment
+  testing::produce(*log, keyed("x", "1"), c);  // 3
+  roll();
+  testing::produce(*log, keyed("j", "open", 51, 0), c);  // 4, left open
+  testing::produce(*log, keyed("j", "later"), c);        // 5
+  roll();
+  testing::produce(*log, keyed("z", "1"), c);  // 6, active segment
+  ASSERT_EQ(log->segment_count(), 4u);
+  ASSERT_EQ(log->last_stable_offset(), 4);
+  const auto aborted = log->aborted_txns();
+  ASSERT_EQ(aborted, (std::vector<aborted_txn>{{50, 1, 2, 3}}));
+  ASSERT_TRUE(fs::exists(dir.path / "t-0" / "00000000000000000002.txnindex"));
+
+  log_cleaner cleaner({}, dir.path);
+  cleaner.attach(*log, "t", 0, [](std::function<void()> f) { f(); });
+  auto stats = cleaner.clean_once(k_now);
+  ASSERT_TRUE(stats.has_value());
+  // Up to the segment of the open transaction, not into it.
+  EXPECT_EQ(stats->end_offset, 4);
+  EXPECT_EQ(log->segment_count(), 3u);
+  // The aborted record did not supersede the committed one; both stay (a read_committed
+  // consumer drops the aborted one); the open transaction's segment is untouched.
+  EXPECT_EQ(data_records(*log), (std::vector<std::pair<int64_t, std::string>>{{0, "k=committed"},
+                                                                              {1, "k=aborted"},
+                                                                              {3, "x=1"},
+                                                                              {4, "j=open"},
+                                                                              {5, "j=later"},
+                                                                              {6, "z=1"}}));
+  // The cleaned segment took the second segment's index entry.
+  EXPECT_EQ(log->aborted_txns(), aborted);
+  EXPECT_EQ(log->collect_aborted_txns(0, 4), aborted);
+  EXPECT_FALSE(fs::exists(dir.path / "t-0" / "00000000000000000002.txnindex"));
+  EXPECT_EQ(decode_txn_index(file_bytes(dir.path / "t-0" / "00000000000000000000.txnindex")),
+            aborted);
+  ASSERT_TRUE(log->close());
+  log = testing::open_log(dir.path / "t-0", c);
+  EXPECT_EQ(log->aborted_txns(), aborted);
+  EXPECT_EQ(log->last_stable_offset(), 4);
 }
 
 }  // namespace
