@@ -99,19 +99,58 @@ produce_outcome partition::append(std::span<uint8_t> records, int16_t produce_ve
   return out;
 }
 
+int16_t partition::append_marker(int64_t producer_id, int16_t producer_epoch, bool commit,
+                                 int32_t coordinator_epoch, int8_t transaction_version,
+                                 int64_t now_ms) {
+  storage::marker_request m;
+  m.producer_id = producer_id;
+  m.producer_epoch = producer_epoch;
+  m.commit = commit;
+  m.coordinator_epoch = coordinator_epoch;
+  m.transaction_version = transaction_version;
+  m.leader_epoch = _leader_epoch;
+  m.now_ms = now_ms;
+  auto r = _log->append_marker(m);
+  if (!r) {
+    switch (r.error().code) {
+      case storage::storage_errc::invalid_producer_epoch:
+        lg.debug("{}-{}: {}", _topic, _index, r.error().message);
+        return code(error_code::invalid_producer_epoch);
+      case storage::storage_errc::coordinator_fenced:
+        lg.debug("{}-{}: {}", _topic, _index, r.error().message);
+        return code(error_code::transaction_coordinator_fenced);
+      default:
+        lg.error("{}-{}: marker append failed: {}", _topic, _index, r.error().message);
+        return code(error_code::kafka_storage_error);
+    }
+  }
+  wake_waiters();
+  // flush.messages=1: on disk before the coordinator hears that it is written.
+  if (_log->needs_sync_before_ack())
+    if (auto f = _log->flush(); !f) {
+      lg.error("{}-{}: flush failed: {}", _topic, _index, f.error().message);
+      return code(error_code::kafka_storage_error);
+    }
+  return 0;
+}
+
 fetch_outcome partition::read(int64_t offset, int32_t max_bytes, bool min_one_batch,
-                              size_t file_threshold) {
+                              size_t file_threshold, bool read_committed) {
   fetch_outcome out;
   out.high_watermark = high_watermark();
-  out.last_stable_offset = out.high_watermark;
+  // Kafka reports the last stable offset whatever the isolation level.
+  out.last_stable_offset = last_stable_offset();
   out.log_start_offset = _log->log_start_offset();
-  auto r = _log->read(offset, max_bytes, out.high_watermark, min_one_batch);
+  auto r = _log->read(offset, max_bytes,
+                      read_committed ? out.last_stable_offset : out.high_watermark, min_one_batch);
   if (!r) {
     out.error_code = r.error().code == storage::storage_errc::offset_out_of_range
                          ? code(error_code::offset_out_of_range)
                          : code(error_code::kafka_storage_error);
     return out;
   }
+  if (read_committed && r->size() > 0)
+    out.aborted = _log->collect_aborted_txns(offset, r->last_offset() + 1);
   if (r->size() >= file_threshold) {
     out.file = std::move(*r);
     return out;

@@ -39,6 +39,8 @@ struct fetch_outcome {
   int64_t high_watermark = -1;
   int64_t last_stable_offset = -1;
   int64_t log_start_offset = -1;
+  // read_committed: the aborted transactions overlapping the batches returned.
+  std::vector<storage::aborted_txn> aborted;
   // The records: in memory, or (when the reader may send from files) as a segment file range.
   wire::byte_buffer records;
   storage::read_result file;
@@ -62,13 +64,23 @@ class partition {
   // patched in place (offsets, epochs) where Kafka patches in place.
   produce_outcome append(std::span<uint8_t> records, int16_t produce_version, int64_t now_ms);
 
+  // Appends a COMMIT or ABORT marker (WriteTxnMarkers) at the current leader epoch; returns a
+  // Kafka error code (0, INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED,
+  // KAFKA_STORAGE_ERROR) and wakes long polls: the marker moves the last stable offset.
+  int16_t append_marker(int64_t producer_id, int16_t producer_epoch, bool commit,
+                        int32_t coordinator_epoch, int8_t transaction_version, int64_t now_ms);
+
   int64_t high_watermark() const { return _log->end_offset(); }
+  // Below the high watermark while a transaction is open.
+  int64_t last_stable_offset() const { return _log->last_stable_offset(); }
   int64_t log_start_offset() const { return _log->log_start_offset(); }
 
-  // Reads whole batches from `offset`. A range of at least `file_threshold` bytes is left in the
-  // segment file for the connection to send from there; smaller ones are copied.
+  // Reads whole batches from `offset`, below the high watermark, or for `read_committed` below
+  // the last stable offset and with the aborted transactions the batches overlap. A range of at
+  // least `file_threshold` bytes is left in the segment file for the connection to send from
+  // there; smaller ones are copied.
   fetch_outcome read(int64_t offset, int32_t max_bytes, bool min_one_batch,
-                     size_t file_threshold = SIZE_MAX);
+                     size_t file_threshold = SIZE_MAX, bool read_committed = false);
 
   // Rolls by time and applies retention; called from the shard's maintenance loop.
   void maintain(int64_t now_ms);

@@ -3,6 +3,10 @@
 // session id with the next epoch updates it (added and changed partitions in `topics`, removed
 // ones in `forgotten_topics_data`) and gets back only the partitions with records or news, and
 // epoch -1 closes it.
+//
+// Isolation (v4+): read_uncommitted reads up to the high watermark; read_committed up to the last
+// stable offset, and gets the aborted transactions overlapping the batches returned, whose
+// records the client drops. Both learn the last stable offset.
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
@@ -156,14 +160,17 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
       // Fetch v0-v3 records are converted for their old readers, in memory.
       const size_t file_threshold =
           ctx.connection.zero_copy && v >= 4 ? k_sendfile_threshold : SIZE_MAX;
+      // Fetch v4 brought isolation levels; older ones read uncommitted.
+      const bool read_committed = v >= 4 && req.isolation_level == 1;
       auto read = co_await ctx.b.on_partition(
           t->info->id, t->index,
           [offset = t->fetch_offset, limit, min_one, register_waiter, file_threshold,
-           current = t->current_leader_epoch, &home = ctx.b.shards().context(ctx.connection.shard),
+           read_committed, current = t->current_leader_epoch,
+           &home = ctx.b.shards().context(ctx.connection.shard),
            weak = std::weak_ptr<net::event>(wake)](partition& part) {
             if (auto e = check_leader_epoch(current, part.leader_epoch()))
               return fetch_outcome{.error_code = e};
-            auto o = part.read(offset, limit, min_one, file_threshold);
+            auto o = part.read(offset, limit, min_one, file_threshold, read_committed);
             if (register_waiter && o.records.empty() && o.file.size() == 0 && o.error_code == 0)
               part.add_waiter(home, weak);
             return o;
@@ -179,7 +186,15 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
       out.high_watermark = o.error_code ? -1 : o.high_watermark;
       out.last_stable_offset = o.error_code ? -1 : o.last_stable_offset;
       out.log_start_offset = o.error_code ? -1 : o.log_start_offset;
-      if (v >= 4 && req.isolation_level == 1) out.aborted_transactions.emplace();
+      if (read_committed) {
+        // As Kafka: an empty list, not a null one, when none overlaps.
+        auto& aborted = out.aborted_transactions.emplace();
+        for (const auto& a : o.aborted) {
+          auto& x = aborted.emplace_back();
+          x.producer_id = a.producer_id;
+          x.first_offset = a.first_offset;
+        }
+      }
       if (o.file.size() > 0) {
         total += static_cast<int64_t>(o.file.size());
         out.records = wire::shared_bytes::from_file(

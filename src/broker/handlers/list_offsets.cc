@@ -1,5 +1,7 @@
 // ListOffsets: earliest (-2), latest (-1), max timestamp (-3, KIP-734), earliest local (-4),
 // latest tiered (-5, no tiered storage: none), or the first offset at or after a timestamp.
+// With isolation_level 1 (read_committed) latest is the last stable offset, and an offset found
+// by timestamp (or max timestamp) at or past it is not given, as Kafka answers.
 #include "base/clock.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
@@ -77,12 +79,15 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
       }
       auto looked = co_await ctx.b.on_partition(
           info->id, p.partition_index,
-          [ts = p.timestamp, current = p.current_leader_epoch](partition& part) {
+          [ts = p.timestamp, current = p.current_leader_epoch,
+           committed = req.isolation_level == 1](partition& part) {
             found f;
             if ((f.error = check_leader_epoch(current, part.leader_epoch()))) return f;
             f.epoch = part.leader_epoch();
+            const int64_t last_fetchable =
+                committed ? part.last_stable_offset() : part.high_watermark();
             if (ts == -1) {
-              f.offset = part.high_watermark();
+              f.offset = last_fetchable;
             } else if (ts == -2 || ts == -4) {
               f.offset = part.log_start_offset();
             } else if (ts == -3) {
@@ -107,6 +112,12 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
               } else {
                 f.epoch = -1;
               }
+            }
+            if ((ts >= 0 || ts == -3) && f.offset >= last_fetchable) {
+              // Not readable yet at this isolation level.
+              f.offset = -1;
+              f.timestamp = -1;
+              f.epoch = -1;
             }
             return f;
           });
