@@ -66,6 +66,8 @@ const std::vector<handler_spec> k_handlers{
                  typed_handler<p::init_producer_id_request, h::init_producer_id>),
     all_versions(api_key::describe_producers,
                  typed_handler<p::describe_producers_request, h::describe_producers>),
+    all_versions(api_key::write_txn_markers,
+                 typed_handler<p::write_txn_markers_request, h::write_txn_markers>),
     all_versions(api_key::describe_topic_partitions,
                  typed_handler<p::describe_topic_partitions_request, h::describe_topic_partitions>),
 };

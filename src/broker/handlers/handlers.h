@@ -66,6 +66,8 @@
 #include "protocol/generated/produce_response.h"
 #include "protocol/generated/sync_group_request.h"
 #include "protocol/generated/sync_group_response.h"
+#include "protocol/generated/write_txn_markers_request.h"
+#include "protocol/generated/write_txn_markers_response.h"
 
 namespace brook::broker::handlers {
 
@@ -100,6 +102,9 @@ asio::awaitable<protocol::fetch_response> fetch(request_context&, protocol::fetc
 size_t fetch_file_bytes(const protocol::fetch_response& r);
 asio::awaitable<protocol::list_offsets_response> list_offsets(request_context&,
                                                               protocol::list_offsets_request&);
+// Transaction markers from the transaction coordinator (txn_markers.cc).
+asio::awaitable<protocol::write_txn_markers_response> write_txn_markers(
+    request_context&, protocol::write_txn_markers_request&);
 
 asio::awaitable<protocol::describe_cluster_response> describe_cluster(
     request_context&, protocol::describe_cluster_request&);

@@ -1,0 +1,55 @@
+// WriteTxnMarkers: the transaction coordinator asks the partitions' leader to end a producer's
+// transaction with a COMMIT or ABORT marker in each partition named. Each marker is appended on
+// its partition's shard (partition::append_marker) and answered per partition: unknown
+// partitions with UNKNOWN_TOPIC_OR_PARTITION, a marker from an older producer epoch with
+// INVALID_PRODUCER_EPOCH, one from an older coordinator epoch with TRANSACTION_COORDINATOR_FENCED.
+//
+// Kafka authorizes the request as ClusterAction; without an authorizer every request passes.
+// Markers for __consumer_offsets partitions are written to that log like any other: completing the
+// transactional offset commits they end belongs to the group coordinator.
+#include "base/clock.h"
+#include "broker/broker.h"
+#include "broker/handlers/handlers.h"
+#include "protocol/errors.h"
+
+namespace brook::broker::handlers {
+
+namespace {
+using protocol::error_code;
+int16_t code(error_code e) { return static_cast<int16_t>(e); }
+}  // namespace
+
+asio::awaitable<protocol::write_txn_markers_response> write_txn_markers(
+    request_context& ctx, protocol::write_txn_markers_request& req) {
+  protocol::write_txn_markers_response r;
+  auto cluster = ctx.b.local().cluster;
+  for (const auto& m : req.markers) {
+    auto& mout = r.markers.emplace_back();
+    mout.producer_id = m.producer_id;
+    for (const auto& t : m.topics) {
+      auto& tout = mout.topics.emplace_back();
+      tout.name = t.name;
+      const topic_info* info = cluster->find(t.name);
+      for (int32_t index : t.partition_indexes) {
+        auto& out = tout.partitions.emplace_back();
+        out.partition_index = index;
+        if (!has_partition(info, index)) {
+          out.error_code = code(error_code::unknown_topic_or_partition);
+          continue;
+        }
+        auto written = co_await ctx.b.on_partition(
+            info->id, index,
+            [pid = m.producer_id, epoch = m.producer_epoch, commit = m.transaction_result,
+             coordinator_epoch = m.coordinator_epoch,
+             version = m.transaction_version](partition& part) {
+              return part.append_marker(pid, epoch, commit, coordinator_epoch, version,
+                                        wall_clock_ms());
+            });
+        out.error_code = written ? *written : code(error_code::unknown_topic_or_partition);
+      }
+    }
+  }
+  co_return r;
+}
+
+}  // namespace brook::broker::handlers
