@@ -369,6 +369,14 @@ result<void, storage_error> partition_log::load(const open_options& options) {
     // state writes them again if the markers are there.
     std::erase_if(s->aborted,
                   [&](const aborted_txn& t) { return t.last_offset >= s->next_offset; });
+    // The file holds exactly the entries kept: the next one is written after them.
+    if (s->txnindex)
+      if (auto size = s->txnindex->size();
+          size && *size != static_cast<int64_t>(s->aborted.size() * k_txn_index_entry_size))
+        if (auto r = s->txnindex->truncate(
+                static_cast<int64_t>(s->aborted.size() * k_txn_index_entry_size));
+            !r)
+          return io_error(r.error());
     if (!_segments.empty() && _segments.back()->next_offset > s->base) {
       return io_error(fmt::format("{}: segment {} overlaps the one before it", _dir.string(),
                                   segment_name(s->base, ".log")));
@@ -439,9 +447,9 @@ result<std::vector<int64_t>, storage_error> partition_log::complete_swaps(
         return io_error(r.error());
     for (auto it = bases.begin(); it != bases.end();) {
       if (replaced(*it)) {
+        if (*it != base) std::filesystem::remove(_dir / segment_name(*it, ".txnindex"), ec);
         for (const char* ext : {".log", ".index", ".timeindex"})
           std::filesystem::remove(_dir / segment_name(*it, ext), ec);
-        if (*it != base) std::filesystem::remove(_dir / segment_name(*it, ".txnindex"), ec);
         it = bases.erase(it);
       } else {
         ++it;
@@ -569,13 +577,19 @@ result<void, storage_error> partition_log::replace_segments(
   if (!aborted.empty() && aborted.size() != first[0]->aborted.size())
     if (auto r =
             write_file_atomic(_dir / segment_name(base, ".txnindex"), encode_txn_index(aborted));
-        !r)
-      return io_error(fmt::format("{}: {}", _dir.string(), r.error()));
+        !r) {
+      // Nothing replaced: the cleaned segment is dropped, as when its segments are gone.
+      for (const char* ext : k_swap_exts) std::filesystem::remove(path(ext, ".swap"), ec);
+      return failure{
+          storage_error{fmt::format("{}: cleaned segment {} not swapped in: {}", _dir.string(),
+                                    segment_name(base, ".log"), r.error()),
+                        storage_errc::aborted}};
+    }
   for (ptrdiff_t i = 0; i < n; ++i) {
     if (first[i]->base == base) continue;
-    for (const char* ext : k_swap_exts)
+    // The .log last, as every file of a segment goes.
+    for (const char* ext : k_segment_exts)
       std::filesystem::remove(_dir / segment_name(first[i]->base, ext), ec);
-    std::filesystem::remove(_dir / segment_name(first[i]->base, ".txnindex"), ec);
   }
   for (const char* ext : k_swap_exts) {
     std::filesystem::rename(path(ext, ".swap"), path(ext, ""), ec);
