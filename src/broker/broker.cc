@@ -17,6 +17,7 @@
 #include "broker/config.h"
 #include "broker/dispatch.h"
 #include "protocol/errors.h"
+#include "protocol/records/byte_order.h"
 #include "protocol/records/record_batch.h"
 #include "protocol/records/record_set.h"
 #include "storage/log_dir.h"
@@ -128,8 +129,24 @@ void broker::start() {
     _states.back()->groups = std::make_unique<coordinator::group_coordinator>(
         _shards->context(i).get_executor(), _options.groups,
         [this](int32_t partition, std::vector<coordinator::log_record> records) {
-          return write_offsets_records(partition, std::move(records));
+          return write_internal_records(k_offsets_topic_name, partition, std::move(records));
         });
+    _states.back()->groups->set_txn_writer([this](int32_t partition, int64_t producer_id,
+                                                  int16_t epoch,
+                                                  std::vector<coordinator::log_record> records) {
+      return write_internal_records(k_offsets_topic_name, partition, std::move(records),
+                                    std::pair{producer_id, epoch});
+    });
+    _states.back()->txns = std::make_unique<coordinator::txn_coordinator>(
+        _shards->context(i).get_executor(), _options.transactions,
+        [this](int32_t partition, std::vector<coordinator::log_record> records) {
+          return write_internal_records(k_txn_topic_name, partition, std::move(records));
+        },
+        [this](int64_t producer_id, int16_t epoch, bool commit,
+               std::vector<coordinator::txn_partition> partitions) {
+          return write_txn_markers(producer_id, epoch, commit, std::move(partitions));
+        },
+        [this] { return _producer_ids->next(); });
     // The topics as this shard sees them, for consumer groups.
     coordinator::topic_source topics;
     auto ref = [](const topic_info* t) -> std::optional<coordinator::topic_ref> {
@@ -178,6 +195,18 @@ void broker::start() {
                });
     lg.info("{}: {} records of groups and offsets loaded", k_offsets_topic_name, records);
   }
+  // Transactional ids come back from __transaction_state; half-completed transactions are
+  // completed once every shard has loaded.
+  if (const auto& t = (*cluster)->find(k_txn_topic_name)) {
+    size_t records = 0;
+    for (int32_t p = 0; p < t->partitions; ++p)
+      block_on(_shards->context(shard_of(t->id, p)),
+               [this, &records, id = t->id, p]() -> asio::awaitable<void> {
+                 records += load_txn_partition(id, p);
+                 co_return;
+               });
+    lg.info("{}: {} records of transactional ids loaded", k_txn_topic_name, records);
+  }
 
   _cleaner->start();
   for (const auto& l : _options.listeners) _server->listen(l);
@@ -190,12 +219,15 @@ void broker::start() {
 
 asio::awaitable<void> broker::group_loop(net::shard_id s) {
   asio::steady_timer t(_shards->context(s));
+  uint64_t ticks = 0;
   while (!_stopped.load()) {
     t.expires_after(std::chrono::milliseconds(100));
     std::error_code ec;
     co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (_stopped.load()) break;
     _states[s]->groups->tick();
+    // Transaction timeouts and expired transactional ids, once a second.
+    if (++ticks % 10 == 0) _states[s]->txns->tick(wall_clock_ms());
   }
 }
 
@@ -215,7 +247,56 @@ asio::awaitable<const topic_info*> broker::offsets_topic() {
   co_return local().cluster->find(k_offsets_topic_name);
 }
 
-size_t broker::load_offsets_partition(const wire::uuid& topic, int32_t index) {
+asio::awaitable<const topic_info*> broker::txn_topic() {
+  if (const topic_info* t = local().cluster->find(k_txn_topic_name)) co_return t;
+  // Kafka's settings for the transaction log: compacted, its own segment size.
+  std::map<std::string, std::string> configs{
+      {"cleanup.policy", "compact"},
+      {"compression.type", "uncompressed"},
+      {"segment.bytes", std::to_string(_options.txn_segment_bytes)}};
+  auto created = co_await create_topic(k_txn_topic_name, _options.transactions.log_partitions,
+                                       std::move(configs), false);
+  if (created.error_code != 0 &&
+      created.error_code != static_cast<int16_t>(protocol::error_code::topic_already_exists))
+    lg.error("cannot create {}: {}", k_txn_topic_name, created.message);
+  co_return local().cluster->find(k_txn_topic_name);
+}
+
+size_t broker::load_txn_partition(const wire::uuid& topic, int32_t index) {
+  auto& txns = *local().txns;
+  replay_handlers on;
+  on.record = [&](auto key, auto value, std::optional<int64_t>) { return txns.load(key, value); };
+  const size_t n = replay_partition(topic, index, on);
+  txns.resume();
+  return n;
+}
+
+asio::awaitable<std::vector<int16_t>> broker::write_txn_markers(
+    int64_t producer_id, int16_t epoch, bool commit,
+    std::vector<coordinator::txn_partition> partitions) {
+  std::vector<int16_t> out;
+  auto cluster = local().cluster;
+  const int64_t now = wall_clock_ms();
+  for (const auto& p : partitions) {
+    const topic_info* t = cluster->find(p.topic);
+    if (!has_partition(t, p.partition)) {
+      // A partition deleted meanwhile needs no marker (as Kafka).
+      out.push_back(0);
+      continue;
+    }
+    const bool offsets = p.topic == k_offsets_topic_name;
+    auto r = co_await on_partition(t->id, p.partition, [&](partition& part) {
+      const int16_t e = part.append_marker(producer_id, epoch, commit, 0, 1, now);
+      // The group coordinator of that partition (on this shard) settles the producer's offsets.
+      if (e == 0 && offsets) local().groups->complete_txn(p.partition, producer_id, commit);
+      return e;
+    });
+    out.push_back(r ? *r : static_cast<int16_t>(protocol::error_code::unknown_topic_or_partition));
+  }
+  co_return out;
+}
+
+size_t broker::replay_partition(const wire::uuid& topic, int32_t index, const replay_handlers& on) {
   namespace rec = protocol::records;
   auto& state = local();
   auto it = state.partitions.find({topic, index});
@@ -232,16 +313,25 @@ size_t broker::load_offsets_partition(const wire::uuid& topic, int32_t index) {
       while (auto entry = reader.next()) {
         rec::batch_view batch(entry->bytes);
         next = batch.last_offset() + 1;
-        if (batch.is_control()) continue;
+        if (batch.is_control()) {
+          // A transaction marker: key int16 version, int16 type (0 ABORT, 1 COMMIT).
+          if (!on.marker) continue;
+          for (const auto& r : rec::decode_records(batch, 1u << 20))
+            if (r.key && r.key->size() >= 4)
+              on.marker(batch.producer_id(), rec::load_be<int16_t>(r.key->data() + 2) == 1);
+          continue;
+        }
+        std::optional<int64_t> txn;
+        if (batch.is_transactional() && batch.producer_id() >= 0) txn = batch.producer_id();
         for (const auto& r : rec::decode_records(batch, 256u << 20)) {
           if (!r.key) continue;
           std::optional<std::span<const uint8_t>> value;
           if (r.value) value = r.value->span();
-          if (coordinator::replay_offsets_record(*state.groups, r.key->span(), value)) ++count;
+          if (on.record(r.key->span(), value, txn)) ++count;
         }
       }
     } catch (const std::exception& e) {
-      lg.error("{}-{}: cannot read the batch at offset {}: {}", k_offsets_topic_name, index, next,
+      lg.error("{}-{}: cannot read the batch at offset {}: {}", part.topic(), index, next,
                e.what());
       break;
     }
@@ -251,22 +341,43 @@ size_t broker::load_offsets_partition(const wire::uuid& topic, int32_t index) {
   return count;
 }
 
-asio::awaitable<int16_t> broker::write_offsets_records(
-    int32_t index, std::vector<coordinator::log_record> records) {
+size_t broker::load_offsets_partition(const wire::uuid& topic, int32_t index) {
+  auto& groups = *local().groups;
+  replay_handlers on;
+  on.record = [&](auto key, auto value, std::optional<int64_t> txn) {
+    return coordinator::replay_offsets_record(groups, key, value, txn);
+  };
+  on.marker = [&](int64_t producer_id, bool commit) {
+    groups.complete_txn(index, producer_id, commit);
+  };
+  return replay_partition(topic, index, on);
+}
+
+asio::awaitable<int16_t> broker::write_internal_records(
+    const char* topic, int32_t index, std::vector<coordinator::log_record> records,
+    std::optional<std::pair<int64_t, int16_t>> producer) {
   using protocol::error_code;
   auto& state = local();
-  const topic_info* t = state.cluster->find(k_offsets_topic_name);
+  const topic_info* t = state.cluster->find(topic);
   auto it = t ? state.partitions.find({t->id, index}) : state.partitions.end();
   if (it == state.partitions.end())
     co_return static_cast<int16_t>(error_code::coordinator_not_available);
   auto& part = *it->second;
   const int64_t now = wall_clock_ms();
-  protocol::records::batch_builder builder({});
+  protocol::records::batch_options bo;
+  if (producer) {
+    // TxnOffsetCommit: a transactional batch of the producer (its sequence is not checked).
+    bo.transactional = true;
+    bo.producer_id = producer->first;
+    bo.producer_epoch = producer->second;
+    bo.base_sequence = 0;
+  }
+  protocol::records::batch_builder builder(bo);
   for (const auto& r : records)
     builder.append(now, std::span<const uint8_t>(r.key),
                    r.value ? std::optional<std::span<const uint8_t>>(*r.value) : std::nullopt);
   auto batch = builder.build();
-  auto o = part.append(batch, k_offsets_produce_version, now);
+  auto o = part.append(batch, k_offsets_produce_version, now, /*from_coordinator=*/true);
   if (o.error_code == 0 && part.log().needs_sync_before_ack() && !co_await state.syncer->sync(part))
     co_return static_cast<int16_t>(error_code::kafka_storage_error);
   co_return o.error_code;

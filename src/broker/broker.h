@@ -31,6 +31,7 @@
 #include "broker/partition.h"
 #include "broker/producer_ids.h"
 #include "coordinator/group_coordinator.h"
+#include "coordinator/txn_coordinator.h"
 #include "net/event.h"
 #include "net/server.h"
 #include "net/shards.h"
@@ -62,15 +63,20 @@ struct broker_options {
   int64_t retention_check_interval_ms = 300000;
   // The group coordinator's settings (group.*, offsets.topic.num.partitions, ...).
   coordinator::coordinator_config groups;
+  // The transaction coordinator's settings (transaction.*, transactional.id.expiration.ms).
+  coordinator::txn_config transactions;
   // The broker's group.consumer.*, group.share.* and group.streams.* settings that group configs
   // fall back to and are bounded by.
   group_settings group_defaults = default_group_settings();
   int32_t offsets_segment_bytes = 104857600;
+  // transaction.state.log.segment.bytes
+  int32_t txn_segment_bytes = 104857600;
   // Every setting as read from server.properties and --override (DescribeConfigs of the broker).
   std::map<std::string, std::string> static_configs;
 };
 
 inline constexpr const char* k_offsets_topic_name = "__consumer_offsets";
+inline constexpr const char* k_txn_topic_name = "__transaction_state";
 // The Produce version whose rules apply to the coordinator's own appends.
 inline constexpr int16_t k_offsets_produce_version = 9;
 
@@ -98,6 +104,8 @@ struct shard_state {
   std::unique_ptr<group_sync> syncer;
   // The groups whose __consumer_offsets partitions this shard owns.
   std::unique_ptr<coordinator::group_coordinator> groups;
+  // The transactional ids whose __transaction_state partitions this shard owns.
+  std::unique_ptr<coordinator::txn_coordinator> txns;
 };
 
 class broker {
@@ -191,14 +199,53 @@ class broker {
         [this, f = std::move(f)]() mutable { return f(*local().groups); });
   }
 
+  // Transactions: the coordinator of a transactional id is the shard that owns the id's
+  // partition of __transaction_state; txn_topic() creates that topic on first use (nullptr when
+  // it cannot).
+  asio::awaitable<const topic_info*> txn_topic();
+  int32_t txn_partition(const std::string& transactional_id) const {
+    return coordinator::offsets_partition_for(transactional_id,
+                                              _options.transactions.log_partitions);
+  }
+  template <class F>
+  auto on_txn(const std::string& transactional_id, F f)
+      -> asio::awaitable<std::optional<typename net::detail::awaitable_value<
+          std::invoke_result_t<F&, coordinator::txn_coordinator&>>::type>> {
+    const topic_info* t = co_await txn_topic();
+    if (!t) co_return std::nullopt;
+    const wire::uuid id = t->id;
+    co_return co_await net::run_on(context_of(id, txn_partition(transactional_id)),
+                                   [this, f = std::move(f)]() mutable { return f(*local().txns); });
+  }
+
   // The effective log settings of a topic: its overrides over the broker's defaults.
   storage::log_config log_config_for(const topic_info& t) const;
 
  private:
   asio::awaitable<void> maintenance_loop(net::shard_id s);
   asio::awaitable<void> group_loop(net::shard_id s);
-  asio::awaitable<int16_t> write_offsets_records(int32_t partition,
-                                                 std::vector<coordinator::log_record> records);
+  // Appends the records of a coordinator to its partition of an internal topic (on this shard).
+  asio::awaitable<int16_t> write_internal_records(
+      const char* topic, int32_t partition, std::vector<coordinator::log_record> records,
+      std::optional<std::pair<int64_t, int16_t>> producer = std::nullopt);
+  // Transaction markers for the transaction coordinator, each on its partition's shard.
+  asio::awaitable<std::vector<int16_t>> write_txn_markers(
+      int64_t producer_id, int16_t epoch, bool commit,
+      std::vector<coordinator::txn_partition> partitions);
+  // Replays one partition of __transaction_state into this shard's transaction coordinator.
+  size_t load_txn_partition(const wire::uuid& topic, int32_t partition);
+  // Reads every record of one partition of an internal topic on this shard, in order, and gives
+  // each key and value (none: a tombstone) to `on.record`, each marker to `on.marker`; the count
+  // of records taken.
+  struct replay_handlers {
+    // A record, with the producer whose transactional batch holds it; true when taken.
+    std::function<bool(std::span<const uint8_t> key, std::optional<std::span<const uint8_t>> value,
+                       std::optional<int64_t> txn_producer)>
+        record;
+    // A transaction marker (optional).
+    std::function<void(int64_t producer_id, bool commit)> marker;
+  };
+  size_t replay_partition(const wire::uuid& topic, int32_t partition, const replay_handlers& on);
   // Replays one partition of __consumer_offsets into this shard's coordinator; the record count.
   size_t load_offsets_partition(const wire::uuid& topic, int32_t partition);
   asio::awaitable<void> publish(std::shared_ptr<const cluster_snapshot> snapshot);

@@ -218,6 +218,10 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "log.cleaner.max.compaction.lag.ms",
              "log.cleaner.min.cleanable.ratio",
              "producer.id.expiration.ms",
+             "transaction.state.log.num.partitions",
+             "transaction.state.log.segment.bytes",
+             "transaction.max.timeout.ms",
+             "transactional.id.expiration.ms",
          })
       m[k] = {kind::handled, 0};
     // Replication, coordinators, threads, the controller quorum: no effect on one
@@ -236,10 +240,6 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              {"offsets.load.buffer.size", 1},
              {"transaction.state.log.replication.factor", 1},
              {"transaction.state.log.min.isr", 1},
-             {"transaction.state.log.num.partitions", 1},
-             {"transaction.state.log.segment.bytes", 1},
-             {"transaction.max.timeout.ms", 1},
-             {"transactional.id.expiration.ms", 1},
              {"share.coordinator.state.topic.replication.factor", 1},
              {"share.coordinator.state.topic.min.isr", 1},
              {"share.coordinator.state.topic.num.partitions", 1},
@@ -640,6 +640,12 @@ broker_options apply(const settings& s) {
     s.invalid_because("group.consumer.heartbeat.interval.ms",
                       "it must be less than group.consumer.session.timeout.ms");
   s.read_int("group.consumer.max.size", g.consumer_max_size, 1);
+  // The transaction coordinator.
+  s.read_int("transaction.state.log.num.partitions", o.transactions.log_partitions, 1);
+  s.read_int("transaction.state.log.segment.bytes", o.txn_segment_bytes, 1);
+  s.read_int("transaction.max.timeout.ms", o.transactions.max_timeout_ms, 1);
+  if (s.has("transactional.id.expiration.ms"))
+    o.transactions.id_expiration_ms = s.integer("transactional.id.expiration.ms", 1, k_int_max);
   // What group configs fall back to and are bounded by, as the broker has them.
   for (const auto& [key, value] : default_group_settings()) {
     if (!s.has(key)) continue;

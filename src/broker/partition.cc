@@ -27,7 +27,7 @@ partition::partition(std::string topic, wire::uuid topic_id, int32_t index,
 }
 
 produce_outcome partition::append(std::span<uint8_t> records, int16_t produce_version,
-                                  int64_t now_ms) {
+                                  int64_t now_ms, bool from_coordinator) {
   produce_outcome out;
   storage::append_options o;
   o.config = _config;
@@ -56,7 +56,13 @@ produce_outcome partition::append(std::span<uint8_t> records, int16_t produce_ve
     const auto verdict = _log->producers().check(
         {b.producer_id(), b.producer_epoch(), b.base_sequence(), b.last_sequence(), v->first_offset,
          v->last_offset, b.max_timestamp(), b.is_transactional(), false});
-    switch (verdict.kind) {
+    // A coordinator's own transactional writes (TxnOffsetCommit) carry sequence 0 each time:
+    // only their epoch is checked, as Kafka checks sequences only for clients.
+    auto kind = verdict.kind;
+    if (from_coordinator && (kind == storage::producer_verdict::duplicate ||
+                             kind == storage::producer_verdict::out_of_order_sequence))
+      kind = storage::producer_verdict::append;
+    switch (kind) {
       case storage::producer_verdict::append:
         break;
       case storage::producer_verdict::duplicate:

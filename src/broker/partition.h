@@ -62,7 +62,9 @@ class partition {
 
   // Validates and appends one Produce request's records for this partition. `records` is
   // patched in place (offsets, epochs) where Kafka patches in place.
-  produce_outcome append(std::span<uint8_t> records, int16_t produce_version, int64_t now_ms);
+  // `from_coordinator`: a coordinator's own write (sequences not checked).
+  produce_outcome append(std::span<uint8_t> records, int16_t produce_version, int64_t now_ms,
+                         bool from_coordinator = false);
 
   // Appends a COMMIT or ABORT marker (WriteTxnMarkers) at the current leader epoch; returns a
   // Kafka error code (0, INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED,

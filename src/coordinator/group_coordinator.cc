@@ -615,15 +615,26 @@ asio::awaitable<std::vector<int16_t>> group_coordinator::commit(
   }
   if (records.empty()) co_return errors;
   const std::string id = who.group_id;
-  const int16_t err =
-      co_await _writer(offsets_partition_for(id, _config.offsets_partitions), std::move(records));
+  const int32_t partition = offsets_partition_for(id, _config.offsets_partitions);
+  int16_t err = 0;
+  if (who.producer) {
+    err = _txn_writer ? co_await _txn_writer(partition, who.producer->first, who.producer->second,
+                                             std::move(records))
+                      : code(error_code::coordinator_not_available);
+  } else {
+    err = co_await _writer(partition, std::move(records));
+  }
   g = find(id);
   for (size_t i : written) {
     if (err != 0 || !g) {
       errors[i] = err != 0 ? err : code(error_code::coordinator_not_available);
       continue;
     }
-    g->offsets[entries[i].topic][entries[i].partition] = entries[i].value;
+    if (who.producer)
+      _pending_txn[who.producer->first][id][entries[i].topic][entries[i].partition] =
+          entries[i].value;
+    else
+      g->offsets[entries[i].topic][entries[i].partition] = entries[i].value;
   }
   co_return errors;
 }
@@ -643,6 +654,10 @@ group_coordinator::fetched group_coordinator::fetch_offsets(
       return out;
     }
   }
+  for (const auto& [pid, groups] : _pending_txn)
+    if (auto it = groups.find(group_id); it != groups.end())
+      for (const auto& [topic, parts] : it->second)
+        for (const auto& [p, c] : parts) out.unstable.insert({topic, p});
   if (!wanted) {
     if (g) out.offsets = g->offsets;
     return out;
@@ -656,6 +671,30 @@ group_coordinator::fetched group_coordinator::fetch_offsets(
       out.offsets[topic][p] = c;
     }
   return out;
+}
+
+void group_coordinator::complete_txn(int32_t offsets_partition, int64_t producer_id, bool commit) {
+  auto it = _pending_txn.find(producer_id);
+  if (it == _pending_txn.end()) return;
+  for (auto g = it->second.begin(); g != it->second.end();) {
+    if (offsets_partition_for(g->first, _config.offsets_partitions) != offsets_partition) {
+      ++g;
+      continue;
+    }
+    if (commit) {
+      auto& group = get_or_create(g->first);
+      for (auto& [topic, parts] : g->second)
+        for (auto& [p, c] : parts) group.offsets[topic][p] = c;
+    }
+    g = it->second.erase(g);
+  }
+  if (it->second.empty()) _pending_txn.erase(it);
+}
+
+void group_coordinator::load_pending_offset(int64_t producer_id, const std::string& group,
+                                            const std::string& topic, int32_t partition,
+                                            const committed_offset& value) {
+  _pending_txn[producer_id][group][topic][partition] = value;
 }
 
 std::set<std::string> group_coordinator::subscribed_topics(const group& g) {

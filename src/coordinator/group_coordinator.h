@@ -110,6 +110,9 @@ struct log_record {
 // Writes records to a partition of __consumer_offsets; completes with a Kafka error code.
 using record_writer =
     std::function<asio::awaitable<int16_t>(int32_t partition, std::vector<log_record>)>;
+// The same, in a transactional batch of a producer (TxnOffsetCommit).
+using txn_record_writer = std::function<asio::awaitable<int16_t>(
+    int32_t partition, int64_t producer_id, int16_t epoch, std::vector<log_record>)>;
 
 struct committed_offset {
   int64_t offset = -1;
@@ -145,9 +148,11 @@ log_record offset_commit_record(const std::string& group, const std::string& top
 log_record group_metadata_record(const std::string& group, const group_snapshot* value);
 class group_coordinator;
 // Start-up: decodes one record of __consumer_offsets and replays it into `c`; false for records
-// it skips (other record types, malformed bytes).
+// it skips (other record types, malformed bytes). `txn_producer`: the record is in a
+// transactional batch of that producer (an offset commit then waits for the marker).
 bool replay_offsets_record(group_coordinator& c, std::span<const uint8_t> key,
-                           std::optional<std::span<const uint8_t>> value);
+                           std::optional<std::span<const uint8_t>> value,
+                           std::optional<int64_t> txn_producer = std::nullopt);
 
 // One partition's commit, as OffsetCommit and TxnOffsetCommit ask for it.
 struct offset_commit_entry {
@@ -165,6 +170,9 @@ struct commit_identity {
   std::optional<std::string> group_instance_id;
   // The OffsetCommit version (-1: not from OffsetCommit); members of consumer groups need v9+.
   int16_t version = -1;
+  // TxnOffsetCommit: the transactional producer whose transaction the offsets belong to; they
+  // count once its COMMIT marker reaches the group's partition of __consumer_offsets.
+  std::optional<std::pair<int64_t, int16_t>> producer;
 };
 
 class group_coordinator {
@@ -194,6 +202,15 @@ class group_coordinator {
   protocol::consumer_group_describe_response::described_group consumer_describe(
       const std::string& group_id) const;
 
+  // Transactional offset commits go through this writer (set by the broker).
+  void set_txn_writer(txn_record_writer w) { _txn_writer = std::move(w); }
+  // A transaction marker reached partition `offsets_partition` of __consumer_offsets: the
+  // producer's pending offsets of the groups there are committed or dropped.
+  void complete_txn(int32_t offsets_partition, int64_t producer_id, bool commit);
+  // Start-up: an offset commit record of a transactional batch (pending until its marker).
+  void load_pending_offset(int64_t producer_id, const std::string& group, const std::string& topic,
+                           int32_t partition, const committed_offset& value);
+
   // OffsetCommit: one error code per entry (same order). The group is created (empty) for commits
   // from outside any group.
   asio::awaitable<std::vector<int16_t>> commit(commit_identity who,
@@ -204,6 +221,8 @@ class group_coordinator {
   struct fetched {
     int16_t error_code = 0;
     std::map<std::string, std::map<int32_t, committed_offset>> offsets;
+    // Partitions with transactional offsets not yet committed (OffsetFetch require_stable).
+    std::set<std::pair<std::string, int32_t>> unstable;
   };
   // `member` (OffsetFetch v9+: member id and epoch) must be current in a consumer group.
   fetched fetch_offsets(
@@ -317,6 +336,11 @@ class group_coordinator {
   asio::any_io_executor _ex;
   coordinator_config _config;
   record_writer _writer;
+  txn_record_writer _txn_writer;
+  // Transactional offsets awaiting their markers: producer id -> group -> topic -> partition.
+  std::map<int64_t,
+           std::map<std::string, std::map<std::string, std::map<int32_t, committed_offset>>>>
+      _pending_txn;
   topic_source _topics;
   std::map<std::string, std::unique_ptr<group>> _groups;
   // Set by release_waiters(): no request waits any more.

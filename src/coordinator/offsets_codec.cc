@@ -66,7 +66,8 @@ log_record group_metadata_record(const std::string& group, const group_snapshot*
 }
 
 bool replay_offsets_record(group_coordinator& c, std::span<const uint8_t> key_bytes,
-                           std::optional<std::span<const uint8_t>> value_bytes) {
+                           std::optional<std::span<const uint8_t>> value_bytes,
+                           std::optional<int64_t> txn_producer) {
   auto key = decode_key(key_bytes);
   if (!key) return false;
   std::optional<versioned_value> value;
@@ -87,7 +88,10 @@ bool replay_offsets_record(group_coordinator& c, std::span<const uint8_t> key_by
       offset->commit_timestamp = v->commit_timestamp;
       offset->expire_timestamp = v->expire_timestamp;
     }
-    c.load_offset(k->group, k->topic, k->partition, offset);
+    if (txn_producer && offset)
+      c.load_pending_offset(*txn_producer, k->group, k->topic, k->partition, *offset);
+    else
+      c.load_offset(k->group, k->topic, k->partition, offset);
     return true;
   }
   if (const auto* k = std::get_if<group_metadata_key>(&*key)) {

@@ -23,6 +23,9 @@
 //                                                          used as "$var:NAME" in requests)
 //    "untilNoError": true,                                (repeats the request, up to 30 s,
 //                                                          until no errorCode is set)
+//    "until": {"path": "/json/pointer", "equals": VALUE},  (repeats the request to each broker,
+//                                                          up to 30 s, until its answer has
+//                                                          VALUE there)
 //    "waitTopics": ["name", ...]}                         (after the step: until both brokers
 //                                                          list these topics with a leader)
 // "spread" is the oldest, a middle and the newest version that both brokers serve. A step with
@@ -737,6 +740,21 @@ public final class DiffCheck {
                         Thread.sleep(100);
                         if (hasError(render(kr, answer))) kr = kafka.call(key, v, kreq, wire);
                         if (hasError(render(br, answer))) br = brook.call(key, v, breq, wire);
+                    }
+                    // Captures take the answers that succeeded.
+                    lastKafka = render(kr, answer);
+                    lastBrook = render(br, answer);
+                }
+                if (step.has("until")) {
+                    // Waits for what each broker does in the background (a transaction's markers).
+                    String at = step.get("until").get("path").asText();
+                    JsonNode want = step.get("until").get("equals");
+                    long deadline = System.currentTimeMillis() + 30_000;
+                    while ((!render(kr, answer).at(at).equals(want) || !render(br, answer).at(at).equals(want))
+                            && System.currentTimeMillis() < deadline) {
+                        Thread.sleep(100);
+                        if (!render(kr, answer).at(at).equals(want)) kr = kafka.call(key, v, kreq, wire);
+                        if (!render(br, answer).at(at).equals(want)) br = brook.call(key, v, breq, wire);
                     }
                 }
                 if (!compare) continue;

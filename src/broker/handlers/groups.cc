@@ -38,8 +38,11 @@ asio::awaitable<protocol::find_coordinator_response> find_coordinator(
     c.key = key;
     c.node_id = -1;
     c.port = -1;
-    if (req.key_type == k_key_group) {
-      const topic_info* t = co_await ctx.b.offsets_topic();
+    if (req.key_type == k_key_group || req.key_type == k_key_transaction) {
+      // This node coordinates every group and transactional id, once the internal topic that
+      // keeps their state exists.
+      const topic_info* t =
+          req.key_type == k_key_group ? co_await ctx.b.offsets_topic() : co_await ctx.b.txn_topic();
       if (!t) {
         c.error_code = code(error_code::coordinator_not_available);
       } else {
@@ -47,9 +50,6 @@ asio::awaitable<protocol::find_coordinator_response> find_coordinator(
         c.host = self.host;
         c.port = self.port;
       }
-    } else if (req.key_type == k_key_transaction) {
-      // Transactions come with their own issue; until then no coordinator answers for them.
-      c.error_code = code(error_code::coordinator_not_available);
     } else {
       c.error_code = code(error_code::invalid_request);
       c.error_message = fmt::format("Unknown coordinator type {}", req.key_type);
@@ -221,6 +221,15 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
       }
     co_return r;
   }
+  // require_stable (v7+): a partition with transactional offsets not yet committed gets
+  // UNSTABLE_OFFSET_COMMIT, and the client asks again.
+  auto mark_unstable = [&](auto& o, const coordinator::group_coordinator::fetched& f,
+                           const std::string& topic, int32_t p) {
+    if (v >= 7 && req.require_stable && f.unstable.contains({topic, p})) {
+      o.error_code = code(error_code::unstable_offset_commit);
+      o.committed_offset = -1;
+    }
+  };
   for (auto& a : asks) {
     coordinator::group_coordinator::fetched f;
     if (!a.group.empty() || v >= 8)
@@ -238,6 +247,7 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
           o.committed_offset = c.offset;
           o.committed_leader_epoch = c.leader_epoch;
           o.metadata = c.metadata;
+          mark_unstable(o, f, topic, p);
         }
       }
       continue;
@@ -262,6 +272,7 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
         o.committed_offset = c.offset;
         o.committed_leader_epoch = c.leader_epoch;
         o.metadata = c.metadata;
+        mark_unstable(o, f, topic, p);
         if (v >= 10 && topic.empty()) o.error_code = code(error_code::unknown_topic_id);
       }
     }

@@ -4,6 +4,10 @@
 #include <asio/awaitable.hpp>
 
 #include "broker/handler.h"
+#include "protocol/generated/add_offsets_to_txn_request.h"
+#include "protocol/generated/add_offsets_to_txn_response.h"
+#include "protocol/generated/add_partitions_to_txn_request.h"
+#include "protocol/generated/add_partitions_to_txn_response.h"
 #include "protocol/generated/alter_configs_request.h"
 #include "protocol/generated/alter_configs_response.h"
 #include "protocol/generated/api_versions_request.h"
@@ -34,6 +38,10 @@
 #include "protocol/generated/describe_producers_response.h"
 #include "protocol/generated/describe_topic_partitions_request.h"
 #include "protocol/generated/describe_topic_partitions_response.h"
+#include "protocol/generated/describe_transactions_request.h"
+#include "protocol/generated/describe_transactions_response.h"
+#include "protocol/generated/end_txn_request.h"
+#include "protocol/generated/end_txn_response.h"
 #include "protocol/generated/fetch_request.h"
 #include "protocol/generated/fetch_response.h"
 #include "protocol/generated/find_coordinator_request.h"
@@ -52,6 +60,8 @@
 #include "protocol/generated/list_groups_response.h"
 #include "protocol/generated/list_offsets_request.h"
 #include "protocol/generated/list_offsets_response.h"
+#include "protocol/generated/list_transactions_request.h"
+#include "protocol/generated/list_transactions_response.h"
 #include "protocol/generated/metadata_request.h"
 #include "protocol/generated/metadata_response.h"
 #include "protocol/generated/offset_commit_request.h"
@@ -66,6 +76,8 @@
 #include "protocol/generated/produce_response.h"
 #include "protocol/generated/sync_group_request.h"
 #include "protocol/generated/sync_group_response.h"
+#include "protocol/generated/txn_offset_commit_request.h"
+#include "protocol/generated/txn_offset_commit_response.h"
 #include "protocol/generated/write_txn_markers_request.h"
 #include "protocol/generated/write_txn_markers_response.h"
 
@@ -151,6 +163,17 @@ asio::awaitable<protocol::init_producer_id_response> init_producer_id(
     request_context&, protocol::init_producer_id_request&);
 asio::awaitable<protocol::describe_producers_response> describe_producers(
     request_context&, protocol::describe_producers_request&);
+asio::awaitable<protocol::add_partitions_to_txn_response> add_partitions_to_txn(
+    request_context&, protocol::add_partitions_to_txn_request&);
+asio::awaitable<protocol::add_offsets_to_txn_response> add_offsets_to_txn(
+    request_context&, protocol::add_offsets_to_txn_request&);
+asio::awaitable<protocol::end_txn_response> end_txn(request_context&, protocol::end_txn_request&);
+asio::awaitable<protocol::describe_transactions_response> describe_transactions(
+    request_context&, protocol::describe_transactions_request&);
+asio::awaitable<protocol::list_transactions_response> list_transactions(
+    request_context&, protocol::list_transactions_request&);
+asio::awaitable<protocol::txn_offset_commit_response> txn_offset_commit(
+    request_context&, protocol::txn_offset_commit_request&);
 
 // Kafka's refusal of a manual replica assignment (empty, a broker twice, an unknown broker, or
 // another replica count than the partitions before it), or nothing when it is valid.

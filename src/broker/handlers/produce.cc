@@ -11,6 +11,7 @@
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
+#include "protocol/records/byte_order.h"
 #include "protocol/records/record_batch.h"
 
 namespace brook::broker::handlers {
@@ -38,6 +39,41 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
   auto done = std::make_shared<net::event>(ex);
   auto left = std::make_shared<size_t>(0);
   const int64_t now = wall_clock_ms();
+
+  // KIP-890 part 1: a transactional batch is written only to a partition that its producer's
+  // open transaction holds (AddPartitionsToTxn), at the producer's current epoch.
+  std::map<coordinator::txn_partition, int16_t> unverified;
+  {
+    std::vector<coordinator::txn_partition> wanted;
+    int64_t pid = -1;
+    int16_t epoch = -1;
+    for (const auto& t : req.topic_data)
+      for (const auto& p : t.partition_data) {
+        if (!p.records) continue;
+        auto b = p.records->span();
+        if (b.size() < protocol::records::k_batch_header_size ||
+            static_cast<int8_t>(b[protocol::records::k_magic_offset]) !=
+                protocol::records::k_magic_v2 ||
+            !(protocol::records::load_be<int16_t>(b.data() + 21) &
+              protocol::records::k_attr_transactional))
+          continue;
+        pid = protocol::records::load_be<int64_t>(b.data() + 43);
+        epoch = protocol::records::load_be<int16_t>(b.data() + 51);
+        const topic_info* info = v >= 13 ? cluster->find(t.topic_id) : cluster->find(t.name);
+        if (info) wanted.push_back({info->name, p.index});
+      }
+    if (!wanted.empty()) {
+      const std::string id = req.transactional_id.value_or("");
+      auto got = id.empty() ? std::nullopt
+                            : co_await ctx.b.on_txn(id, [&](coordinator::txn_coordinator& c) {
+                                return c.verify_partitions(id, pid, epoch, wanted);
+                              });
+      for (const auto& w : wanted) {
+        const int16_t e = got ? got->at(w) : code(error_code::transaction_abortable);
+        if (e != 0) unverified[w] = e;
+      }
+    }
+  }
 
   r.responses.reserve(req.topic_data.size());
   for (auto& t : req.topic_data) {
@@ -75,6 +111,17 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
           static_cast<int8_t>(bytes[protocol::records::k_magic_offset]) !=
               protocol::records::k_magic_v2) {
         out.error_code = code(error_code::invalid_record);
+        continue;
+      }
+      if (auto it = unverified.find({info->name, p.index}); it != unverified.end()) {
+        // Kafka answers INVALID_TXN_STATE to clients before TRANSACTION_ABORTABLE (Produce v12).
+        out.error_code = it->second == code(error_code::producer_fenced)
+                             ? code(error_code::invalid_producer_epoch)
+                         : it->second == code(error_code::transaction_abortable) && v < 12
+                             ? code(error_code::invalid_txn_state)
+                             : it->second;
+        if (out.error_code == code(error_code::invalid_txn_state))
+          out.error_message = "Partition was not added to the transaction";
         continue;
       }
       // The records point into this request's frame, which nothing else reads: patch in place.

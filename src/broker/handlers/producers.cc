@@ -1,6 +1,6 @@
-// InitProducerId and DescribeProducers: producer ids for idempotent producers, and the producer
-// state that partitions keep (storage/producer_state.h). Transactional ids wait for the
-// transaction coordinator.
+// InitProducerId and DescribeProducers: producer ids for idempotent producers (transactional ids
+// go to the transaction coordinator), and the producer state that partitions keep
+// (storage/producer_state.h).
 #include "base/log.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
@@ -28,8 +28,22 @@ asio::awaitable<protocol::init_producer_id_response> init_producer_id(
     co_return fail(error_code::invalid_request);
   if (req.transactional_id) {
     if (req.transactional_id->empty()) co_return fail(error_code::invalid_request);
-    // Transactions come with the transaction coordinator; none answers yet.
-    co_return fail(error_code::coordinator_not_available);
+    std::optional<std::pair<int64_t, int16_t>> expected;
+    if (req.producer_id != -1) expected = std::pair{req.producer_id, req.producer_epoch};
+    const std::string id = *req.transactional_id;
+    auto a = co_await ctx.b.on_txn(id, [&](coordinator::txn_coordinator& c) {
+      return c.init_producer_id(id, req.transaction_timeout_ms, expected);
+    });
+    if (!a) co_return fail(error_code::coordinator_not_available);
+    if (a->error_code != 0) {
+      // PRODUCER_FENCED came with version 4 (KIP-588).
+      co_return fail(a->error_code == code(error_code::producer_fenced) && ctx.version < 4
+                         ? error_code::invalid_producer_epoch
+                         : static_cast<error_code>(a->error_code));
+    }
+    r.producer_id = a->producer_id;
+    r.producer_epoch = a->epoch;
+    co_return r;
   }
   // An idempotent producer gets a new id every time, whatever id and epoch it had (as Kafka).
   auto id = ctx.b.producer_ids().next();

@@ -252,7 +252,7 @@ TEST(ConsumerGroups, GroupConfigsReplaceTheCoordinatorsTimeouts) {
 TEST(ConsumerGroups, OffsetsFollowMemberEpochs) {
   cg_fixture f;
   auto a = f.beat(joining("a"));
-  commit_identity who{"g", a.member_epoch, "a", std::nullopt, 9};
+  commit_identity who{"g", a.member_epoch, "a", std::nullopt, 9, {}};
   offset_commit_entry e{"t", 0, {}};
   e.value.offset = 42;
   auto ok = f.start(f.c->commit(who, {e}));
@@ -264,7 +264,7 @@ TEST(ConsumerGroups, OffsetsFollowMemberEpochs) {
   who.version = 8;
   EXPECT_EQ(f.start(f.c->commit(who, {e}))->value().at(0), code(error_code::unsupported_version));
   // From outside the group while it has members: refused.
-  EXPECT_EQ(f.start(f.c->commit({"g", -1, "", std::nullopt, 9}, {e}))->value().at(0),
+  EXPECT_EQ(f.start(f.c->commit({"g", -1, "", std::nullopt, 9, {}}, {e}))->value().at(0),
             code(error_code::unknown_member_id));
   auto fetched = f.c->fetch_offsets("g", std::nullopt, std::pair<std::string, int32_t>{"a", 99});
   EXPECT_EQ(fetched.error_code, code(error_code::stale_member_epoch));
@@ -397,7 +397,7 @@ TEST(ConsumerGroups, OffsetsOutliveEveryChangeOfProtocol) {
   // Offsets committed from outside make an empty classic group.
   offset_commit_entry e{"t", 0, {}};
   e.value.offset = 7;
-  ASSERT_EQ(f.start(f.c->commit({"g", -1, "", std::nullopt, 9}, {e}))->value().at(0), 0);
+  ASSERT_EQ(f.start(f.c->commit({"g", -1, "", std::nullopt, 9, {}}, {e}))->value().at(0), 0);
   // It becomes a consumer group, then (its last consumer-protocol member gone) stays one, empty.
   ASSERT_EQ(f.beat(joining("a")).error_code, 0);
   ASSERT_EQ(f.beat(heartbeat("a", -1)).error_code, 0);

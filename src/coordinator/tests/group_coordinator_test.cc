@@ -165,9 +165,45 @@ TEST(GroupCoordinator, RefusesBadJoins) {
             code(error_code::inconsistent_group_protocol));
 }
 
+TEST(GroupCoordinator, TransactionalOffsetsWaitForTheirMarker) {
+  fixture f;
+  std::vector<std::tuple<int32_t, int64_t, int16_t, size_t>> txn_writes;
+  f.c->set_txn_writer([&](int32_t partition, int64_t pid, int16_t epoch,
+                          std::vector<log_record> records) -> asio::awaitable<int16_t> {
+    txn_writes.emplace_back(partition, pid, epoch, records.size());
+    co_return 0;
+  });
+  commit_identity who{"g", -1, "", std::nullopt, -1, {}};
+  who.producer = std::pair<int64_t, int16_t>{9, 2};
+  std::vector<offset_commit_entry> entries{{"t", 0, {42, -1, "", -1, -1}}};
+  auto errors = f.start(f.c->commit(who, entries));
+  ASSERT_TRUE(*errors);
+  EXPECT_EQ((**errors)[0], 0);
+  ASSERT_EQ(txn_writes.size(), 1u);
+  EXPECT_EQ(std::get<1>(txn_writes[0]), 9);
+  EXPECT_TRUE(f.written.empty());
+  // Not visible until the COMMIT marker; OffsetFetch with require_stable learns it is pending.
+  auto before = f.c->fetch_offsets("g", std::map<std::string, std::vector<int32_t>>{{"t", {0}}});
+  EXPECT_EQ(before.offsets["t"][0].offset, -1);
+  EXPECT_TRUE(before.unstable.contains({"t", 0}));
+  const int32_t partition = offsets_partition_for("g", coordinator_config{}.offsets_partitions);
+  // A marker on another partition of __consumer_offsets does not settle it.
+  f.c->complete_txn(partition + 1, 9, true);
+  EXPECT_FALSE(f.c->fetch_offsets("g", std::nullopt).unstable.empty());
+  f.c->complete_txn(partition, 9, true);
+  auto after = f.c->fetch_offsets("g", std::nullopt);
+  EXPECT_EQ(after.offsets["t"][0].offset, 42);
+  EXPECT_TRUE(after.unstable.empty());
+  // An aborted transaction's offsets are dropped.
+  entries[0].value.offset = 50;
+  ASSERT_TRUE(*f.start(f.c->commit(who, entries)));
+  f.c->complete_txn(partition, 9, false);
+  EXPECT_EQ(f.c->fetch_offsets("g", std::nullopt).offsets["t"][0].offset, 42);
+}
+
 TEST(GroupCoordinator, CommitsFetchesDeletesAndReplaysOffsets) {
   fixture f;
-  commit_identity outside{"g", -1, "", std::nullopt};
+  commit_identity outside{"g", -1, "", std::nullopt, -1, {}};
   std::vector<offset_commit_entry> entries{{"t", 0, {42, 3, "m", -1, -1}},
                                            {"t", 1, {7, -1, std::string(5000, 'x'), -1, -1}}};
   auto errors = f.start(f.c->commit(outside, entries));
@@ -185,7 +221,7 @@ TEST(GroupCoordinator, CommitsFetchesDeletesAndReplaysOffsets) {
   EXPECT_EQ(some.offsets["t"][5].offset, -1);
 
   // A member of no group may not commit with a generation.
-  commit_identity stranger{"g2", 3, "m", std::nullopt};
+  commit_identity stranger{"g2", 3, "m", std::nullopt, -1, {}};
   EXPECT_EQ((**f.start(f.c->commit(stranger, entries)))[0], code(error_code::illegal_generation));
 
   // What was written replays into a fresh coordinator.
@@ -355,7 +391,7 @@ TEST(GroupCoordinator, OffsetsExpireAfterTheRetentionAndEmptyGroupsGo) {
   coordinator_config config;
   config.offsets_retention_ms = 1000;
   fixture f(config);
-  commit_identity outside{"g", -1, "", std::nullopt};
+  commit_identity outside{"g", -1, "", std::nullopt, -1, {}};
   const int64_t now = wall_clock_ms();
   ASSERT_TRUE(*f.start(f.c->commit(
       outside, {{"t", 0, {1, -1, "", now - 5000, -1}}, {"t", 1, {2, -1, "", now, -1}}})));
@@ -390,7 +426,7 @@ TEST(GroupCoordinator, StableGroupKeepsOffsetsOfSubscribedTopicsOnly) {
   s.generation_id = 1;
   s.member_id = id;
   ASSERT_TRUE(*f.start(f.c->sync(s, 5)));
-  commit_identity who{"g", 1, id, std::nullopt};
+  commit_identity who{"g", 1, id, std::nullopt, -1, {}};
   const int64_t old = wall_clock_ms() - 10000;
   ASSERT_TRUE(
       *f.start(f.c->commit(who, {{"t", 0, {1, -1, "", old, -1}}, {"u", 0, {2, -1, "", old, -1}}})));
@@ -403,7 +439,7 @@ TEST(GroupCoordinator, StableGroupKeepsOffsetsOfSubscribedTopicsOnly) {
 TEST(GroupCoordinator, FailedWriteFailsTheCommit) {
   fixture f;
   f.write_error = code(error_code::kafka_storage_error);
-  commit_identity outside{"g", -1, "", std::nullopt};
+  commit_identity outside{"g", -1, "", std::nullopt, -1, {}};
   auto errors = f.start(f.c->commit(outside, {{"t", 0, {1, -1, "", -1, -1}}}));
   ASSERT_TRUE(*errors);
   EXPECT_EQ((**errors)[0], code(error_code::kafka_storage_error));

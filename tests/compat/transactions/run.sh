@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Transactions on the storage and fetch side against brookd, without a transaction coordinator:
-# raw Produce of transactional batches, raw WriteTxnMarkers (v0-v2), raw Fetch and ListOffsets at
-# both isolation levels, confluent-kafka read_committed and read_uncommitted consumers, a clean
-# restart and a kill -9. See txn_check.py for the checks.
+# Transactions against brookd. txn_check.py: the storage and fetch side with raw requests (Produce
+# of transactional batches, WriteTxnMarkers v0-v2, Fetch and ListOffsets at both isolation
+# levels), confluent-kafka read_committed and read_uncommitted consumers, a clean restart and a
+# kill -9. clients_check.py: confluent-kafka transactional producers against brookd's transaction
+# coordinator (commit and abort, consume-transform-produce, fencing, kill -9).
 #
 # Usage:
 #   tests/compat/transactions/run.sh path/to/brookd [--keep]
@@ -14,4 +15,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 [[ $# -ge 1 ]] || { sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed '$d' >&2; exit 2; }
 py=$("$here/../clients-venv.sh")
 # The check cuts itself after 5 minutes.
-exec timeout 360 "$py" -u "$here/txn_check.py" "$@"
+status=0
+timeout 360 "$py" -u "$here/txn_check.py" "$@" || status=1
+# Transactions with a real client: commit and abort, consume-transform-produce, fencing, kill -9.
+timeout 360 "$py" -u "$here/clients_check.py" "$1" || status=1
+exit $status

@@ -1,6 +1,7 @@
-"""Transactions on the storage and fetch side, through TCP, without a transaction coordinator:
-this script plays the producer (transactional batches in raw Produce v3) and the coordinator
-(raw WriteTxnMarkers, versions 0, 1 and 2), and reads with raw Fetch v4 and ListOffsets v2 at
+"""Transactions on the storage and fetch side, through TCP: this script plays the producer
+(transactional batches in raw Produce v3, in transactions it starts with InitProducerId and
+AddPartitionsToTxn) and the coordinator's marker writing (raw WriteTxnMarkers, versions 0, 1 and
+2, which brookd's own coordinator never learns of), and reads with raw Fetch v4 and ListOffsets v2 at
 both isolation levels, then with confluent-kafka consumers (isolation.level read_committed and
 read_uncommitted).
 
@@ -167,12 +168,32 @@ class Conn:
         self.s.close()
 
 
-def init_producer_id(c):
-    r = c.call(22, 0, s16(-1) + s32(60000))  # null transactional id
-    r.i32()
-    err, pid, epoch = r.i16(), r.i64(), r.i16()
+def init_producer_id(c, transactional_id):
+    # A transactional id of the coordinator's; its transaction is then started by hand below
+    # (AddPartitionsToTxn) and ended with WriteTxnMarkers, which the coordinator never sees.
+    deadline = time.time() + 30
+    while True:
+        r = c.call(22, 0, string(transactional_id) + s32(600000))
+        r.i32()
+        err, pid, epoch = r.i16(), r.i64(), r.i16()
+        if err == 0 or time.time() > deadline:
+            break
+        time.sleep(0.2)  # the coordinator may still be loading
     assert err == 0, err
     return pid, epoch
+
+
+def add_partition(c, transactional_id, pid, epoch):
+    """AddPartitionsToTxn v0 for partition 0 of TOPIC: transactional batches need it (KIP-890)."""
+    r = c.call(24, 0, string(transactional_id) + s64(pid) + s16(epoch) +
+               array([string(TOPIC) + array([s32(0)])]))
+    r.i32()
+    r.i32()
+    r.string()
+    r.i32()
+    r.i32()
+    err = r.i16()
+    assert err == 0, err
 
 
 def batch(values, pid=-1, epoch=-1, seq=-1, transactional=False):
@@ -184,8 +205,8 @@ def batch(values, pid=-1, epoch=-1, seq=-1, transactional=False):
 
 
 def produce(c, records, transactional_id=None):
-    # Clients name their transactional id with transactional batches (Kafka refuses them
-    # otherwise); without a coordinator Brook does not look it up.
+    # Clients name their transactional id with transactional batches; the partition must be in
+    # that id's transaction (KIP-890).
     tid = string(transactional_id) if transactional_id else s16(-1)
     body = tid + s16(-1) + s32(10000) + array(
         [string(TOPIC) + array([s32(0) + s32(len(records)) + records])])
@@ -380,9 +401,11 @@ def run(b):
     admin = AdminClient({"bootstrap.servers": b.bootstrap})
     admin.create_topics([NewTopic(TOPIC, 1, 1)])[TOPIC].result(30)
     c = Conn(b.bootstrap)
-    pid_a, ep_a = init_producer_id(c)
-    pid_b, ep_b = init_producer_id(c)
-    pid_c, ep_c = init_producer_id(c)
+    pid_a, ep_a = init_producer_id(c, "txn-a")
+    pid_b, ep_b = init_producer_id(c, "txn-b")
+    pid_c, ep_c = init_producer_id(c, "txn-c")
+    for tid, pid, ep in (("txn-a", pid_a, ep_a), ("txn-b", pid_b, ep_b), ("txn-c", pid_c, ep_c)):
+        add_partition(c, tid, pid, ep)
 
     # 1. Two open transactions after two plain records.
     assert produce(c, batch(["c0", "c1"])) == (0, 0)
