@@ -153,11 +153,7 @@ asio::awaitable<protocol::list_transactions_response> list_transactions(
   // Only unknown states asked for: nothing can match.
   if (!req.state_filters.empty() && states.empty()) co_return r;
   const std::set<int64_t> pids(req.producer_id_filters.begin(), req.producer_id_filters.end());
-  const auto* t = co_await ctx.b.txn_topic();
-  if (!t) {
-    r.error_code = code(error_code::coordinator_not_available);
-    co_return r;
-  }
+  // Every shard's coordinator in turn (none knows an id before __transaction_state exists).
   const int64_t now = wall_clock_ms();
   for (net::shard_id s = 0; s < ctx.b.shards().size(); ++s) {
     auto found = co_await net::run_on(ctx.b.shards().context(s), [&] {
