@@ -13,12 +13,15 @@ fencing:      a second producer with the same transactional.id fences the first:
               commit fails.
 restart:      a transaction committed before brookd is killed (-9) stays committed; one left open
               across the kill is aborted by its timeout; read_committed sees the first only.
+java:         with BROOK_JAVA_TXN_CP set (a class path holding kafka-clients and the compiled
+              JavaTxnCheck), the Java client's checks against the same brookd.
 
 Usage: clients_check.py BROOKD
 Prints one line per check; exits 1 on any failure.
 """
 
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -205,6 +208,16 @@ def main():
                     f(b.bootstrap)
                 except Exception as e:  # a client error is a failed check
                     check(f.__name__, False, repr(e))
+            if os.environ.get("BROOK_JAVA_TXN_CP"):
+                java = subprocess.run(
+                    ["java", "-cp", os.environ["BROOK_JAVA_TXN_CP"], "JavaTxnCheck", b.bootstrap],
+                    capture_output=True, text=True, timeout=300)
+                for line in java.stdout.splitlines():
+                    print(line, flush=True)
+                    if line.startswith("java ok:") or line.startswith("java FAILED:"):
+                        results.append(line.startswith("java ok:"))
+                check("the Java client's transaction checks", java.returncode == 0,
+                      java.stderr.strip().splitlines()[-1] if java.returncode and java.stderr else "")
             try:
                 restart(b)
             except Exception as e:

@@ -17,6 +17,17 @@ py=$("$here/../clients-venv.sh")
 # The check cuts itself after 5 minutes.
 status=0
 timeout 360 "$py" -u "$here/txn_check.py" "$@" || status=1
-# Transactions with a real client: commit and abort, consume-transform-produce, fencing, kill -9.
-timeout 360 "$py" -u "$here/clients_check.py" "$1" || status=1
+# Transactions with real clients: commit and abort, consume-transform-produce, fencing, kill -9
+# (confluent-kafka), and the same with the Java client (kafka-clients from Maven Central).
+root=$(cd "$here/../../.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/brook-txn-java.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+java_cp="$work"
+for artifact in org.apache.kafka:kafka-clients:4.4.0 com.github.luben:zstd-jni:1.5.7-17 \
+  at.yawk.lz4:lz4-java:1.11.2 org.xerial.snappy:snappy-java:1.1.10.7 org.slf4j:slf4j-api:1.7.36 \
+  org.slf4j:slf4j-nop:1.7.36; do
+  java_cp+=":$("$root/scripts/fetch-jar.sh" "$artifact")" || exit 2
+done
+javac -nowarn -d "$work" -cp "$java_cp" "$here/JavaTxnCheck.java"
+BROOK_JAVA_TXN_CP="$java_cp" timeout 600 "$py" -u "$here/clients_check.py" "$1" || status=1
 exit $status
