@@ -3,7 +3,8 @@
 # Kafka's shell scripts) against a brookd started here: kafka-topics, kafka-configs, the console
 # producer and consumer, kafka-get-offsets, kafka-log-dirs, kafka-delete-records, Kafka's test
 # clients kafka-verifiable-producer, kafka-producer-perf-test, kafka-verifiable-consumer and
-# kafka-consumer-perf-test, and kafka-consumer-groups, each checked on what it prints; then
+# kafka-consumer-perf-test, kafka-transactions (list, describe, describe-producers), and
+# kafka-consumer-groups, each checked on what it prints; then
 # kafka-configs on a group, whose configs must survive a restart of brookd.
 # The console consumer reads each partition on its own (--partition), as many records as
 # kafka-get-offsets counts there, so that each partition's content is checked apart. The consumers
@@ -218,6 +219,29 @@ check "topics --create tools-perf (3 partitions)" topics --create --topic tools-
 check "producer-perf-test: 50000 records of 100 bytes, acks=1: last line says 50000 records sent" \
   perf_test
 check "get-offsets --topic tools-perf sums to 50000" ends_sum_to tools-perf 50000
+
+# Transactions: producer-perf-test with a transactional id commits a transaction every 200 ms;
+# kafka-transactions then lists the id and describes it as committed.
+txn_perf_test() {
+  local o
+  o=$(tool org.apache.kafka.tools.ProducerPerformance --topic tools-txn --num-records 5000 \
+    --record-size 100 --throughput 10000 --transactional-id tools-txn \
+    --transaction-duration-ms 200 --producer-props bootstrap.servers="$bs") && echo "$o" &&
+    tail -n 1 <<<"$o" | grep -q '^5000 records sent'
+}
+transactions() { tool org.apache.kafka.tools.TransactionsCommand --bootstrap-server "$bs" "$@"; }
+export -f transactions
+check "topics --create tools-txn (3 partitions)" topics --create --topic tools-txn --partitions 3
+check "producer-perf-test --transactional-id tools-txn: 5000 records in transactions" \
+  txn_perf_test
+check "get-offsets --topic tools-txn: 5000 records plus one marker per transaction and partition" \
+  bash -c 'o=$("$@") && echo "$o" && (( $(awk -F: "{ s += \$3 } END { print s }" <<<"$o") > 5000 ))' \
+  _ offsets --topic tools-txn
+check "kafka-transactions list shows tools-txn" bash -c 'o=$("$@") && echo "$o" &&
+  grep -q "^tools-txn" <<<"$o"' _ transactions list
+check "kafka-transactions describe --transactional-id tools-txn: CompleteCommit" \
+  bash -c 'o=$("$@") && echo "$o" && grep -q "CompleteCommit" <<<"$o"' _ \
+  transactions describe --transactional-id tools-txn
 
 # kafka-verifiable-consumer: group tools-vc reads tools-vp from the earliest offset, 2000 records
 # (as many as were produced), committing after each poll (no auto-commit). It prints a JSON line
