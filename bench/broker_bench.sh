@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Measures brookd against Apache Kafka 4.x on this machine in one run: produce throughput (100 B
-# and 1 KB records, acks=1 and acks=all), consume throughput, produce latency at a fixed rate, and
+# and 1 KB records, acks=1 and acks=all, and 100 B idempotent: the cost of idempotence is that row
+# against plain acks=all), consume throughput, produce latency at a fixed rate, and
 # resident memory with 1000 idle partitions. The brokers run one at a time (they would share the
 # cores otherwise), each fresh, with the same load program (bench/load/brook_load, librdkafka) and
 # the same durability (no fsync per write: both brokers' default).
@@ -159,7 +160,7 @@ suite() {
   R[$broker,rss.idle1000]=$(rss_mb "$server_pid" VmRSS)
 
   local t
-  for t in warmup p100-a1 p100-aall p1k-a1 p1k-aall lat-a1 lat-aall; do
+  for t in warmup p100-a1 p100-aall p100-idem p1k-a1 p1k-aall lat-a1 lat-aall; do
     load "$broker" "create-$t" create --topic "$t" --partitions 1
   done
   # Unmeasured warm-up (page cache, the JVM's JIT), the same for both brokers.
@@ -167,6 +168,8 @@ suite() {
   load "$broker" warmup-consume consume --topic warmup --count "$COUNT_WARMUP"
   load "$broker" p100-a1 produce --topic p100-a1 --size 100 --count "$COUNT_100" --acks 1
   load "$broker" p100-aall produce --topic p100-aall --size 100 --count "$COUNT_100" --acks all
+  load "$broker" p100-idem produce --topic p100-idem --size 100 --count "$COUNT_100" --acks all \
+    --idempotence true
   load "$broker" p1k-a1 produce --topic p1k-a1 --size 1000 --count "$COUNT_1K" --acks 1
   load "$broker" p1k-aall produce --topic p1k-aall --size 1000 --count "$COUNT_1K" --acks all
   load_median "$broker" c100 consume --topic p100-a1 --count "$COUNT_100"
@@ -248,6 +251,7 @@ echo "brookd vs Apache Kafka $KAFKA_VERSION (scale $SCALE; $(nproc) cores; load:
 printf '%-34s %-22s %-22s %s\n' row brook kafka ratio
 row "produce 100 B acks=1" p100-a1 tput
 row "produce 100 B acks=all" p100-aall tput
+row "produce 100 B acks=all idempotent" p100-idem tput
 row "produce 1 KB acks=1" p1k-a1 tput
 row "produce 1 KB acks=all" p1k-aall tput
 row "consume 100 B" c100 tput

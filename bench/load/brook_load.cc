@@ -37,6 +37,7 @@ struct Options {
   double rate = 0;
   int partitions = 1;
   int timeout_s = 120;
+  bool idempotence = false;
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -48,7 +49,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: brook_load create  --bootstrap B --topic T [--partitions N]\n"
                "       brook_load produce --bootstrap B --topic T [--size 100] [--count N] "
-               "[--acks 1|all] [--rate R]\n"
+               "[--acks 1|all] [--rate R] [--idempotence true|false]\n"
                "       brook_load consume --bootstrap B --topic T [--count N] [--partitions N]\n"
                "       (all modes: [--timeout SECONDS], default 120)\n");
   std::exit(2);
@@ -78,6 +79,9 @@ Options parse(int argc, char** argv) {
       o.partitions = std::stoi(v);
     } else if (k == "--timeout") {
       o.timeout_s = std::stoi(v);
+    } else if (k == "--idempotence") {
+      if (v != "true" && v != "false") usage();
+      o.idempotence = v == "true";
     } else {
       usage();
     }
@@ -228,7 +232,7 @@ int run_produce(const Options& o) {
   set(conf, "linger.ms", "5");
   set(conf, "batch.size", "1000000");
   set(conf, "compression.codec", "none");
-  set(conf, "enable.idempotence", "false");
+  set(conf, "enable.idempotence", o.idempotence ? "true" : "false");
   set(conf, "queue.buffering.max.messages", "1000000");
   set(conf, "queue.buffering.max.kbytes", "1048576");
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
