@@ -69,7 +69,10 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
                                 return c.verify_partitions(id, pid, epoch, wanted);
                               });
       for (const auto& w : wanted) {
-        const int16_t e = got ? got->at(w) : code(error_code::transaction_abortable);
+        // Transactional records without a transactional id: Kafka refuses them as unauthorized.
+        const int16_t e = got          ? got->at(w)
+                          : id.empty() ? code(error_code::transactional_id_authorization_failed)
+                                       : code(error_code::transaction_abortable);
         if (e != 0) unverified[w] = e;
       }
     }
