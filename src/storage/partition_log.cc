@@ -895,7 +895,9 @@ result<void, storage_error> partition_log::delete_records_before(int64_t offset)
   size_t count = 0;
   while (count + 1 < _segments.size() && _segments[count]->next_offset <= offset) ++count;
   delete_front_segments(count);
-  forget_producers_below_start();
+  // The start may have moved inside a segment: producers whose batches all lie below it go (the
+  // snapshot files of deleted segments went with them).
+  _producers.evict_below(_log_start);
   write_log_start();
   publish_view();
   return {};
