@@ -142,9 +142,10 @@ void broker::start() {
         [this](int32_t partition, std::vector<coordinator::log_record> records) {
           return write_internal_records(k_txn_topic_name, partition, std::move(records));
         },
-        [this](int64_t producer_id, int16_t epoch, bool commit,
+        [this](int64_t producer_id, int16_t epoch, bool commit, int16_t transaction_version,
                std::vector<coordinator::txn_partition> partitions) {
-          return write_txn_markers(producer_id, epoch, commit, std::move(partitions));
+          return write_txn_markers(producer_id, epoch, commit, transaction_version,
+                                   std::move(partitions));
         },
         [this] { return _producer_ids->next(); });
     // The topics as this shard sees them, for consumer groups.
@@ -272,7 +273,7 @@ size_t broker::load_txn_partition(const wire::uuid& topic, int32_t index) {
 }
 
 asio::awaitable<std::vector<int16_t>> broker::write_txn_markers(
-    int64_t producer_id, int16_t epoch, bool commit,
+    int64_t producer_id, int16_t epoch, bool commit, int16_t transaction_version,
     std::vector<coordinator::txn_partition> partitions) {
   std::vector<int16_t> out;
   auto cluster = local().cluster;
@@ -286,7 +287,7 @@ asio::awaitable<std::vector<int16_t>> broker::write_txn_markers(
     }
     const bool offsets = p.topic == k_offsets_topic_name;
     auto r = co_await on_partition(t->id, p.partition, [&](partition& part) {
-      const int16_t e = part.append_marker(producer_id, epoch, commit, 0, 1, now);
+      const int16_t e = part.append_marker(producer_id, epoch, commit, 0, transaction_version, now);
       // The group coordinator of that partition (on this shard) settles the producer's offsets.
       if (e == 0 && offsets) local().groups->complete_txn(p.partition, producer_id, commit);
       return e;

@@ -230,7 +230,7 @@ class broker {
       std::optional<std::pair<int64_t, int16_t>> producer = std::nullopt);
   // Transaction markers for the transaction coordinator, each on its partition's shard.
   asio::awaitable<std::vector<int16_t>> write_txn_markers(
-      int64_t producer_id, int16_t epoch, bool commit,
+      int64_t producer_id, int16_t epoch, bool commit, int16_t transaction_version,
       std::vector<coordinator::txn_partition> partitions);
   // Replays one partition of __transaction_state into this shard's transaction coordinator.
   size_t load_txn_partition(const wire::uuid& topic, int32_t partition);

@@ -75,27 +75,46 @@ std::vector<uint8_t> encode_txn_key(const std::string& transactional_id) {
 }
 
 std::vector<uint8_t> encode_txn_value(const txn_metadata& m) {
+  // Version 1 (flexible), as Kafka writes once transaction.version is 1 or more.
   wire::writer w;
-  w.write_int16(0);
+  w.write_int16(1);
   w.write_int64(m.producer_id);
   w.write_int16(m.epoch);
   w.write_int32(m.timeout_ms);
   w.write_int8(static_cast<int8_t>(m.state));
   // Kafka writes no partitions (null) for an Empty transaction.
   if (m.state == txn_state::empty) {
-    w.write_int32(-1);
+    w.write_uvarint(0);
   } else {
     std::map<std::string, std::vector<int32_t>> by_topic;
     for (const auto& p : m.partitions) by_topic[p.topic].push_back(p.partition);
-    w.write_int32(static_cast<int32_t>(by_topic.size()));
+    w.write_uvarint(static_cast<uint32_t>(by_topic.size() + 1));
     for (const auto& [topic, parts] : by_topic) {
-      w.write_string(topic, false);
-      w.write_int32(static_cast<int32_t>(parts.size()));
+      w.write_string(topic, true);
+      w.write_uvarint(static_cast<uint32_t>(parts.size() + 1));
       for (int32_t p : parts) w.write_int32(p);
+      w.write_uvarint(0);
     }
   }
   w.write_int64(m.update_ms);
   w.write_int64(m.start_ms);
+  // Tagged fields, those different from their defaults, in tag order: PreviousProducerId (0),
+  // NextProducerId (1), ClientTransactionVersion (2).
+  const bool prev = m.prev_producer_id != -1, next = m.next_producer_id != -1,
+             tv = m.client_tv != 0;
+  w.write_uvarint(static_cast<uint32_t>(prev + next + tv));
+  auto int64_tag = [&](uint32_t tag, int64_t v) {
+    w.write_uvarint(tag);
+    w.write_uvarint(8);
+    w.write_int64(v);
+  };
+  if (prev) int64_tag(0, m.prev_producer_id);
+  if (next) int64_tag(1, m.next_producer_id);
+  if (tv) {
+    w.write_uvarint(2);
+    w.write_uvarint(2);
+    w.write_int16(m.client_tv);
+  }
   auto b = w.take();
   return {b.begin(), b.end()};
 }
@@ -132,7 +151,20 @@ std::optional<txn_metadata> decode_txn_value(std::span<const uint8_t> value) {
     }
     m.update_ms = r.read_int64();
     m.start_ms = r.read_int64();
-    if (flexible) skip_tags(r);
+    if (flexible) {
+      for (uint32_t n = r.read_uvarint(); n > 0; --n) {
+        const uint32_t tag = r.read_uvarint();
+        const uint32_t size = r.read_uvarint();
+        if (tag == 0 && size == 8)
+          m.prev_producer_id = r.read_int64();
+        else if (tag == 1 && size == 8)
+          m.next_producer_id = r.read_int64();
+        else if (tag == 2 && size == 2)
+          m.client_tv = r.read_int16();
+        else
+          r.skip(size);
+      }
+    }
     return m;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -186,44 +218,47 @@ asio::awaitable<txn_coordinator::producer_answer> txn_coordinator::init_producer
     m->epoch = -1;
     m->timeout_ms = timeout_ms;
   }
-  if (m->busy || in_prepare(m->state)) co_return fail(error_code::concurrent_transactions);
-  if (expected && (expected->first != m->producer_id ||
-                   (expected->second != m->epoch && expected->second != m->last_epoch)))
+  if (m->busy) co_return fail(error_code::concurrent_transactions);
+  // KIP-360: the producer id the client names must be the current one, or the one before a move
+  // to a new id that its exhausted epoch caused (a retry that missed the answer).
+  if (expected && m->epoch >= 0 && expected->first != m->producer_id &&
+      !(expected->first == m->prev_producer_id && epoch_exhausted(expected->second)))
     co_return fail(error_code::producer_fenced);
+  if (in_prepare(m->state)) co_return fail(error_code::concurrent_transactions);
   busy_guard busy(*m);
   const int64_t now = wall_clock_ms();
   if (m->state == txn_state::ongoing) {
     // A new incarnation fences the old one: its transaction is aborted at a bumped epoch, and
     // the client is told to retry, as Kafka does.
-    txn_metadata next = *m;
-    next.last_epoch = m->epoch;
-    next.epoch = static_cast<int16_t>(m->epoch + 1);
-    *m = next;
-    m->busy = true;
-    co_await complete(*m, false, m->epoch);
+    co_await fence_and_abort(*m);
     co_return fail(error_code::concurrent_transactions);
   }
-  if (expected && expected->second == m->last_epoch && expected->second != m->epoch &&
-      m->state == txn_state::empty) {
-    // A retry of an InitProducerId that already bumped the epoch.
-    a.producer_id = m->producer_id;
-    a.epoch = m->epoch;
-    co_return a;
-  }
   txn_metadata next = *m;
-  if (m->epoch < 0 || !epoch_exhausted(m->epoch)) {
-    next.last_epoch = m->epoch;
-    next.epoch = static_cast<int16_t>(m->epoch + 1);
-  } else {
+  next.prev_producer_id = m->producer_id;
+  if (m->epoch >= 0 && epoch_exhausted(m->epoch) && (!expected || expected->second == m->epoch)) {
     auto pid = _ids();
     if (!pid) co_return fail(error_code::coordinator_load_in_progress);
     next.producer_id = *pid;
-    next.last_epoch = -1;
+    next.last_epoch = expected ? m->epoch : int16_t{-1};
     next.epoch = 0;
+  } else if (!expected || expected->second == -1) {
+    next.last_epoch = -1;
+    next.epoch = static_cast<int16_t>(m->epoch + 1);
+  } else if (m->epoch == -1 || expected->second == m->epoch) {
+    next.last_epoch = m->epoch;
+    next.epoch = static_cast<int16_t>(m->epoch + 1);
+  } else if (expected->second == m->last_epoch) {
+    // A retry of an InitProducerId that already bumped the epoch: the current one again.
+    a.producer_id = m->producer_id;
+    a.epoch = m->epoch;
+    co_return a;
+  } else {
+    co_return fail(error_code::producer_fenced);
   }
   next.timeout_ms = timeout_ms;
   next.state = txn_state::empty;
   next.partitions.clear();
+  next.next_producer_id = -1;
   next.start_ms = -1;
   next.update_ms = now;
   if (const int16_t e = co_await write(next); e != 0) co_return fail(static_cast<error_code>(e));
@@ -236,7 +271,8 @@ asio::awaitable<txn_coordinator::producer_answer> txn_coordinator::init_producer
 
 asio::awaitable<int16_t> txn_coordinator::add_partitions(std::string id, int64_t producer_id,
                                                          int16_t epoch,
-                                                         std::vector<txn_partition> partitions) {
+                                                         std::vector<txn_partition> partitions,
+                                                         int16_t client_tv) {
   txn_metadata* m = find(id);
   if (!m || m->producer_id != producer_id) co_return code(error_code::invalid_producer_id_mapping);
   if (m->epoch != epoch) co_return code(error_code::producer_fenced);
@@ -254,7 +290,9 @@ asio::awaitable<int16_t> txn_coordinator::add_partitions(std::string id, int64_t
     next.partitions.clear();
     next.start_ms = now;
   }
+  next.prev_producer_id = m->producer_id;
   next.state = txn_state::ongoing;
+  next.client_tv = client_tv;
   next.partitions.insert(partitions.begin(), partitions.end());
   next.update_ms = now;
   if (const int16_t e = co_await write(next); e != 0) co_return e;
@@ -283,53 +321,158 @@ std::map<txn_partition, int16_t> txn_coordinator::verify_partitions(
   return out;
 }
 
-asio::awaitable<int16_t> txn_coordinator::end_txn(std::string id, int64_t producer_id,
-                                                  int16_t epoch, bool commit) {
+asio::awaitable<txn_coordinator::producer_answer> txn_coordinator::end_txn(
+    std::string id, int64_t producer_id, int16_t epoch, bool commit, int16_t client_tv) {
+  producer_answer a;
+  auto fail = [&](error_code e) {
+    a.error_code = code(e);
+    return a;
+  };
+  auto current = [&](const txn_metadata& t) {
+    a.producer_id = t.producer_id;
+    a.epoch = t.epoch;
+    return a;
+  };
   txn_metadata* m = find(id);
-  if (!m || m->producer_id != producer_id) co_return code(error_code::invalid_producer_id_mapping);
-  if (m->epoch != epoch) co_return code(error_code::producer_fenced);
-  if (m->busy) co_return code(error_code::concurrent_transactions);
+  if (!m) co_return fail(error_code::invalid_producer_id_mapping);
+  if (client_tv < 2) {
+    if (m->producer_id != producer_id) co_return fail(error_code::invalid_producer_id_mapping);
+    if (m->epoch != epoch) co_return fail(error_code::producer_fenced);
+    if (m->busy) co_return fail(error_code::concurrent_transactions);
+    switch (m->state) {
+      case txn_state::ongoing:
+        break;
+      case txn_state::complete_commit:
+        co_return commit ? a : fail(error_code::invalid_txn_state);
+      case txn_state::complete_abort:
+        co_return !commit ? a : fail(error_code::invalid_txn_state);
+      case txn_state::prepare_commit:
+        co_return fail(commit ? error_code::concurrent_transactions
+                              : error_code::invalid_txn_state);
+      case txn_state::prepare_abort:
+        co_return fail(!commit ? error_code::concurrent_transactions
+                               : error_code::invalid_txn_state);
+      default:
+        co_return fail(error_code::invalid_txn_state);
+    }
+    busy_guard busy(*m);
+    if (const int16_t e = co_await complete(*m, commit, client_tv); e != 0)
+      co_return fail(static_cast<error_code>(e));
+    co_return a;
+  }
+  // Version 2: the epoch moved on at the last end, so the epoch names which end is meant. One
+  // below the current is a retry of that end (or, after a move to a new producer id, the last
+  // epoch of the previous id); the current one is a new end.
+  const bool retry_on_bump = m->epoch == epoch + 1;
+  const bool retry_on_move = m->prev_producer_id == producer_id && m->producer_id != producer_id &&
+                             epoch == std::numeric_limits<int16_t>::max() - 1 && m->epoch == 0;
+  if (m->producer_id != producer_id && !retry_on_move)
+    co_return fail(error_code::invalid_producer_id_mapping);
+  bool valid = false;
+  switch (m->state) {
+    case txn_state::prepare_commit:
+    case txn_state::prepare_abort:
+      valid = retry_on_bump;
+      break;
+    case txn_state::complete_commit:
+    case txn_state::complete_abort:
+      valid = retry_on_bump || retry_on_move || epoch == m->epoch;
+      break;
+    default:
+      valid = epoch == m->epoch;
+  }
+  if (!valid) co_return fail(error_code::producer_fenced);
+  if (m->busy) co_return fail(error_code::concurrent_transactions);
+  const bool retry = retry_on_bump || retry_on_move;
+  // An abort with no transaction open (Empty or just completed) still bumps the epoch.
+  bool no_partitions = false;
   switch (m->state) {
     case txn_state::ongoing:
       break;
     case txn_state::complete_commit:
-      co_return commit ? int16_t{0} : code(error_code::invalid_txn_state);
+      if (commit) co_return retry ? current(*m) : fail(error_code::invalid_txn_state);
+      if (retry) co_return fail(error_code::invalid_txn_state);
+      no_partitions = true;
+      break;
     case txn_state::complete_abort:
-      co_return !commit ? int16_t{0} : code(error_code::invalid_txn_state);
+      if (commit) co_return fail(error_code::invalid_txn_state);
+      if (retry) co_return current(*m);
+      no_partitions = true;
+      break;
+    case txn_state::empty:
+      if (commit) co_return fail(error_code::invalid_txn_state);
+      no_partitions = true;
+      break;
     case txn_state::prepare_commit:
-      co_return commit ? code(error_code::concurrent_transactions)
-                       : code(error_code::invalid_txn_state);
+      co_return fail(commit ? error_code::concurrent_transactions : error_code::invalid_txn_state);
     case txn_state::prepare_abort:
-      co_return !commit ? code(error_code::concurrent_transactions)
-                        : code(error_code::invalid_txn_state);
+      co_return fail(!commit ? error_code::concurrent_transactions : error_code::invalid_txn_state);
     default:
-      co_return code(error_code::invalid_txn_state);
+      co_return fail(error_code::invalid_txn_state);
   }
   busy_guard busy(*m);
-  co_return co_await complete(*m, commit, m->epoch);
+  if (const int16_t e = co_await complete(*m, commit, client_tv, no_partitions); e != 0)
+    co_return fail(static_cast<error_code>(e));
+  co_return current(*m);
 }
 
-asio::awaitable<int16_t> txn_coordinator::complete(txn_metadata& m, bool commit,
-                                                   int16_t marker_epoch) {
+asio::awaitable<int16_t> txn_coordinator::complete(txn_metadata& m, bool commit, int16_t tv,
+                                                   bool no_partitions) {
   txn_metadata prepared = m;
+  prepared.prev_producer_id = m.producer_id;
   prepared.state = commit ? txn_state::prepare_commit : txn_state::prepare_abort;
   prepared.update_ms = wall_clock_ms();
+  prepared.client_tv = tv;
+  if (tv >= 2) {
+    // The markers carry the next epoch, which the producer's writes of this transaction cannot:
+    // they are fenced from here. The epoch never goes past the maximum, kept for fencing.
+    constexpr int16_t max = std::numeric_limits<int16_t>::max();
+    prepared.last_epoch = m.epoch;
+    if (m.epoch < max) prepared.epoch = static_cast<int16_t>(m.epoch + 1);
+    if (prepared.epoch == max && prepared.next_producer_id == -1) {
+      auto pid = _ids();
+      if (!pid) {
+        lg.error("transaction {}: no producer id to move to: {}", m.id, pid.error());
+        co_return code(error_code::coordinator_load_in_progress);
+      }
+      prepared.next_producer_id = *pid;
+    }
+    if (no_partitions) {
+      prepared.partitions.clear();
+      prepared.start_ms = prepared.update_ms;
+    }
+  }
   if (const int16_t e = co_await write(prepared); e != 0) co_return e;
-  m.state = prepared.state;
-  m.update_ms = prepared.update_ms;
+  const bool was_busy = m.busy;
+  m = prepared;
+  m.busy = was_busy;
   // From here the outcome is decided: a crash now is completed at the next start.
+  co_await finish(m, commit);
+  co_return 0;
+}
+
+asio::awaitable<void> txn_coordinator::finish(txn_metadata& m, bool commit) {
   std::vector<txn_partition> parts(m.partitions.begin(), m.partitions.end());
   if (!parts.empty()) {
-    auto errors = co_await _markers(m.producer_id, marker_epoch, commit, parts);
+    auto errors =
+        co_await _markers(m.producer_id, m.epoch, commit, std::max<int16_t>(m.client_tv, 1), parts);
     for (size_t i = 0; i < errors.size() && i < parts.size(); ++i)
       if (errors[i] != 0)
         lg.warn("transaction {}: the {} marker for {}-{} failed with error {}", m.id,
                 commit ? "COMMIT" : "ABORT", parts[i].topic, parts[i].partition, errors[i]);
   }
   txn_metadata done = m;
+  done.prev_producer_id = m.producer_id;
   done.state = commit ? txn_state::complete_commit : txn_state::complete_abort;
   done.update_ms = wall_clock_ms();
   done.partitions.clear();
+  if (m.client_tv >= 2 && m.next_producer_id != -1) {
+    // The epoch is exhausted: the producer goes on with the new id. The last epoch stays the one
+    // the client last saw, so that its retries are known.
+    done.producer_id = m.next_producer_id;
+    done.epoch = 0;
+  }
+  done.next_producer_id = -1;
   if (const int16_t e = co_await write(done); e != 0) {
     // The Prepare record stands: the next start completes the transaction again.
     lg.warn("transaction {}: the {} record could not be written", m.id, txn_state_name(done.state));
@@ -337,7 +480,17 @@ asio::awaitable<int16_t> txn_coordinator::complete(txn_metadata& m, bool commit,
   const bool was_busy = m.busy;
   m = done;
   m.busy = was_busy;
-  co_return 0;
+}
+
+asio::awaitable<void> txn_coordinator::fence_and_abort(txn_metadata& m) {
+  // Kafka's PrepareEpochFence. Version 2 bumps the epoch in the abort itself; version 1 bumps it
+  // first (unless at the maximum) and aborts at that epoch.
+  const int16_t tv = _config.transaction_version;
+  if (tv < 2) {
+    m.last_epoch = m.epoch;
+    if (m.epoch < std::numeric_limits<int16_t>::max()) m.epoch = static_cast<int16_t>(m.epoch + 1);
+  }
+  co_await complete(m, false, tv);
 }
 
 std::optional<txn_metadata> txn_coordinator::describe(const std::string& id) const {
@@ -397,7 +550,7 @@ void txn_coordinator::resume() {
         [this, &m, commit]() -> asio::awaitable<void> {
           busy_guard busy(m);
           m.busy = true;
-          co_await complete(m, commit, m.epoch);
+          co_await finish(m, commit);
         },
         asio::detached);
   }
@@ -418,9 +571,7 @@ void txn_coordinator::tick(int64_t now_ms) {
           _ex,
           [this, &m]() -> asio::awaitable<void> {
             busy_guard busy(m);
-            m.last_epoch = m.epoch;
-            if (!epoch_exhausted(m.epoch)) m.epoch = static_cast<int16_t>(m.epoch + 1);
-            co_await complete(m, false, m.epoch);
+            co_await fence_and_abort(m);
           },
           asio::detached);
       continue;

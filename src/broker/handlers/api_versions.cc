@@ -41,15 +41,19 @@ asio::awaitable<protocol::api_versions_response> api_versions(request_context& c
     co_return r;
   }
   add_api_keys(r);
-  // Feature levels (v3+): group.version 1 turns on the consumer protocol of KIP-848.
-  auto& sf = r.supported_features.emplace_back();
-  sf.name = "group.version";
-  sf.min_version = 0;
-  sf.max_version = 1;
-  auto& ff = r.finalized_features.emplace_back();
-  ff.name = "group.version";
-  ff.min_version_level = 1;
-  ff.max_version_level = 1;
+  // Feature levels (v3+): group.version 1 turns on the consumer protocol of KIP-848,
+  // transaction.version 2 the transactions of KIP-890 part 2 (EndTxn v5, Produce v12 and
+  // TxnOffsetCommit v5 in a transaction); clients of version 1 are served as well.
+  for (const auto& [name, level] : {std::pair{"group.version", 1}, {"transaction.version", 2}}) {
+    auto& sf = r.supported_features.emplace_back();
+    sf.name = name;
+    sf.min_version = 0;
+    sf.max_version = static_cast<int16_t>(level);
+    auto& ff = r.finalized_features.emplace_back();
+    ff.name = name;
+    ff.min_version_level = static_cast<int16_t>(level);
+    ff.max_version_level = static_cast<int16_t>(level);
+  }
   r.finalized_features_epoch = 1;
   co_return r;
 }

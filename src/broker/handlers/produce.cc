@@ -4,6 +4,10 @@
 // partition land in request order even though requests are in flight together.
 #include <asio/bind_executor.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
 
 #include <chrono>
 
@@ -20,6 +24,33 @@ namespace {
 using protocol::error_code;
 using resp_t = protocol::produce_response;
 int16_t code(error_code e) { return static_cast<int16_t>(e); }
+
+// What a producer is told when its transaction refused a partition, as Kafka translates the
+// coordinator's errors: a fenced producer gets INVALID_PRODUCER_EPOCH; a partition missing from
+// the transaction INVALID_TXN_STATE before v11 (TRANSACTION_ABORTABLE from then); the coordinator
+// being busy or away NOT_ENOUGH_REPLICAS, which every client retries without a metadata refresh.
+int16_t produce_txn_error(int16_t e, int16_t version, std::optional<std::string>& message) {
+  switch (static_cast<error_code>(e)) {
+    case error_code::producer_fenced:
+      return code(error_code::invalid_producer_epoch);
+    case error_code::transaction_abortable:
+      if (version >= 11) return e;
+      [[fallthrough]];
+    case error_code::invalid_txn_state:
+      message = "Partition was not added to the transaction";
+      return code(error_code::invalid_txn_state);
+    case error_code::concurrent_transactions:
+    case error_code::coordinator_load_in_progress:
+    case error_code::coordinator_not_available:
+    case error_code::not_coordinator:
+      message = fmt::format(
+          "Unable to verify the partition has been added to the transaction. Underlying error: {}",
+          protocol::error_name(static_cast<error_code>(e)));
+      return code(error_code::not_enough_replicas);
+    default:
+      return e;
+  }
+}
 
 }  // namespace
 
@@ -40,8 +71,10 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
   auto left = std::make_shared<size_t>(0);
   const int64_t now = wall_clock_ms();
 
-  // KIP-890 part 1: a transactional batch is written only to a partition that its producer's
-  // open transaction holds (AddPartitionsToTxn), at the producer's current epoch.
+  // KIP-890: a transactional batch is written only to a partition that its producer's open
+  // transaction holds, at the producer's current epoch. Below v12 (transactions version 1) the
+  // client added the partition itself (AddPartitionsToTxn) and it is verified; from v12
+  // (version 2) the partition is added here.
   std::map<coordinator::txn_partition, int16_t> unverified;
   {
     std::vector<coordinator::txn_partition> wanted;
@@ -60,19 +93,34 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
         pid = protocol::records::load_be<int64_t>(b.data() + 43);
         epoch = protocol::records::load_be<int16_t>(b.data() + 51);
         const topic_info* info = v >= 13 ? cluster->find(t.topic_id) : cluster->find(t.name);
-        if (info) wanted.push_back({info->name, p.index});
+        if (has_partition(info, p.index)) wanted.push_back({info->name, p.index});
       }
-    if (!wanted.empty()) {
-      const std::string id = req.transactional_id.value_or("");
-      auto got = id.empty() ? std::nullopt
-                            : co_await ctx.b.on_txn(id, [&](coordinator::txn_coordinator& c) {
-                                return c.verify_partitions(id, pid, epoch, wanted);
-                              });
+    const std::string id = req.transactional_id.value_or("");
+    if (!wanted.empty() && id.empty()) {
+      // Transactional records without a transactional id: Kafka refuses them as unauthorized.
+      for (const auto& w : wanted)
+        unverified[w] = code(error_code::transactional_id_authorization_failed);
+    } else if (!wanted.empty() && v >= 12) {
+      // The previous transaction's markers may still be being written: retried for a while
+      // (Kafka's add.partitions.to.txn.retry.backoff: 20 ms steps up to 100 ms).
+      std::optional<int16_t> e;
+      for (int attempt = 0;; ++attempt) {
+        e = co_await ctx.b.on_txn(id, [&](coordinator::txn_coordinator& c) {
+          return c.add_partitions(id, pid, epoch, wanted, 2);
+        });
+        if (!e || *e != code(error_code::concurrent_transactions) || attempt == 5) break;
+        asio::steady_timer pause(ex, std::chrono::milliseconds(20));
+        co_await pause.async_wait(asio::use_awaitable);
+      }
+      const int16_t all = e ? *e : code(error_code::coordinator_not_available);
+      if (all != 0)
+        for (const auto& w : wanted) unverified[w] = all;
+    } else if (!wanted.empty()) {
+      auto got = co_await ctx.b.on_txn(id, [&](coordinator::txn_coordinator& c) {
+        return c.verify_partitions(id, pid, epoch, wanted);
+      });
       for (const auto& w : wanted) {
-        // Transactional records without a transactional id: Kafka refuses them as unauthorized.
-        const int16_t e = got          ? got->at(w)
-                          : id.empty() ? code(error_code::transactional_id_authorization_failed)
-                                       : code(error_code::transaction_abortable);
+        const int16_t e = got ? got->at(w) : code(error_code::coordinator_not_available);
         if (e != 0) unverified[w] = e;
       }
     }
@@ -117,14 +165,7 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
         continue;
       }
       if (auto it = unverified.find({info->name, p.index}); it != unverified.end()) {
-        // Kafka answers INVALID_TXN_STATE to clients before TRANSACTION_ABORTABLE (Produce v12).
-        out.error_code = it->second == code(error_code::producer_fenced)
-                             ? code(error_code::invalid_producer_epoch)
-                         : it->second == code(error_code::transaction_abortable) && v < 12
-                             ? code(error_code::invalid_txn_state)
-                             : it->second;
-        if (out.error_code == code(error_code::invalid_txn_state))
-          out.error_message = "Partition was not added to the transaction";
+        out.error_code = produce_txn_error(it->second, v, out.error_message);
         continue;
       }
       // The records point into this request's frame, which nothing else reads: patch in place.

@@ -104,10 +104,19 @@ asio::awaitable<protocol::add_offsets_to_txn_response> add_offsets_to_txn(
 asio::awaitable<protocol::end_txn_response> end_txn(request_context& ctx,
                                                     protocol::end_txn_request& req) {
   protocol::end_txn_response r;
-  auto e = co_await ctx.b.on_txn(req.transactional_id, [&](coordinator::txn_coordinator& c) {
-    return c.end_txn(req.transactional_id, req.producer_id, req.producer_epoch, req.committed);
+  // Version 5 is the client of transactions version 2: the epoch moves on, and the answer names
+  // the producer id and epoch of its next transaction.
+  const int16_t tv = ctx.version >= 5 ? 2 : 1;
+  auto a = co_await ctx.b.on_txn(req.transactional_id, [&](coordinator::txn_coordinator& c) {
+    return c.end_txn(req.transactional_id, req.producer_id, req.producer_epoch, req.committed, tv);
   });
-  r.error_code = e ? fenced_for(*e, ctx.version, 2) : code(error_code::coordinator_not_available);
+  if (!a) {
+    r.error_code = code(error_code::coordinator_not_available);
+    co_return r;
+  }
+  r.error_code = fenced_for(a->error_code, ctx.version, 2);
+  r.producer_id = a->producer_id;
+  r.producer_epoch = a->epoch;
   co_return r;
 }
 
@@ -176,16 +185,19 @@ asio::awaitable<protocol::txn_offset_commit_response> txn_offset_commit(
   for (const auto& t : req.topics) {
     auto& tout = r.topics.emplace_back();
     tout.name = t.name;
-    const topic_info* info = cluster->find(t.name);
+    tout.topic_id = t.topic_id;
+    // v6 names topics by id (KIP-1319); offsets are kept by name.
+    const topic_info* info = v >= 6 ? cluster->find(t.topic_id) : cluster->find(t.name);
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
       if (!has_partition(info, p.partition_index)) {
-        out.error_code = code(error_code::unknown_topic_or_partition);
+        out.error_code = code(!info && v >= 6 ? error_code::unknown_topic_id
+                                              : error_code::unknown_topic_or_partition);
         continue;
       }
       coordinator::offset_commit_entry e;
-      e.topic = t.name;
+      e.topic = info->name;
       e.partition = p.partition_index;
       e.value.offset = p.committed_offset;
       e.value.leader_epoch = v >= 2 ? p.committed_leader_epoch : -1;
@@ -205,21 +217,28 @@ asio::awaitable<protocol::txn_offset_commit_response> txn_offset_commit(
     fail_all(code(error_code::invalid_group_id));
     co_return r;
   }
-  // KIP-890: the group's partition of __consumer_offsets must be in the producer's transaction
-  // (AddOffsetsToTxn), at the producer's current epoch.
+  // KIP-890: the group's partition of __consumer_offsets must be in the producer's transaction,
+  // at the producer's current epoch: added by AddOffsetsToTxn before v5 (transactions version 1)
+  // and verified here, added here from v5 (version 2).
   const coordinator::txn_partition offsets{k_offsets_topic_name,
                                            ctx.b.offsets_partition(req.group_id)};
-  auto verified = co_await ctx.b.on_txn(req.transactional_id, [&](coordinator::txn_coordinator& c) {
-    return c.verify_partitions(req.transactional_id, req.producer_id, req.producer_epoch,
-                               {offsets});
-  });
-  if (!verified) {
+  auto verified = co_await ctx.b.on_txn(
+      req.transactional_id,
+      [&](coordinator::txn_coordinator& c) -> asio::awaitable<std::optional<int16_t>> {
+        if (v >= 5)
+          co_return co_await c.add_partitions(req.transactional_id, req.producer_id,
+                                              req.producer_epoch, {offsets}, 2);
+        co_return c
+            .verify_partitions(req.transactional_id, req.producer_id, req.producer_epoch, {offsets})
+            .at(offsets);
+      });
+  if (!verified || !*verified) {
     fail_all(code(error_code::coordinator_not_available));
     co_return r;
   }
-  if (int16_t e = verified->at(offsets); e != 0) {
-    // TRANSACTION_ABORTABLE came with version 5 (KIP-1050).
-    if (e == code(error_code::transaction_abortable) && v < 5)
+  if (int16_t e = **verified; e != 0) {
+    // TRANSACTION_ABORTABLE came with version 4 (KIP-890).
+    if (e == code(error_code::transaction_abortable) && v < 4)
       e = code(error_code::invalid_txn_state);
     fail_all(fenced_for(e, v, 3));
     co_return r;

@@ -7,6 +7,8 @@
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 
+#include <limits>
+
 #include "coordinator/txn_coordinator.h"
 #include "protocol/errors.h"
 
@@ -19,6 +21,7 @@ struct marker {
   int64_t pid;
   int16_t epoch;
   bool commit;
+  int16_t tv;
   std::vector<txn_partition> partitions;
 };
 
@@ -36,9 +39,9 @@ struct txn_fixture {
           for (auto& r : records) written.push_back(std::move(r));
           co_return 0;
         },
-        [this](int64_t pid, int16_t epoch, bool commit,
+        [this](int64_t pid, int16_t epoch, bool commit, int16_t tv,
                std::vector<txn_partition> parts) -> asio::awaitable<std::vector<int16_t>> {
-          markers.push_back({pid, epoch, commit, parts});
+          markers.push_back({pid, epoch, commit, tv, parts});
           co_return std::vector<int16_t>(parts.size(), 0);
         },
         [this]() -> result<int64_t, std::string> { return next_pid++; });
@@ -71,22 +74,24 @@ TEST(TxnCoordinator, CommitAndAbortWriteMarkersAndRecords) {
   const size_t records = f.written.size();
   EXPECT_EQ(f.run(f.c->add_partitions("t1", 100, 0, {{"a", 0}})), 0);
   EXPECT_EQ(f.written.size(), records);
-  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, true)), 0);
+  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, true)).error_code, 0);
   ASSERT_EQ(f.markers.size(), 1u);
   EXPECT_TRUE(f.markers[0].commit);
   EXPECT_EQ(f.markers[0].partitions.size(), 2u);
   EXPECT_EQ(f.c->describe("t1")->state, txn_state::complete_commit);
   // A retried EndTxn is answered again; the other outcome is refused.
-  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, true)), 0);
-  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, false)), code(error_code::invalid_txn_state));
+  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, true)).error_code, 0);
+  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, false)).error_code,
+            code(error_code::invalid_txn_state));
 
   EXPECT_EQ(f.run(f.c->add_partitions("t1", 100, 0, {{"a", 0}})), 0);
-  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, false)), 0);
+  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, false)).error_code, 0);
   ASSERT_EQ(f.markers.size(), 2u);
   EXPECT_FALSE(f.markers[1].commit);
   EXPECT_EQ(f.c->describe("t1")->state, txn_state::complete_abort);
   // Nothing to end.
-  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, true)), code(error_code::invalid_txn_state));
+  EXPECT_EQ(f.run(f.c->end_txn("t1", 100, 0, true)).error_code,
+            code(error_code::invalid_txn_state));
 
   // The records rebuild the same state.
   txn_fixture g;
@@ -109,7 +114,8 @@ TEST(TxnCoordinator, RefusalsAndFencing) {
   auto a = f.init("t");
   EXPECT_EQ(f.run(f.c->add_partitions("t", a.producer_id + 1, 0, {{"a", 0}})),
             code(error_code::invalid_producer_id_mapping));
-  EXPECT_EQ(f.run(f.c->end_txn("t", a.producer_id, 0, true)), code(error_code::invalid_txn_state));
+  EXPECT_EQ(f.run(f.c->end_txn("t", a.producer_id, 0, true)).error_code,
+            code(error_code::invalid_txn_state));
   EXPECT_EQ(f.run(f.c->add_partitions("t", a.producer_id, 0, {{"a", 0}})), 0);
   // A second incarnation fences the first: its open transaction is aborted at a bumped epoch
   // and the caller retries.
@@ -124,7 +130,8 @@ TEST(TxnCoordinator, RefusalsAndFencing) {
   EXPECT_EQ(b.epoch, 2);
   EXPECT_EQ(f.run(f.c->add_partitions("t", a.producer_id, 0, {{"a", 0}})),
             code(error_code::producer_fenced));
-  EXPECT_EQ(f.run(f.c->end_txn("t", a.producer_id, 0, true)), code(error_code::producer_fenced));
+  EXPECT_EQ(f.run(f.c->end_txn("t", a.producer_id, 0, true)).error_code,
+            code(error_code::producer_fenced));
   // KIP-360: the producer names its id and epoch; a stale pair is fenced.
   EXPECT_EQ(f.run(f.c->init_producer_id("t", 60000, std::pair<int64_t, int16_t>{a.producer_id, 0}))
                 .error_code,
@@ -160,7 +167,8 @@ TEST(TxnCoordinator, TimeoutsAbortAndListFilters) {
   EXPECT_EQ(f.markers[0].epoch, 1);
   EXPECT_EQ(f.c->describe("slow")->state, txn_state::complete_abort);
   // The timed-out producer is fenced.
-  EXPECT_EQ(f.run(f.c->end_txn("slow", a.producer_id, 0, true)), code(error_code::producer_fenced));
+  EXPECT_EQ(f.run(f.c->end_txn("slow", a.producer_id, 0, true)).error_code,
+            code(error_code::producer_fenced));
 }
 
 TEST(TxnCoordinator, HalfCompletedTransactionsFinishAfterLoad) {
@@ -183,6 +191,101 @@ TEST(TxnCoordinator, HalfCompletedTransactionsFinishAfterLoad) {
   EXPECT_FALSE(f.c->describe("t").has_value());
   std::vector<uint8_t> broken{0, 0, 1};
   EXPECT_FALSE(f.c->load(encode_txn_key("t"), broken));
+}
+
+TEST(TxnCoordinator, VersionTwoBumpsTheEpochAtEveryEnd) {
+  txn_fixture f;
+  auto a = f.init("v2");
+  ASSERT_EQ(a.error_code, 0);
+  const int64_t pid = a.producer_id;
+  // The partition leader adds the partition (Produce v12); EndTxn v5 answers the next epoch and
+  // the markers carry it, for transactions version 2.
+  EXPECT_EQ(f.run(f.c->add_partitions("v2", pid, 0, {{"a", 0}}, 2)), 0);
+  auto e = f.run(f.c->end_txn("v2", pid, 0, true, 2));
+  ASSERT_EQ(e.error_code, 0);
+  EXPECT_EQ(e.producer_id, pid);
+  EXPECT_EQ(e.epoch, 1);
+  ASSERT_EQ(f.markers.size(), 1u);
+  EXPECT_EQ(f.markers[0].epoch, 1);
+  EXPECT_EQ(f.markers[0].tv, 2);
+  // A retry (the epoch before) gets the same answer; the other outcome is refused; the old
+  // epoch cannot write any more.
+  e = f.run(f.c->end_txn("v2", pid, 0, true, 2));
+  EXPECT_EQ(e.error_code, 0);
+  EXPECT_EQ(e.epoch, 1);
+  EXPECT_EQ(f.run(f.c->end_txn("v2", pid, 0, false, 2)).error_code,
+            code(error_code::invalid_txn_state));
+  EXPECT_EQ(f.run(f.c->add_partitions("v2", pid, 0, {{"a", 0}}, 2)),
+            code(error_code::producer_fenced));
+  // Nothing open: a commit is refused, an abort bumps the epoch and writes no marker.
+  EXPECT_EQ(f.run(f.c->end_txn("v2", pid, 1, true, 2)).error_code,
+            code(error_code::invalid_txn_state));
+  e = f.run(f.c->end_txn("v2", pid, 1, false, 2));
+  EXPECT_EQ(e.error_code, 0);
+  EXPECT_EQ(e.epoch, 2);
+  EXPECT_EQ(f.markers.size(), 1u);
+  EXPECT_EQ(f.run(f.c->end_txn("v2", pid, 0, false, 2)).error_code,
+            code(error_code::producer_fenced));
+
+  // The records (TransactionLogValue version 1, with its tagged fields) rebuild the same state.
+  txn_fixture g;
+  for (const auto& r : f.written)
+    ASSERT_TRUE(g.c->load(
+        r.key, r.value ? std::optional<std::span<const uint8_t>>(*r.value) : std::nullopt));
+  auto d = g.c->describe("v2");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->state, txn_state::complete_abort);
+  EXPECT_EQ(d->epoch, 2);
+  EXPECT_EQ(d->client_tv, 2);
+}
+
+TEST(TxnCoordinator, VersionTwoMovesToANewProducerIdWhenTheEpochRunsOut) {
+  txn_metadata m;
+  m.id = "old";
+  m.producer_id = 7;
+  m.epoch = std::numeric_limits<int16_t>::max() - 1;
+  m.state = txn_state::ongoing;
+  m.client_tv = 2;
+  m.partitions = {{"a", 0}};
+  m.start_ms = 1;
+  txn_fixture f;
+  ASSERT_TRUE(f.c->load(encode_txn_key("old"), encode_txn_value(m)));
+  auto e = f.run(f.c->end_txn("old", 7, m.epoch, true, 2));
+  ASSERT_EQ(e.error_code, 0);
+  EXPECT_EQ(e.producer_id, 100);
+  EXPECT_EQ(e.epoch, 0);
+  // The markers are the old id's, at the last epoch.
+  ASSERT_EQ(f.markers.size(), 1u);
+  EXPECT_EQ(f.markers[0].pid, 7);
+  EXPECT_EQ(f.markers[0].epoch, std::numeric_limits<int16_t>::max());
+  // A retry from before the move is known.
+  e = f.run(f.c->end_txn("old", 7, m.epoch, true, 2));
+  EXPECT_EQ(e.error_code, 0);
+  EXPECT_EQ(e.producer_id, 100);
+  EXPECT_EQ(e.epoch, 0);
+  EXPECT_EQ(f.run(f.c->add_partitions("old", 100, 0, {{"a", 0}}, 2)), 0);
+}
+
+TEST(TxnCoordinator, VersionTwoFencingAbortsAtOneEpochUp) {
+  txn_fixture f;
+  auto a = f.init("z");
+  ASSERT_EQ(f.run(f.c->add_partitions("z", a.producer_id, 0, {{"a", 0}}, 2)), 0);
+  EXPECT_EQ(f.init("z").error_code, code(error_code::concurrent_transactions));
+  ASSERT_EQ(f.markers.size(), 1u);
+  EXPECT_EQ(f.markers[0].epoch, 1);
+  EXPECT_EQ(f.markers[0].tv, 2);
+  EXPECT_EQ(f.c->describe("z")->epoch, 1);
+  EXPECT_EQ(f.init("z").epoch, 2);
+  // A broker of transactions version 1 bumps first and aborts at that epoch.
+  txn_config v1;
+  v1.transaction_version = 1;
+  txn_fixture g(v1);
+  a = g.init("z");
+  ASSERT_EQ(g.run(g.c->add_partitions("z", a.producer_id, 0, {{"a", 0}})), 0);
+  EXPECT_EQ(g.init("z").error_code, code(error_code::concurrent_transactions));
+  ASSERT_EQ(g.markers.size(), 1u);
+  EXPECT_EQ(g.markers[0].epoch, 1);
+  EXPECT_EQ(g.markers[0].tv, 1);
 }
 
 }  // namespace
