@@ -1,5 +1,6 @@
 // Apache Kafka's Java client (kafka-clients) against brookd's transaction coordinator: the Java
-// counterpart of clients_check.py.
+// counterpart of clients_check.py. The client speaks transactions version 2 (KIP-890 part 2), which
+// brookd finalizes.
 //  - commit and abort: a transactional KafkaProducer commits 50 records, aborts 50 (sent and
 //    flushed first), commits 50 more; a read_committed KafkaConsumer reads exactly the 100
 //    committed ones, a read_uncommitted one all 150.
@@ -99,6 +100,13 @@ public class JavaTxnCheck {
         p.flush();
         if (batch.equals("b")) p.abortTransaction(); else p.commitTransaction();
       }
+    }
+    // Transactions version 2 (brookd finalizes transaction.version 2): each of the three ends
+    // bumped the epoch; version 1 would have kept epoch 0.
+    try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap))) {
+      var d = admin.describeTransactions(List.of("java-ca")).description("java-ca").get();
+      check("transactions version 2: every end bumped the epoch", d.producerEpoch() == 3,
+          "epoch " + d.producerEpoch() + ", state " + d.state());
     }
     List<String> committed = readAll(bootstrap, "java-ca", 2, "read_committed");
     List<String> all = readAll(bootstrap, "java-ca", 2, "read_uncommitted");

@@ -208,16 +208,27 @@ def main():
                     f(b.bootstrap)
                 except Exception as e:  # a client error is a failed check
                     check(f.__name__, False, repr(e))
+            # The Java client and franz-go speak transactions version 2; each prints its checks.
+            others = []
             if os.environ.get("BROOK_JAVA_TXN_CP"):
-                java = subprocess.run(
-                    ["java", "-cp", os.environ["BROOK_JAVA_TXN_CP"], "JavaTxnCheck", b.bootstrap],
-                    capture_output=True, text=True, timeout=300)
-                for line in java.stdout.splitlines():
+                others.append(("java", "the Java client's transaction checks",
+                               ["java", "-cp", os.environ["BROOK_JAVA_TXN_CP"], "JavaTxnCheck"]))
+            if os.environ.get("BROOK_FRANZ_TXN"):
+                others.append(("franz", "franz-go's transaction checks",
+                               [os.environ["BROOK_FRANZ_TXN"]]))
+            for prefix, name, command in others:
+                try:
+                    run = subprocess.run(command + [b.bootstrap], capture_output=True, text=True,
+                                         timeout=300)
+                except subprocess.TimeoutExpired:
+                    check(name, False, "timed out after 300 s")
+                    continue
+                for line in run.stdout.splitlines():
                     print(line, flush=True)
-                    if line.startswith("java ok:") or line.startswith("java FAILED:"):
-                        results.append(line.startswith("java ok:"))
-                check("the Java client's transaction checks", java.returncode == 0,
-                      java.stderr.strip().splitlines()[-1] if java.returncode and java.stderr else "")
+                    if line.startswith(f"{prefix} ok:") or line.startswith(f"{prefix} FAILED:"):
+                        results.append(line.startswith(f"{prefix} ok:"))
+                check(name, run.returncode == 0,
+                      run.stderr.strip().splitlines()[-1] if run.returncode and run.stderr else "")
             try:
                 restart(b)
             except Exception as e:

@@ -3,7 +3,8 @@
 # of transactional batches, WriteTxnMarkers v0-v2, Fetch and ListOffsets at both isolation
 # levels), confluent-kafka read_committed and read_uncommitted consumers, a clean restart and a
 # kill -9. clients_check.py: confluent-kafka transactional producers against brookd's transaction
-# coordinator (commit and abort, consume-transform-produce, fencing, kill -9).
+# coordinator (commit and abort, consume-transform-produce, fencing, kill -9), then the same with
+# the Java client and franz-go, which speak transactions version 2 (KIP-890 part 2).
 #
 # Usage:
 #   tests/compat/transactions/run.sh path/to/brookd [--keep]
@@ -18,7 +19,8 @@ py=$("$here/../clients-venv.sh")
 status=0
 timeout 360 "$py" -u "$here/txn_check.py" "$@" || status=1
 # Transactions with real clients: commit and abort, consume-transform-produce, fencing, kill -9
-# (confluent-kafka), and the same with the Java client (kafka-clients from Maven Central).
+# (confluent-kafka), and the same with the Java client (kafka-clients from Maven Central) and
+# franz-go.
 root=$(cd "$here/../../.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/brook-txn-java.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -29,5 +31,10 @@ for artifact in org.apache.kafka:kafka-clients:4.4.0 com.github.luben:zstd-jni:1
   java_cp+=":$("$root/scripts/fetch-jar.sh" "$artifact")" || exit 2
 done
 javac -nowarn -d "$work" -cp "$java_cp" "$here/JavaTxnCheck.java"
-BROOK_JAVA_TXN_CP="$java_cp" timeout 600 "$py" -u "$here/clients_check.py" "$1" || status=1
+# franz-go: clients/franz/txn in the module of the client checks (modules from the Go proxy).
+franz_dir="$here/../clients/franz"
+(cd "$franz_dir" && go mod download && go build -buildvcs=false -o "$work/franz-txn" ./txn) ||
+  { echo "run.sh: cannot build clients/franz/txn" >&2; exit 2; }
+BROOK_JAVA_TXN_CP="$java_cp" BROOK_FRANZ_TXN="$work/franz-txn" timeout 900 "$py" -u \
+  "$here/clients_check.py" "$1" || status=1
 exit $status
