@@ -570,9 +570,11 @@ asio::awaitable<std::vector<int16_t>> group_coordinator::commit(
   if (who.group_id.empty()) co_return all(error_code::invalid_group_id);
   group* g = find(who.group_id);
   const bool from_member = who.generation >= 0 || !who.member_id.empty() || who.group_instance_id;
+  // TxnOffsetCommit below v3 names no member: Kafka takes it whatever the group's state.
+  const bool anonymous_txn = who.producer && !from_member;
   if (g && g->modern) {
     // Kafka's checks for consumer groups: commits from outside only while the group is empty.
-    if (who.generation >= 0 || !g->modern->members.empty()) {
+    if (!anonymous_txn && (who.generation >= 0 || !g->modern->members.empty())) {
       auto it = g->modern->members.find(who.member_id);
       if (it == g->modern->members.end()) co_return all(error_code::unknown_member_id);
       const bool classic = it->second.classic.has_value();
@@ -597,7 +599,7 @@ asio::awaitable<std::vector<int16_t>> group_coordinator::commit(
     if (who.generation != g->generation) co_return all(error_code::illegal_generation);
     if (g->st == state::completing_rebalance) co_return all(error_code::rebalance_in_progress);
     reset_session(*m);
-  } else if (g->st != state::empty) {
+  } else if (g->st != state::empty && !anonymous_txn) {
     co_return all(error_code::unknown_member_id);
   }
   std::vector<log_record> records;

@@ -199,6 +199,18 @@ TEST(GroupCoordinator, TransactionalOffsetsWaitForTheirMarker) {
   ASSERT_TRUE(*f.start(f.c->commit(who, entries)));
   f.c->complete_txn(partition, 9, false);
   EXPECT_EQ(f.c->fetch_offsets("g", std::nullopt).offsets["t"][0].offset, 42);
+
+  // TxnOffsetCommit below v3 names no member (KafkaJS): taken while the group has members, as
+  // Kafka does; a plain commit from outside is not.
+  auto first = f.start(f.c->join(join_request(), 9, "c", "/h"));
+  ASSERT_TRUE(*first);
+  auto joined = f.start(f.c->join(join_request((*first)->member_id), 9, "c", "/h"));
+  ASSERT_TRUE(*joined);
+  ASSERT_NE(f.c->describe("g", 5).group_state, "Empty");
+  entries[0].value.offset = 60;
+  EXPECT_EQ((**f.start(f.c->commit(who, entries)))[0], 0);
+  commit_identity outside{"g", -1, "", std::nullopt, -1, {}};
+  EXPECT_EQ((**f.start(f.c->commit(outside, entries)))[0], code(error_code::unknown_member_id));
 }
 
 TEST(GroupCoordinator, CommitsFetchesDeletesAndReplaysOffsets) {

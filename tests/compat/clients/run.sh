@@ -47,9 +47,8 @@ java_check() {  # phase
   timeout 900 java -cp "$java_cp" JavaClientCheck "$bootstrap" "$1"
 }
 
-# franz-go: franz/main.go built into the work dir from franz/go.mod and go.sum. KafkaJS: npm ci
-# from kafkajs/package-lock.json into kafkajs/node_modules (again only when the lock file changed);
-# its install scripts build lz4's native part with node-gyp (the package ships macOS binaries).
+# franz-go: franz/main.go built into the work dir from franz/go.mod and go.sum. KafkaJS:
+# kafkajs/install.sh (npm ci from kafkajs/package-lock.json when it changed).
 if ! (cd "$here/franz" && go mod download && go build -buildvcs=false -o "$work/franz-check" .) \
   >"$work/go.log" 2>&1; then
   tail -n 30 "$work/go.log"
@@ -57,15 +56,7 @@ if ! (cd "$here/franz" && go mod download && go build -buildvcs=false -o "$work/
   exit 2
 fi
 FRANZ_GO=$(cd "$here/franz" && go list -m -f '{{.Version}}' github.com/twmb/franz-go)
-if [[ ! -f "$here/kafkajs/node_modules/.package-lock.json" ||
-  "$here/kafkajs/package-lock.json" -nt "$here/kafkajs/node_modules/.package-lock.json" ]]; then
-  echo "clients: npm ci in kafkajs/"
-  if ! (cd "$here/kafkajs" && npm ci --no-audit --no-fund) >"$work/npm.log" 2>&1; then
-    tail -n 30 "$work/npm.log"
-    echo "run.sh: npm ci failed in $here/kafkajs" >&2
-    exit 2
-  fi
-fi
+"$here/kafkajs/install.sh" || exit 2
 KAFKAJS=$(node -p "require('$here/kafkajs/node_modules/kafkajs/package.json').version")
 franz_check() {  # phase
   timeout 600 "$work/franz-check" "$bootstrap" "$1"

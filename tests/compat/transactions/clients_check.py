@@ -208,7 +208,8 @@ def main():
                     f(b.bootstrap)
                 except Exception as e:  # a client error is a failed check
                     check(f.__name__, False, repr(e))
-            # The Java client and franz-go speak transactions version 2; each prints its checks.
+            # The Java client and franz-go speak transactions version 2, KafkaJS version 1; each
+            # prints its checks.
             others = []
             if os.environ.get("BROOK_JAVA_TXN_CP"):
                 others.append(("java", "the Java client's transaction checks",
@@ -216,6 +217,9 @@ def main():
             if os.environ.get("BROOK_FRANZ_TXN"):
                 others.append(("franz", "franz-go's transaction checks",
                                [os.environ["BROOK_FRANZ_TXN"]]))
+            if os.environ.get("BROOK_KAFKAJS_TXN"):
+                others.append(("kafkajs", "KafkaJS's transaction checks",
+                               ["node", os.environ["BROOK_KAFKAJS_TXN"]]))
             for prefix, name, command in others:
                 try:
                     run = subprocess.run(command + [b.bootstrap], capture_output=True, text=True,

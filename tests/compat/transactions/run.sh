@@ -4,7 +4,7 @@
 # levels), confluent-kafka read_committed and read_uncommitted consumers, a clean restart and a
 # kill -9. clients_check.py: confluent-kafka transactional producers against brookd's transaction
 # coordinator (commit and abort, consume-transform-produce, fencing, kill -9), then the same with
-# the Java client and franz-go, which speak transactions version 2 (KIP-890 part 2).
+# the Java client and franz-go, which speak transactions version 2 (KIP-890 part 2), and KafkaJS.
 #
 # Usage:
 #   tests/compat/transactions/run.sh path/to/brookd [--keep]
@@ -19,8 +19,8 @@ py=$("$here/../clients-venv.sh")
 status=0
 timeout 360 "$py" -u "$here/txn_check.py" "$@" || status=1
 # Transactions with real clients: commit and abort, consume-transform-produce, fencing, kill -9
-# (confluent-kafka), and the same with the Java client (kafka-clients from Maven Central) and
-# franz-go.
+# (confluent-kafka), and the same with the Java client (kafka-clients from Maven Central),
+# franz-go and KafkaJS.
 root=$(cd "$here/../../.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/brook-txn-java.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -35,6 +35,9 @@ javac -nowarn -d "$work" -cp "$java_cp" "$here/JavaTxnCheck.java"
 franz_dir="$here/../clients/franz"
 (cd "$franz_dir" && go mod download && go build -buildvcs=false -o "$work/franz-txn" ./txn) ||
   { echo "run.sh: cannot build clients/franz/txn" >&2; exit 2; }
-BROOK_JAVA_TXN_CP="$java_cp" BROOK_FRANZ_TXN="$work/franz-txn" timeout 900 "$py" -u \
+# KafkaJS (transactions version 1 with old API versions): clients/kafkajs/txn.js.
+"$here/../clients/kafkajs/install.sh" || exit 2
+BROOK_JAVA_TXN_CP="$java_cp" BROOK_FRANZ_TXN="$work/franz-txn" \
+  BROOK_KAFKAJS_TXN="$here/../clients/kafkajs/txn.js" timeout 900 "$py" -u \
   "$here/clients_check.py" "$1" || status=1
 exit $status
