@@ -1,4 +1,4 @@
-"""Transactions with a real client (confluent-kafka, librdkafka) against brookd.
+"""Transactions with real clients (confluent-kafka, that is librdkafka, and kafka-python) against brookd.
 
 commit-abort: a transactional producer commits, aborts and commits again; a read_committed
               consumer sees exactly the committed records, a read_uncommitted one sees all.
@@ -13,6 +13,8 @@ fencing:      a second producer with the same transactional.id fences the first:
               commit fails.
 restart:      a transaction committed before brookd is killed (-9) stays committed; one left open
               across the kill is aborted by its timeout; read_committed sees the first only.
+kafka_python: kafka-python's transactions: commit and abort, offsets of a group member in a
+              transaction, fencing.
 java:         with BROOK_JAVA_TXN_CP set (a class path holding kafka-clients and the compiled
               JavaTxnCheck), the Java client's checks against the same brookd.
 
@@ -197,13 +199,97 @@ def restart(b):
           sorted(seen) == sorted(f"kept{i}" for i in range(10)), f"{len(seen)} read")
 
 
+def kafka_python(bootstrap):
+    """kafka-python (transactions version 1): commit and abort, offsets in a transaction from a
+    group member (send_offsets_to_transaction), fencing."""
+    from kafka import KafkaConsumer, KafkaProducer
+    from kafka.structs import OffsetAndMetadata, TopicPartition as KTopicPartition
+
+    def txn_producer(txn_id):
+        p = KafkaProducer(bootstrap_servers=bootstrap, transactional_id=txn_id, linger_ms=5)
+        p.init_transactions()
+        return p
+
+    create(bootstrap, "kp-ca", 2)
+    p = txn_producer("kp-ca")
+    for batch, commit in (("a", True), ("b", False), ("c", True)):
+        p.begin_transaction()
+        for i in range(30):
+            p.send("kp-ca", value=f"{batch}{i}".encode(), partition=i % 2)
+        p.flush(30)
+        if commit:
+            p.commit_transaction()
+        else:
+            p.abort_transaction()
+    committed = sorted(v for _, v in read_all(bootstrap, "kp-ca", "read_committed", 2))
+    want = sorted([f"a{i}" for i in range(30)] + [f"c{i}" for i in range(30)])
+    check("kafka-python: commit, abort, commit: read_committed sees the 60 committed records only",
+          committed == want, f"{len(committed)} read")
+
+    # Offsets of a group member, committed by the transaction.
+    create(bootstrap, "kp-in", 1)
+    plain = KafkaProducer(bootstrap_servers=bootstrap)
+    for i in range(40):
+        plain.send("kp-in", value=str(i).encode(), partition=0)
+    plain.flush(30)
+    plain.close()
+    c = KafkaConsumer("kp-in", bootstrap_servers=bootstrap, group_id="kp-ctp",
+                      enable_auto_commit=False, auto_offset_reset="earliest",
+                      isolation_level="read_committed")
+    read = 0
+    deadline = time.time() + 60
+    while read < 40 and time.time() < deadline:
+        batches = c.poll(timeout_ms=1000)
+        if not batches:
+            continue
+        p.begin_transaction()
+        offsets = {}
+        for tp, records in batches.items():
+            for r in records:
+                p.send("kp-ca", value=b"out-" + r.value, partition=0)
+                read += 1
+            offsets[KTopicPartition(tp.topic, tp.partition)] = OffsetAndMetadata(
+                records[-1].offset + 1, "", -1)
+        p.send_offsets_to_transaction(offsets, c.group_metadata())
+        p.commit_transaction()
+    c.close()
+    admin_c = KafkaConsumer(bootstrap_servers=bootstrap, group_id="kp-ctp",
+                            enable_auto_commit=False)
+    got = admin_c.committed(KTopicPartition("kp-in", 0))
+    admin_c.close()
+    check("kafka-python: send_offsets_to_transaction commits the group's offsets",
+          read == 40 and got == 40, f"{read} read, committed {got}")
+
+    # A second producer fences the first.
+    old = txn_producer("kp-fence")
+    old.begin_transaction()
+    old.send("kp-ca", value=b"old", partition=1)
+    old.flush(30)
+    fresh = txn_producer("kp-fence")
+    fenced = None
+    try:
+        old.commit_transaction()
+    except Exception as e:  # the client's fenced error
+        fenced = e
+    check("kafka-python: a second producer with the same transactional_id fences the first",
+          fenced is not None, type(fenced).__name__ if fenced else "the old commit succeeded")
+    for q in (p, old, fresh):
+        try:
+            q.close(timeout=5)
+        except Exception:
+            pass
+    values = [v for _, v in read_all(bootstrap, "kp-ca", "read_committed", 2)]
+    check("kafka-python: the fenced producer's record is never visible", "old" not in values,
+          f"{len(values)} read")
+
+
 def main():
     binary = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="brook-txn-clients-") as work:
         b = BrookdProcess(binary, work)
         b.start()
         try:
-            for f in (commit_abort, ctp, fencing):
+            for f in (commit_abort, ctp, fencing, kafka_python):
                 try:
                     f(b.bootstrap)
                 except Exception as e:  # a client error is a failed check
