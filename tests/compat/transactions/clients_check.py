@@ -1,4 +1,4 @@
-"""Transactions with real clients (confluent-kafka, that is librdkafka, and kafka-python) against brookd.
+"""Transactions with real clients (confluent-kafka and kafka-python) against brookd.
 
 commit-abort: a transactional producer commits, aborts and commits again; a read_committed
               consumer sees exactly the committed records, a read_uncommitted one sees all.
