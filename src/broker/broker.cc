@@ -429,6 +429,7 @@ asio::awaitable<void> broker::publish(std::shared_ptr<const cluster_snapshot> sn
     co_await net::run_on(_shards->context(s), [this, s, snapshot] {
       _states[s]->cluster = snapshot;
       ++_states[s]->cluster_version;
+      _states[s]->txns->set_transaction_version(snapshot->feature_level("transaction.version"));
       return 0;
     });
 }
@@ -595,6 +596,23 @@ asio::awaitable<broker::topic_change_result> broker::alter_topic_configs(std::st
         r.topic = next->find(name);
         co_return r;
       });
+}
+
+asio::awaitable<broker::topic_change_result> broker::update_features(
+    std::map<std::string, int16_t> levels) {
+  co_return co_await net::run_on(_shards->context(0),
+                                 [&, this]() -> asio::awaitable<topic_change_result> {
+                                   auto turn = co_await _topic_changes.acquire();
+                                   topic_change_result r;
+                                   auto next = _states[0]->cluster->with_features(levels);
+                                   if (!persist(_options.log_dir, *next, r)) co_return r;
+                                   co_await publish(next);
+                                   for (const auto& [name, level] : levels)
+                                     lg.info("feature {} finalized at level {} (features epoch {})",
+                                             name, level, next->features_epoch);
+                                   r.snapshot = next;
+                                   co_return r;
+                                 });
 }
 
 asio::awaitable<broker::config_edit_error> broker::alter_group_configs(std::string group,

@@ -172,6 +172,9 @@ class broker {
   using config_editor = std::function<config_edit_error(std::map<std::string, std::string>&)>;
   asio::awaitable<topic_change_result> alter_topic_configs(std::string name, config_editor edit,
                                                            bool validate_only);
+  // UpdateFeatures: finalized feature levels set, saved and published (the transaction
+  // coordinators follow transaction.version).
+  asio::awaitable<topic_change_result> update_features(std::map<std::string, int16_t> levels);
   // Changes a group's config overrides (GROUP resources) as alter_topic_configs does a topic's:
   // the result is validated against the broker's group settings, saved and published.
   asio::awaitable<config_edit_error> alter_group_configs(std::string group, config_editor edit,

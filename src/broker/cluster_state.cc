@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -102,6 +103,29 @@ const std::map<std::string, std::string>& cluster_snapshot::group_configs_of(
   return it == group_configs.end() ? none : it->second;
 }
 
+std::span<const feature_spec> supported_features() {
+  static constexpr feature_spec k_features[] = {
+      {"group.version", 0, 1, 1},
+      {"transaction.version", 0, 2, 2},
+  };
+  return k_features;
+}
+
+int16_t cluster_snapshot::feature_level(std::string_view name) const {
+  if (auto it = features.find(std::string(name)); it != features.end()) return it->second;
+  for (const auto& f : supported_features())
+    if (name == f.name) return f.initial_level;
+  return 0;
+}
+
+std::shared_ptr<const cluster_snapshot> cluster_snapshot::with_features(
+    const std::map<std::string, int16_t>& levels) const {
+  auto next = std::make_shared<cluster_snapshot>(*this);
+  for (const auto& [name, level] : levels) next->features[name] = level;
+  ++next->features_epoch;
+  return next;
+}
+
 result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const fs::path& log_dir) {
   auto snapshot = std::make_shared<cluster_snapshot>();
   const fs::path file = topics_file(log_dir);
@@ -152,6 +176,18 @@ result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const 
       std::getline(ls, value);
       if (group.empty() || key.empty()) return bad("bad groupconfig line");
       snapshot->group_configs[unescape(group)][key] = unescape(value);
+    } else if (kind == "feature") {
+      std::string name;
+      int level = -1;
+      ls >> name >> level;
+      if (!ls || name.empty() || level < 0 || level > std::numeric_limits<int16_t>::max())
+        return bad("bad feature line");
+      snapshot->features[name] = static_cast<int16_t>(level);
+    } else if (kind == "featuresepoch") {
+      int64_t epoch = -1;
+      ls >> epoch;
+      if (!ls || epoch < 1) return bad("bad featuresepoch line");
+      snapshot->features_epoch = epoch;
     } else {
       return bad("unknown record '" + kind + "'");
     }
@@ -179,6 +215,10 @@ result<void, std::string> save_cluster(const fs::path& log_dir, const cluster_sn
   for (const auto& [group, configs] : snapshot.group_configs)
     for (const auto& [k, v] : configs)
       text += fmt::format("groupconfig {} {} {}\n", escape_token(group), k, escape(v));
+  for (const auto& [name, level] : snapshot.features)
+    text += fmt::format("feature {} {}\n", name, level);
+  if (snapshot.features_epoch != 1)
+    text += fmt::format("featuresepoch {}\n", snapshot.features_epoch);
   const fs::path tmp = file.string() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)

@@ -12,6 +12,8 @@
 //   topic <name> <topic id, Kafka's base64> <partition count>
 //   config <topic name> <key> <value>
 //   groupconfig <group id> <key> <value>
+//   feature <name> <finalized level>          (a level UpdateFeatures changed)
+//   featuresepoch <epoch of the finalized feature levels>
 // Group ids may hold any character: they are percent-encoded for '%' and every character up to
 // and including the space.
 #pragma once
@@ -20,6 +22,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -53,11 +56,26 @@ struct uuid_hash {
   }
 };
 
+// A feature flag brookd finalizes (KIP-584): the levels it supports and the level a new cluster
+// starts at. group.version 1 turns on KIP-848 consumer groups, transaction.version 2 KIP-890's
+// transactions version 2.
+struct feature_spec {
+  const char* name;
+  int16_t min_level;
+  int16_t max_level;
+  int16_t initial_level;
+};
+std::span<const feature_spec> supported_features();
+
 struct cluster_snapshot {
   std::map<std::string, std::shared_ptr<const topic_info>> by_name;
   std::unordered_map<wire::uuid, std::shared_ptr<const topic_info>, uuid_hash> by_id;
   // Group-level config overrides by group id (never an empty map).
   std::map<std::string, std::map<std::string, std::string>> group_configs;
+  // Feature levels UpdateFeatures set (the others are at their initial level; 0: not finalized),
+  // and the epoch of the finalized levels (ApiVersions' FinalizedFeaturesEpoch).
+  std::map<std::string, int16_t> features;
+  int64_t features_epoch = 1;
 
   const topic_info* find(const std::string& name) const {
     auto it = by_name.find(name);
@@ -74,6 +92,11 @@ struct cluster_snapshot {
       const std::string& group, std::map<std::string, std::string> configs) const;
   // The group's overrides (empty when it has none).
   const std::map<std::string, std::string>& group_configs_of(const std::string& group) const;
+  // The finalized level of a feature (0 for one not finalized or not known).
+  int16_t feature_level(std::string_view name) const;
+  // A copy with these levels set and the features epoch bumped.
+  std::shared_ptr<const cluster_snapshot> with_features(
+      const std::map<std::string, int16_t>& levels) const;
 };
 
 // Reads the topics file; a missing file is an empty cluster. Errors name the file and the line.

@@ -43,6 +43,8 @@ const std::vector<handler_spec> k_handlers{
                  typed_handler<p::create_partitions_request, h::create_partitions>),
     all_versions(api_key::incremental_alter_configs,
                  typed_handler<p::incremental_alter_configs_request, h::incremental_alter_configs>),
+    all_versions(api_key::update_features,
+                 typed_handler<p::update_features_request, h::update_features>),
     all_versions(api_key::describe_cluster,
                  typed_handler<p::describe_cluster_request, h::describe_cluster>),
     all_versions(api_key::find_coordinator,

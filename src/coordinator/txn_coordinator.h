@@ -157,6 +157,8 @@ class txn_coordinator {
   void tick(int64_t now_ms);
 
   size_t size() const { return _txns.size(); }
+  // The finalized transaction.version changed (UpdateFeatures).
+  void set_transaction_version(int16_t level) { _config.transaction_version = level; }
 
  private:
   asio::awaitable<int16_t> write(const txn_metadata& m, bool tombstone = false);

@@ -1,3 +1,6 @@
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <regex>
 
 #include "broker/broker.h"
@@ -41,20 +44,81 @@ asio::awaitable<protocol::api_versions_response> api_versions(request_context& c
     co_return r;
   }
   add_api_keys(r);
-  // Feature levels (v3+): group.version 1 turns on the consumer protocol of KIP-848,
-  // transaction.version 2 the transactions of KIP-890 part 2 (EndTxn v5, Produce v12 and
-  // TxnOffsetCommit v5 in a transaction); clients of version 1 are served as well.
-  for (const auto& [name, level] : {std::pair{"group.version", 1}, {"transaction.version", 2}}) {
-    auto& sf = r.supported_features.emplace_back();
-    sf.name = name;
-    sf.min_version = 0;
-    sf.max_version = static_cast<int16_t>(level);
-    auto& ff = r.finalized_features.emplace_back();
-    ff.name = name;
-    ff.min_version_level = static_cast<int16_t>(level);
-    ff.max_version_level = static_cast<int16_t>(level);
+  // Feature levels (v3+), as UpdateFeatures left them: group.version 1 turns on the consumer
+  // protocol of KIP-848, transaction.version 2 the transactions of KIP-890 part 2 (EndTxn v5,
+  // Produce v12 and TxnOffsetCommit v5 in a transaction); clients of version 1 are served as
+  // well. Before v4 a supported range starting at 0 is left out, as Kafka does (older clients
+  // cannot read it).
+  const auto& cluster = *ctx.b.local().cluster;
+  for (const auto& f : supported_features()) {
+    if (ctx.version >= 4 || f.min_level > 0) {
+      auto& sf = r.supported_features.emplace_back();
+      sf.name = f.name;
+      sf.min_version = f.min_level;
+      sf.max_version = f.max_level;
+    }
+    if (const int16_t level = cluster.feature_level(f.name); level > 0) {
+      auto& ff = r.finalized_features.emplace_back();
+      ff.name = f.name;
+      ff.min_version_level = level;
+      ff.max_version_level = level;
+    }
   }
-  r.finalized_features_epoch = 1;
+  r.finalized_features_epoch = cluster.features_epoch;
+  co_return r;
+}
+
+asio::awaitable<protocol::update_features_response> update_features(
+    request_context& ctx, protocol::update_features_request& req) {
+  using protocol::error_code;
+  protocol::update_features_response r;
+  r.error_message = std::nullopt;
+  const int16_t v = ctx.version;
+  auto cluster = ctx.b.local().cluster;
+  // Kafka's checks, in request order; the first refusal fails them all.
+  std::map<std::string, int16_t> levels;
+  std::optional<std::string> refusal;
+  for (const auto& u : req.feature_updates) {
+    const feature_spec* spec = nullptr;
+    for (const auto& f : supported_features())
+      if (u.feature == f.name) spec = &f;
+    // Below 1 asks for the feature to be dropped (level 0).
+    const int16_t level = std::max<int16_t>(u.max_version_level, 0);
+    // v0 has AllowDowngrade; v1 the upgrade type (1 upgrade, 2 safe, 3 unsafe downgrade).
+    const bool downgrade_allowed = v == 0 ? u.allow_downgrade : u.upgrade_type >= 2;
+    const auto invalid =
+        fmt::format("Invalid update version {} for feature {}.", u.max_version_level, u.feature);
+    if (!spec) {
+      refusal = fmt::format("{} Local controller {} does not support this feature.", invalid,
+                            ctx.b.node_id());
+    } else if (level < spec->min_level || level > spec->max_level) {
+      refusal = fmt::format("{} Local controller {} only supports versions {}-{}", invalid,
+                            ctx.b.node_id(), spec->min_level, spec->max_level);
+    } else if (level < cluster->feature_level(u.feature) && !downgrade_allowed) {
+      refusal = invalid +
+                " Can't downgrade the version of this feature without setting the upgrade type "
+                "to either safe or unsafe downgrade.";
+    }
+    if (refusal) break;
+    if (level != cluster->feature_level(u.feature)) levels[u.feature] = level;
+  }
+  if (refusal) {
+    r.error_code = static_cast<int16_t>(error_code::invalid_update_version);
+    r.error_message =
+        "The update failed for all features since the following feature had an error: " + *refusal;
+    co_return r;
+  }
+  if (!req.validate_only && !levels.empty()) {
+    auto done = co_await ctx.b.update_features(std::move(levels));
+    if (done.error_code != 0) {
+      r.error_code = done.error_code;
+      r.error_message = done.message;
+      co_return r;
+    }
+  }
+  // v0 and v1 list each feature's result.
+  if (v < 2)
+    for (const auto& u : req.feature_updates) r.results.push_back({u.feature, 0, "NONE", {}});
   co_return r;
 }
 

@@ -352,6 +352,15 @@ asio::awaitable<protocol::delete_groups_response> delete_groups(
 
 asio::awaitable<protocol::consumer_group_heartbeat_response> consumer_group_heartbeat(
     request_context& ctx, protocol::consumer_group_heartbeat_request& req) {
+  if (ctx.b.local().cluster->feature_level("group.version") < 1) {
+    // group.version 0 (UpdateFeatures) turns the consumer protocol off, as in Kafka.
+    protocol::consumer_group_heartbeat_response r;
+    r.error_code = code(error_code::unsupported_version);
+    r.member_id = std::nullopt;
+    r.heartbeat_interval_ms = 0;
+    r.assignment = std::nullopt;
+    co_return r;
+  }
   const std::string group = req.group_id;
   co_return co_await ctx.b.on_group(
       group, [req = std::move(req), v = ctx.version, id = client_id(ctx),
@@ -366,8 +375,15 @@ asio::awaitable<protocol::consumer_group_describe_response> consumer_group_descr
   // As Kafka: the invalid (empty) ids are answered first, then the groups in order.
   for (const auto& id : req.group_ids)
     if (id.empty()) r.groups.emplace_back().error_code = code(error_code::invalid_group_id);
+  const bool enabled = ctx.b.local().cluster->feature_level("group.version") >= 1;
   for (const auto& id : req.group_ids) {
     if (id.empty()) continue;
+    if (!enabled) {
+      auto& d = r.groups.emplace_back();
+      d.group_id = id;
+      d.error_code = code(error_code::unsupported_version);
+      continue;
+    }
     auto d = co_await ctx.b.on_group(
         id, [&id](coordinator::group_coordinator& c) { return c.consumer_describe(id); });
     if (req.include_authorized_operations && d.error_code == 0)

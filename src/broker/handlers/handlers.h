@@ -78,6 +78,8 @@
 #include "protocol/generated/sync_group_response.h"
 #include "protocol/generated/txn_offset_commit_request.h"
 #include "protocol/generated/txn_offset_commit_response.h"
+#include "protocol/generated/update_features_request.h"
+#include "protocol/generated/update_features_response.h"
 #include "protocol/generated/write_txn_markers_request.h"
 #include "protocol/generated/write_txn_markers_response.h"
 
@@ -98,6 +100,8 @@ asio::awaitable<protocol::api_versions_response> api_versions(request_context&,
                                                               protocol::api_versions_request&);
 // The ApiVersions answer for a request version Brook lacks: v0 body, UNSUPPORTED_VERSION, and the
 // ApiVersions range so the client can retry with a version it finds there.
+asio::awaitable<protocol::update_features_response> update_features(
+    request_context&, protocol::update_features_request&);
 net::response_frame api_versions_unsupported(int32_t correlation_id);
 
 asio::awaitable<protocol::metadata_response> metadata(request_context&,

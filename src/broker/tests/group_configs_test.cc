@@ -186,4 +186,26 @@ TEST(GroupConfigs, KeptInTheClusterFile) {
   std::filesystem::remove_all(dir);
 }
 
+// Feature levels (UpdateFeatures) live in the same file.
+TEST(ClusterFeatures, InitialLevelsAndChangesKeptInTheClusterFile) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("brook-features-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  cluster_snapshot fresh;
+  EXPECT_EQ(fresh.feature_level("transaction.version"), 2);
+  EXPECT_EQ(fresh.feature_level("group.version"), 1);
+  EXPECT_EQ(fresh.feature_level("no.such.feature"), 0);
+  EXPECT_EQ(fresh.features_epoch, 1);
+  auto s = fresh.with_features({{"transaction.version", 1}});
+  s = s->with_features({{"group.version", 0}});
+  EXPECT_EQ(s->features_epoch, 3);
+  ASSERT_TRUE(save_cluster(dir, *s));
+  auto loaded = load_cluster(dir);
+  ASSERT_TRUE(loaded) << loaded.error();
+  EXPECT_EQ((*loaded)->feature_level("transaction.version"), 1);
+  EXPECT_EQ((*loaded)->feature_level("group.version"), 0);
+  EXPECT_EQ((*loaded)->features_epoch, 3);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
