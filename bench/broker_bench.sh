@@ -6,7 +6,19 @@
 # cores otherwise), each fresh, with the same load program (bench/load/brook_load, librdkafka) and
 # the same durability (no fsync per write: both brokers' default).
 #
-# Usage: bench/broker_bench.sh [--no-build] [--only brook|kafka]
+# Transactions: 100 B records from a transactional producer that commits every
+# BROOK_BENCH_TXN_RECORDS records (its cost is that row against the idempotent one), then the
+# same topic consumed read_committed (through the transaction markers). This is brook_load too,
+# not kafka-producer-perf-test: the same librdkafka client as every other row, so the rows compare
+# with each other, and a commit every N records gives both brokers the same number of
+# transactions (perf-test's --transaction-duration-ms would give the faster broker bigger
+# transactions, so fewer commits for the same records, and would add the Java client's own costs).
+#
+# Usage: bench/broker_bench.sh [--no-build] [--only brook|kafka] [--rows LIST]
+#   --rows: comma-separated rows to run (default all): p100-a1 p100-aall p100-idem p100-txn
+#           p1k-a1 p1k-aall c100 c1k c100-txn lat-a1 lat-aall rss. A consume row also runs the
+#           produce row that writes its topic (c100: p100-a1, c1k: p1k-a1, c100-txn: p100-txn);
+#           the warm-up always runs. E.g. --rows p100-idem,c100-txn
 #
 # Environment:
 #   BROOK_BENCH_SCALE          multiplies every record count (default 1: each run ~5-10 s)
@@ -19,6 +31,7 @@
 #   BROOK_BENCH_REPEAT         runs of each consume and latency row, of which the median is shown
 #                              (default 3): these rows are bound by the client's single fetch
 #                              thread and the scheduler on few cores, and one run varies by ±25%
+#   BROOK_BENCH_TXN_RECORDS    records per transaction of the transactional row (default 10000)
 #
 # Output: one results line per run on stderr as it goes, then a table on stdout:
 # row | brook | kafka | ratio, where ratio is Brook / Kafka for throughput and Kafka / Brook for
@@ -30,6 +43,7 @@ root=$(cd "$here/.." && pwd)
 
 build=1
 only=""
+rows=all
 while (($#)); do
   case "$1" in
     --no-build) build=0 ;;
@@ -37,8 +51,12 @@ while (($#)); do
       only=${2:-}
       shift
       ;;
+    --rows)
+      rows=${2:-}
+      shift
+      ;;
     -h | --help)
-      sed -n '2,22p' "$0"
+      sed -n '2,38p' "$0"
       exit 0
       ;;
     *)
@@ -56,6 +74,7 @@ REPEAT=${BROOK_BENCH_REPEAT:-3}
 KAFKA_VERSION=${BROOK_BENCH_KAFKA_VERSION:-4.1.1}
 PORT=${BROOK_BENCH_PORT:-19092}
 KAFKA_HEAP=${BROOK_BENCH_KAFKA_HEAP:-2g}
+TXN_RECORDS=${BROOK_BENCH_TXN_RECORDS:-10000}
 BOOTSTRAP=127.0.0.1:$PORT
 
 log() { echo "broker_bench: $*" >&2; }
@@ -63,6 +82,17 @@ die() {
   log "$*"
   exit 1
 }
+all_rows="p100-a1 p100-aall p100-idem p100-txn p1k-a1 p1k-aall c100 c1k c100-txn lat-a1 lat-aall rss"
+[[ $rows == all ]] && rows=${all_rows// /,}
+for r in ${rows//,/ }; do
+  [[ " $all_rows " == *" $r "* ]] || die "unknown row $r (rows: $all_rows)"
+done
+# A consume row reads what a produce row wrote.
+[[ ,$rows, == *,c100,* ]] && rows+=,p100-a1
+[[ ,$rows, == *,c1k,* ]] && rows+=,p1k-a1
+[[ ,$rows, == *,c100-txn,* ]] && rows+=,p100-txn
+want() { [[ ,$rows, == *,$1,* ]]; }
+
 scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { c = int(n * s); if (c < 1000) c = 1000; print c }'; }
 
 # Record counts at scale 1, sized for ~5-10 s per run on a 2-core machine.
@@ -155,29 +185,46 @@ suite() {
   # Resident memory right after start-up, then with 1000 idle partitions (before any load).
   sleep 2
   R[$broker,rss.start]=$(rss_mb "$server_pid" VmRSS)
-  load "$broker" create create --topic idle1000 --partitions 1000
-  sleep 5
-  R[$broker,rss.idle1000]=$(rss_mb "$server_pid" VmRSS)
+  if want rss; then
+    load "$broker" create create --topic idle1000 --partitions 1000
+    sleep 5
+    R[$broker,rss.idle1000]=$(rss_mb "$server_pid" VmRSS)
+  fi
 
   local t
-  for t in warmup p100-a1 p100-aall p100-idem p1k-a1 p1k-aall lat-a1 lat-aall; do
+  for t in warmup p100-a1 p100-aall p100-idem p100-txn p1k-a1 p1k-aall lat-a1 lat-aall; do
+    [[ $t == warmup ]] || want "$t" || continue
     load "$broker" "create-$t" create --topic "$t" --partitions 1
   done
   # Unmeasured warm-up (page cache, the JVM's JIT), the same for both brokers.
   load "$broker" warmup produce --topic warmup --size 100 --count "$COUNT_WARMUP" --acks 1
   load "$broker" warmup-consume consume --topic warmup --count "$COUNT_WARMUP"
-  load "$broker" p100-a1 produce --topic p100-a1 --size 100 --count "$COUNT_100" --acks 1
-  load "$broker" p100-aall produce --topic p100-aall --size 100 --count "$COUNT_100" --acks all
-  load "$broker" p100-idem produce --topic p100-idem --size 100 --count "$COUNT_100" --acks all \
-    --idempotence true
-  load "$broker" p1k-a1 produce --topic p1k-a1 --size 1000 --count "$COUNT_1K" --acks 1
-  load "$broker" p1k-aall produce --topic p1k-aall --size 1000 --count "$COUNT_1K" --acks all
-  load_median "$broker" c100 consume --topic p100-a1 --count "$COUNT_100"
-  load_median "$broker" c1k consume --topic p1k-a1 --count "$COUNT_1K"
-  load_median "$broker" lat-a1 produce --topic lat-a1 --size 100 --count "$COUNT_LAT" --acks 1 \
-    --rate "$RATE"
-  load_median "$broker" lat-aall produce --topic lat-aall --size 100 --count "$COUNT_LAT" \
-    --acks all --rate "$RATE"
+  want p100-a1 &&
+    load "$broker" p100-a1 produce --topic p100-a1 --size 100 --count "$COUNT_100" --acks 1
+  want p100-aall &&
+    load "$broker" p100-aall produce --topic p100-aall --size 100 --count "$COUNT_100" --acks all
+  want p100-idem &&
+    load "$broker" p100-idem produce --topic p100-idem --size 100 --count "$COUNT_100" \
+      --acks all --idempotence true
+  # Each run's transactional id is new to the broker (a fresh broker per run).
+  want p100-txn &&
+    load "$broker" p100-txn produce --topic p100-txn --size 100 --count "$COUNT_100" \
+      --acks all --transactional-id bench-p100-txn --txn-records "$TXN_RECORDS"
+  want p1k-a1 &&
+    load "$broker" p1k-a1 produce --topic p1k-a1 --size 1000 --count "$COUNT_1K" --acks 1
+  want p1k-aall &&
+    load "$broker" p1k-aall produce --topic p1k-aall --size 1000 --count "$COUNT_1K" --acks all
+  want c100 && load_median "$broker" c100 consume --topic p100-a1 --count "$COUNT_100"
+  want c1k && load_median "$broker" c1k consume --topic p1k-a1 --count "$COUNT_1K"
+  want c100-txn &&
+    load_median "$broker" c100-txn consume --topic p100-txn --count "$COUNT_100" \
+      --isolation read_committed
+  want lat-a1 &&
+    load_median "$broker" lat-a1 produce --topic lat-a1 --size 100 --count "$COUNT_LAT" \
+      --acks 1 --rate "$RATE"
+  want lat-aall &&
+    load_median "$broker" lat-aall produce --topic lat-aall --size 100 --count "$COUNT_LAT" \
+      --acks all --rate "$RATE"
   R[$broker,rss.end]=$(rss_mb "$server_pid" VmRSS)
   R[$broker,rss.peak]=$(rss_mb "$server_pid" VmHWM)
 }
@@ -249,21 +296,27 @@ row() {
 echo
 echo "brookd vs Apache Kafka $KAFKA_VERSION (scale $SCALE; $(nproc) cores; load: librdkafka $(pkg-config --modversion rdkafka 2>/dev/null || echo '?'))"
 printf '%-34s %-22s %-22s %s\n' row brook kafka ratio
-row "produce 100 B acks=1" p100-a1 tput
-row "produce 100 B acks=all" p100-aall tput
-row "produce 100 B acks=all idempotent" p100-idem tput
-row "produce 1 KB acks=1" p1k-a1 tput
-row "produce 1 KB acks=all" p1k-aall tput
-row "consume 100 B" c100 tput
-row "consume 1 KB" c1k tput
-row "latency p50 acks=1 @${RATE}/s" lat-a1.p50_ms ms
-row "latency p99 acks=1 @${RATE}/s" lat-a1.p99_ms ms
-row "latency p99.9 acks=1 @${RATE}/s" lat-a1.p999_ms ms
-row "latency p50 acks=all @${RATE}/s" lat-aall.p50_ms ms
-row "latency p99 acks=all @${RATE}/s" lat-aall.p99_ms ms
-row "latency p99.9 acks=all @${RATE}/s" lat-aall.p999_ms ms
+want p100-a1 && row "produce 100 B acks=1" p100-a1 tput
+want p100-aall && row "produce 100 B acks=all" p100-aall tput
+want p100-idem && row "produce 100 B acks=all idempotent" p100-idem tput
+want p100-txn && row "produce 100 B txn, commit/${TXN_RECORDS}" p100-txn tput
+want p1k-a1 && row "produce 1 KB acks=1" p1k-a1 tput
+want p1k-aall && row "produce 1 KB acks=all" p1k-aall tput
+want c100 && row "consume 100 B" c100 tput
+want c1k && row "consume 1 KB" c1k tput
+want c100-txn && row "consume 100 B txn read_committed" c100-txn tput
+if want lat-a1; then
+  row "latency p50 acks=1 @${RATE}/s" lat-a1.p50_ms ms
+  row "latency p99 acks=1 @${RATE}/s" lat-a1.p99_ms ms
+  row "latency p99.9 acks=1 @${RATE}/s" lat-a1.p999_ms ms
+fi
+if want lat-aall; then
+  row "latency p50 acks=all @${RATE}/s" lat-aall.p50_ms ms
+  row "latency p99 acks=all @${RATE}/s" lat-aall.p99_ms ms
+  row "latency p99.9 acks=all @${RATE}/s" lat-aall.p999_ms ms
+fi
 row "RSS after start" rss.start mb
-row "RSS with 1000 idle partitions" rss.idle1000 mb
+want rss && row "RSS with 1000 idle partitions" rss.idle1000 mb
 row "RSS peak (VmHWM) after the runs" rss.peak mb
 echo "ratio: Brook / Kafka for throughput, Kafka / Brook for latency and memory (above 1: Brook better)"
 echo "consume and latency rows: median of $REPEAT runs"

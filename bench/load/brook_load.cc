@@ -3,14 +3,21 @@
 //
 //   brook_load create  --bootstrap B --topic T [--partitions N]
 //   brook_load produce --bootstrap B --topic T [--size 100] [--count N] [--acks 1|all] [--rate R]
+//                      [--idempotence true|false] [--transactional-id ID --txn-records N]
 //   brook_load consume --bootstrap B --topic T [--count N] [--partitions N]
+//                      [--isolation read_committed|read_uncommitted]
 //
 // produce without --rate sends as fast as the client's queue takes records and reports
 // records/s and MB/s (10^6 bytes of payload) from the first send to the last delivery report.
 // With --rate R it sends R records/s on a fixed schedule and also reports the latency from send
 // to delivery report (p50, p99, p99.9 in ms; the send time travels in the message's opaque).
+// With --transactional-id the producer is transactional (librdkafka's transaction API: the
+// coordinator lookup, InitProducerId, AddPartitionsToTxn and EndTxn are the client's) and commits
+// a transaction every --txn-records records and after the last one; throughput then runs from the
+// first send to the end of the last commit, which waits for every delivery and for the markers.
 // consume assigns the partitions directly from the beginning (no group protocol) and reads
-// --count records.
+// --count records (data records: a read_committed consumer skips the transaction markers and
+// aborted records and stops at the last stable offset).
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -38,6 +45,9 @@ struct Options {
   int partitions = 1;
   int timeout_s = 120;
   bool idempotence = false;
+  std::string transactional_id;
+  std::int64_t txn_records = 10000;
+  std::string isolation = "read_committed";
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -50,7 +60,10 @@ void usage() {
                "usage: brook_load create  --bootstrap B --topic T [--partitions N]\n"
                "       brook_load produce --bootstrap B --topic T [--size 100] [--count N] "
                "[--acks 1|all] [--rate R] [--idempotence true|false]\n"
+               "                          [--transactional-id ID [--txn-records N]] (acks all, "
+               "no --rate)\n"
                "       brook_load consume --bootstrap B --topic T [--count N] [--partitions N]\n"
+               "                          [--isolation read_committed|read_uncommitted]\n"
                "       (all modes: [--timeout SECONDS], default 120)\n");
   std::exit(2);
 }
@@ -82,6 +95,13 @@ Options parse(int argc, char** argv) {
     } else if (k == "--idempotence") {
       if (v != "true" && v != "false") usage();
       o.idempotence = v == "true";
+    } else if (k == "--transactional-id") {
+      o.transactional_id = v;
+    } else if (k == "--txn-records") {
+      o.txn_records = std::stoll(v);
+    } else if (k == "--isolation") {
+      if (v != "read_committed" && v != "read_uncommitted") usage();
+      o.isolation = v;
     } else {
       usage();
     }
@@ -89,6 +109,11 @@ Options parse(int argc, char** argv) {
   if (o.mode != "create" && o.mode != "produce" && o.mode != "consume") usage();
   if (o.count <= 0 || o.partitions <= 0) usage();
   if (o.acks != "1" && o.acks != "all" && o.acks != "-1" && o.acks != "0") usage();
+  // Transactions need an idempotent producer (acks=all) and commit synchronously, which a fixed
+  // send schedule would not survive.
+  if (!o.transactional_id.empty() &&
+      ((o.acks != "all" && o.acks != "-1") || o.rate > 0 || o.txn_records <= 0))
+    usage();
   return o;
 }
 
@@ -215,6 +240,14 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   }
 }
 
+// Dies with the message of a failed transaction call.
+void check_txn(rd_kafka_error_t* e, const char* what) {
+  if (e == nullptr) return;
+  std::string msg = std::string(what) + ": " + rd_kafka_error_string(e);
+  rd_kafka_error_destroy(e);
+  die(msg);
+}
+
 double percentile_ms(const std::vector<std::int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   auto i = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
@@ -232,7 +265,9 @@ int run_produce(const Options& o) {
   set(conf, "linger.ms", "5");
   set(conf, "batch.size", "1000000");
   set(conf, "compression.codec", "none");
-  set(conf, "enable.idempotence", o.idempotence ? "true" : "false");
+  const bool txn = !o.transactional_id.empty();
+  set(conf, "enable.idempotence", o.idempotence || txn ? "true" : "false");
+  if (txn) set(conf, "transactional.id", o.transactional_id);
   set(conf, "queue.buffering.max.messages", "1000000");
   set(conf, "queue.buffering.max.kbytes", "1048576");
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -240,6 +275,8 @@ int run_produce(const Options& o) {
   rd_kafka_t* rk = make(RD_KAFKA_PRODUCER, conf);
   wait_for_topic(rk, o.topic, o.timeout_s);
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
+  // InitProducerId (after the coordinator lookup) before the clock starts, as the metadata.
+  if (txn) check_txn(rd_kafka_init_transactions(rk, o.timeout_s * 1000), "init_transactions");
 
   // One payload for every record: flags 0 tells librdkafka neither to copy nor to free it.
   std::vector<char> payload(o.size);
@@ -248,6 +285,20 @@ int run_produce(const Options& o) {
   auto t0 = Clock::now();
   auto deadline = t0 + std::chrono::seconds(o.timeout_s);
   std::int64_t sent = 0;
+  std::int64_t transactions = 0;
+  // Records of the open transaction; -1: none open.
+  std::int64_t in_txn = -1;
+  Clock::time_point last_commit;
+  auto commit = [&] {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) die("produce timed out");
+    check_txn(rd_kafka_commit_transaction(rk, static_cast<int>(left.count())),
+              "commit_transaction");
+    ++transactions;
+    in_txn = -1;
+    last_commit = Clock::now();
+  };
   while (sent < o.count) {
     if (Clock::now() > deadline) die("produce timed out");
     std::int64_t due = o.count;
@@ -261,6 +312,11 @@ int run_produce(const Options& o) {
       }
     }
     for (; sent < due; ++sent) {
+      if (txn && in_txn == o.txn_records) commit();
+      if (txn && in_txn < 0) {
+        check_txn(rd_kafka_begin_transaction(rk), "begin_transaction");
+        in_txn = 0;
+      }
       void* stamp =
           reinterpret_cast<void*>(static_cast<std::intptr_t>(s.record_latency ? now_ns(s) : 0));
       if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, 0, payload.data(), payload.size(), nullptr,
@@ -270,14 +326,18 @@ int run_produce(const Options& o) {
         rd_kafka_poll(rk, 1);  // queue full: serve delivery reports, then retry this record
         break;
       }
+      if (txn) ++in_txn;
       if ((sent & 1023) == 0) rd_kafka_poll(rk, 0);
     }
   }
+  if (txn && in_txn > 0) commit();
   while (s.delivered + s.failed < o.count) {
     if (Clock::now() > deadline) die("produce: delivery reports timed out");
     rd_kafka_poll(rk, 100);
   }
-  double elapsed = std::chrono::duration<double>(s.last_delivery - t0).count();
+  // A transaction is done when its commit returns (after its records' deliveries).
+  double elapsed =
+      std::chrono::duration<double>((txn ? last_commit : s.last_delivery) - t0).count();
   if (s.failed > 0) {
     die(std::to_string(s.failed) + " records failed, first: " + rd_kafka_err2str(s.first_error));
   }
@@ -287,6 +347,7 @@ int run_produce(const Options& o) {
       "mode=produce size=%zu acks=%s count=%lld seconds=%.3f records_per_s=%.0f mb_per_s=%.2f",
       o.size, o.acks.c_str(), static_cast<long long>(o.count), elapsed, rps,
       rps * static_cast<double>(o.size) / 1e6);
+  if (txn) std::printf(" transactions=%lld", static_cast<long long>(transactions));
   if (s.record_latency) {
     std::sort(s.latency_ns.begin(), s.latency_ns.end());
     std::printf(" rate=%.0f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f", o.rate,
@@ -310,6 +371,7 @@ int run_consume(const Options& o) {
   set(conf, "enable.auto.commit", "false");
   set(conf, "enable.auto.offset.store", "false");
   set(conf, "enable.partition.eof", "false");
+  set(conf, "isolation.level", o.isolation);
   rd_kafka_t* rk = make(RD_KAFKA_CONSUMER, conf);
   int partitions = wait_for_topic(rk, o.topic, o.timeout_s);
 
@@ -339,9 +401,11 @@ int run_consume(const Options& o) {
     rd_kafka_message_destroy(m);
   }
   double elapsed = seconds_since(t0);
-  std::printf("mode=consume count=%lld bytes=%lld seconds=%.3f records_per_s=%.0f mb_per_s=%.2f\n",
-              static_cast<long long>(records), static_cast<long long>(bytes), elapsed,
-              static_cast<double>(records) / elapsed, static_cast<double>(bytes) / elapsed / 1e6);
+  std::printf(
+      "mode=consume isolation=%s count=%lld bytes=%lld seconds=%.3f records_per_s=%.0f "
+      "mb_per_s=%.2f\n",
+      o.isolation.c_str(), static_cast<long long>(records), static_cast<long long>(bytes), elapsed,
+      static_cast<double>(records) / elapsed, static_cast<double>(bytes) / elapsed / 1e6);
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
   return 0;

@@ -5,8 +5,12 @@
 // INVALID_PRODUCER_EPOCH, one from an older coordinator epoch with TRANSACTION_COORDINATOR_FENCED.
 //
 // Kafka authorizes the request as ClusterAction; without an authorizer every request passes.
-// Markers for __consumer_offsets partitions are written to that log like any other: completing the
-// transactional offset commits they end belongs to the group coordinator.
+// A marker written to a partition of __consumer_offsets also ends the producer's transactional
+// offset commits there in the group coordinator of that partition (on the same shard), as Kafka's
+// onTransactionCompleted: a COMMIT makes them the group's offsets, an ABORT drops them, and either
+// way OffsetFetch with require_stable stops answering UNSTABLE_OFFSET_COMMIT for them. This matters
+// for `kafka-transactions abort` on a __consumer_offsets partition, whose marker the transaction
+// coordinator never sends.
 #include "base/clock.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
@@ -30,6 +34,7 @@ asio::awaitable<protocol::write_txn_markers_response> write_txn_markers(
       auto& tout = mout.topics.emplace_back();
       tout.name = t.name;
       const topic_info* info = cluster->find(t.name);
+      const bool offsets = t.name == k_offsets_topic_name;
       for (int32_t index : t.partition_indexes) {
         auto& out = tout.partitions.emplace_back();
         out.partition_index = index;
@@ -40,10 +45,12 @@ asio::awaitable<protocol::write_txn_markers_response> write_txn_markers(
         auto written = co_await ctx.b.on_partition(
             info->id, index,
             [pid = m.producer_id, epoch = m.producer_epoch, commit = m.transaction_result,
-             coordinator_epoch = m.coordinator_epoch,
-             version = m.transaction_version](partition& part) {
-              return part.append_marker(pid, epoch, commit, coordinator_epoch, version,
-                                        wall_clock_ms());
+             coordinator_epoch = m.coordinator_epoch, version = m.transaction_version, offsets,
+             index, &b = ctx.b](partition& part) {
+              const int16_t e = part.append_marker(pid, epoch, commit, coordinator_epoch, version,
+                                                   wall_clock_ms());
+              if (e == 0 && offsets) b.local().groups->complete_txn(index, pid, commit);
+              return e;
             });
         out.error_code = written ? *written : code(error_code::unknown_topic_or_partition);
       }

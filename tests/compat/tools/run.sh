@@ -3,8 +3,8 @@
 # Kafka's shell scripts) against a brookd started here: kafka-topics, kafka-configs, the console
 # producer and consumer, kafka-get-offsets, kafka-log-dirs, kafka-delete-records, Kafka's test
 # clients kafka-verifiable-producer, kafka-producer-perf-test, kafka-verifiable-consumer and
-# kafka-consumer-perf-test, kafka-transactions (list, describe, describe-producers), and
-# kafka-consumer-groups, each checked on what it prints; then
+# kafka-consumer-perf-test, kafka-transactions (list, describe, describe-producers, find-hanging,
+# abort), and kafka-consumer-groups, each checked on what it prints; then
 # kafka-configs on a group, whose configs must survive a restart of brookd.
 # The console consumer reads each partition on its own (--partition), as many records as
 # kafka-get-offsets counts there, so that each partition's content is checked apart. The consumers
@@ -15,7 +15,9 @@
 # Usage: tests/compat/tools/run.sh path/to/brookd
 # Environment: BROOK_JAR_CACHE (default ~/.cache/brook/jars). The jars come from
 #   bench/load/fetch_kafka.sh plus kafka-tools with its dependencies, fetched once with mvn into
-#   the same folder. Needs java 17.
+#   the same folder. Needs java 17. BROOK_TOOLS_PORT: brookd's port (default a free one of
+#   31000-31999). BROOK_CLIENTS_VENV: the Python with confluent-kafka that plays the hanging
+#   producer (tests/compat/clients-venv.sh makes it when missing).
 # Ends with "tools: N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +27,7 @@ v=4.1.1
 
 # Kafka's jars with kafka-tools and what it needs.
 jars=$("$root/scripts/fetch-kafka-tools.sh" "$v")
+py=$("$root/tests/compat/clients-venv.sh")
 work=$(mktemp -d "${TMPDIR:-/tmp}/brook-tools.XXXXXX")
 pid=""
 cleanup() {
@@ -66,7 +69,7 @@ check() {  # name, command... (its stdout and stderr go to $out)
   fi
 }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=${BROOK_TOOLS_PORT:-$(cd "$here/.." && python3 -c 'from brookd_process import pick_port; print(pick_port())')}
 export bs="127.0.0.1:$port" jars work
 start_brookd() {
   "$brookd" --override "listeners=PLAINTEXT://$bs" --override "log.dirs=$work/data" \
@@ -243,6 +246,94 @@ check "kafka-transactions describe --transactional-id tools-txn: CompleteCommit"
   bash -c 'o=$("$@") && echo "$o" && grep -q "CompleteCommit" <<<"$o"' _ \
   transactions describe --transactional-id tools-txn
 
+# kafka-transactions find-hanging and abort. hanging_txn.py (confluent-kafka) commits a
+# transaction on tools-hang-0 (c0..c4, and offset 3 of group tools-hang-g), then leaves another
+# open (a0..a4, offset 7) and exits, with a 45 s transaction timeout. Its coordinator still holds
+# that transaction, so find-hanging does not list it (nor does Apache Kafka: the coordinator will
+# end it). kafka-transactions abort ends it anyway on both partitions it wrote, tools-hang-0 and
+# the group's partition of __consumer_offsets (as `describe` names them), from the start offsets
+# describe-producers shows: its WriteTxnMarkers (ABORT, coordinator epoch as the partition last
+# saw) must leave no transaction open there, the last stable offset at the end, c0..c4 alone
+# visible read_committed and the group's offset at 3, stable. The coordinator then times the
+# transaction out and writes ABORT markers of its own, at a bumped epoch: one offset more in each
+# partition, no other change, and a new incarnation of tools-hang commits on top.
+hang() { timeout 120 "$py" "$here/hanging_txn.py" "$@"; }
+hang_partitions() {  # the partitions of tools-hang's open transaction, one a line in $work/hang.tp
+  local o
+  o=$(transactions describe --transactional-id tools-hang) && echo "$o" &&
+    awk 'NR == 2 && $5 == "Ongoing" { print $NF }' <<<"$o" | tr , '\n' >"$work/hang.tp" &&
+    grep -qx tools-hang-0 "$work/hang.tp" && grep -Eqx '__consumer_offsets-[0-9]+' "$work/hang.tp" &&
+    [[ $(wc -l <"$work/hang.tp") == 2 ]]
+}
+producers_of() {  # topic-partition: describe-producers' table
+  transactions describe-producers --topic "${1%-*}" --partition "${1##*-}"
+}
+abort_open() {  # topic-partition: aborts its one open transaction from its start offset
+  local o start
+  o=$(producers_of "$1") && echo "$o" || return 1
+  start=$(awk 'NR > 1 && $6 ~ /^[0-9]+$/ { print $6 }' <<<"$o")
+  [[ $(wc -w <<<"$start") == 1 ]] || { echo "$1: not one open transaction"; return 1; }
+  transactions abort --topic "${1%-*}" --partition "${1##*-}" --start-offset "$start"
+}
+none_open() {  # topic-partition [epoch]: producers there, none with a transaction open
+  local o
+  o=$(producers_of "$1") && echo "$o" &&
+    awk -v epoch="${2:-}" 'NR > 1 && $1 ~ /^[0-9]+$/ { n++; if ($6 != "None") bad = 1
+      if (epoch != "" && $2 != epoch) bad = 1 } END { exit !(n > 0 && !bad) }' <<<"$o"
+}
+no_hanging() {
+  local o
+  o=$(transactions find-hanging --broker-id 1 --max-transaction-timeout 0) && echo "$o" &&
+    [[ $(wc -l <<<"$o") == 1 ]] && grep -q '^Topic' <<<"$o"
+}
+hang_ends() {  # the end offsets of tools-hang's two partitions, topic:partition:offset sorted
+  offsets --topic-partitions "$(sed -E 's/-([0-9]+)$/:\1/' "$work/hang.tp" | paste -sd,)" | sort
+}
+hang_ends_grew() {  # each end offset one more than in $work/hang.ends
+  local o
+  o=$(hang_ends) && echo "$o" &&
+    diff <(awk -F: '{ print $1 ":" $2 ":" $3 + 1 }' "$work/hang.ends") <(echo "$o")
+}
+timed_out() {  # waits (bounded) until the coordinator has aborted tools-hang at epoch 1
+  local o i
+  for i in $(seq 1 60); do
+    o=$(transactions describe --transactional-id tools-hang) || return 1
+    if awk 'NR == 2 && $4 == 1 && $5 == "CompleteAbort" { f = 1 } END { exit !f }' <<<"$o"; then
+      echo "$o"
+      return 0
+    fi
+    sleep 2
+  done
+  echo "$o"
+  return 1
+}
+check "topics --create tools-hang (1 partition)" topics --create --topic tools-hang --partitions 1
+check "hanging_txn.py: tools-hang commits c0..c4, leaves a0..a4 open (45 s timeout), exits" \
+  hang open "$bs" tools-hang tools-hang 45000 tools-hang-g
+check "kafka-transactions describe: tools-hang Ongoing on tools-hang-0 and a __consumer_offsets partition" \
+  hang_partitions
+check "kafka-transactions find-hanging --broker-id 1: none (the coordinator holds the transaction)" \
+  no_hanging
+for tp in $(cat "$work/hang.tp" 2>/dev/null); do
+  check "kafka-transactions abort --topic ${tp%-*} --partition ${tp##*-} --start-offset (open one)" \
+    abort_open "$tp"
+  check "kafka-transactions describe-producers $tp: no transaction open" none_open "$tp"
+done
+check "read_committed: LSO = high watermark, c0..c4 only to the end; group offset 3, stable" \
+  hang check "$bs" tools-hang c0,c1,c2,c3,c4 tools-hang-g 3
+hang_ends >"$work/hang.ends" || true
+check "the coordinator times tools-hang out: describe says CompleteAbort at epoch 1" timed_out
+check "its ABORT markers: one offset more in each of the two partitions" hang_ends_grew
+for tp in $(cat "$work/hang.tp" 2>/dev/null); do
+  check "kafka-transactions describe-producers $tp: epoch 1, no transaction open" none_open "$tp" 1
+done
+check "read_committed after the second markers: the same, to the new end" \
+  hang check "$bs" tools-hang c0,c1,c2,c3,c4 tools-hang-g 3
+check "a new incarnation of tools-hang commits d0..d4" hang commit "$bs" tools-hang tools-hang
+check "read_committed: c0..c4 d0..d4 to the end" \
+  hang check "$bs" tools-hang c0,c1,c2,c3,c4,d0,d1,d2,d3,d4 tools-hang-g 3
+check "kafka-transactions find-hanging --broker-id 1: none" no_hanging
+
 # kafka-verifiable-consumer: group tools-vc reads tools-vp from the earliest offset, 2000 records
 # (as many as were produced), committing after each poll (no auto-commit). It prints a JSON line
 # per event: partitions_assigned, records_consumed (count, then per partition count, minOffset and
@@ -341,14 +432,40 @@ check "configs --entity-type groups: a session timeout out of range is refused" 
   _ configs --entity-type groups --entity-name tools-vc --alter \
   --add-config consumer.session.timeout.ms=1000
 
+# A transaction its coordinator has forgotten hangs for good, which is what find-hanging finds:
+# tools-lost leaves a transaction open (10 min timeout) on tools-lost-0, then brookd restarts
+# without its __transaction_state (as if that state were lost). find-hanging lists the
+# transaction, abort ends it from the start offset find-hanging shows, and then no transaction is
+# open there, read_committed sees c0..c4 to the end, and find-hanging lists nothing.
+check "topics --create tools-lost (1 partition)" topics --create --topic tools-lost --partitions 1
+check "hanging_txn.py: tools-lost commits c0..c4, leaves a0..a4 open (10 min timeout), exits" \
+  hang open "$bs" tools-lost tools-lost 600000
+lost_hanging() {  # find-hanging lists tools-lost-0 alone; its start offset goes to $work/lost.start
+  local o
+  o=$(transactions find-hanging --broker-id 1 --max-transaction-timeout 0) && echo "$o" &&
+    [[ $(wc -l <<<"$o") == 2 ]] &&
+    awk 'NR == 2 && $1 == "tools-lost" && $2 == 0 { print $6 }' <<<"$o" >"$work/lost.start" &&
+    grep -Eqx '[0-9]+' "$work/lost.start"
+}
+
 # brookd stops cleanly on SIGTERM and logged no errors.
 stop() { kill -TERM "$pid" && wait "$pid"; }
 check "brookd stops on SIGTERM" stop
 pid=""
+rm -rf "$work"/data/__transaction_state-*
 start_brookd
 check "after a restart, the group's configs are still there" bash -c 'o=$("$@") && echo "$o" &&
   grep -q "consumer.session.timeout.ms=50000" <<<"$o" &&
   grep -q "consumer.heartbeat.interval.ms=6000" <<<"$o"' _ describe_group_config
+check "restarted without __transaction_state: find-hanging --broker-id 1 lists tools-lost-0" \
+  lost_hanging
+check "kafka-transactions abort --topic tools-lost --partition 0 --start-offset (find-hanging's)" \
+  transactions abort --topic tools-lost --partition 0 --start-offset "$(cat "$work/lost.start")"
+check "kafka-transactions describe-producers tools-lost-0: no transaction open" \
+  none_open tools-lost-0
+check "read_committed: LSO = high watermark, c0..c4 only to the end" \
+  hang check "$bs" tools-lost c0,c1,c2,c3,c4
+check "kafka-transactions find-hanging --broker-id 1: none after the abort" no_hanging
 check "brookd stops on SIGTERM again" stop
 pid=""
 check "brookd log has no ERROR / AddressSanitizer lines" \
