@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include <asio/co_spawn.hpp>
@@ -32,7 +33,8 @@ std::string random_uuid_text() {
 }  // namespace
 
 int32_t offsets_partition_for(const std::string& group_id, int32_t partitions) {
-  // Java's String.hashCode over UTF-16 code units, then Kafka's Utils.abs (sign bit cleared).
+  // Java's String.hashCode over UTF-16 code units, then Kafka's Utils.abs (Math.abs, and 0 for
+  // the one value it cannot negate).
   int32_t h = 0;
   for (size_t i = 0; i < group_id.size();) {
     uint32_t cp = static_cast<unsigned char>(group_id[i]);
@@ -55,7 +57,8 @@ int32_t offsets_partition_for(const std::string& group_id, int32_t partitions) {
       add(cp);
     }
   }
-  return static_cast<int32_t>(static_cast<uint32_t>(h) & 0x7FFFFFFFu) % partitions;
+  const int32_t positive = h == std::numeric_limits<int32_t>::min() ? 0 : h < 0 ? -h : h;
+  return positive % partitions;
 }
 
 group_coordinator::group_coordinator(asio::any_io_executor ex, coordinator_config config,
