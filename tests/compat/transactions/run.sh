@@ -3,7 +3,11 @@
 # of transactional batches, WriteTxnMarkers v0-v2, Fetch and ListOffsets at both isolation
 # levels), confluent-kafka read_committed and read_uncommitted consumers, a clean restart and a
 # kill -9. clients_check.py: confluent-kafka transactional producers against brookd's transaction
-# coordinator (commit and abort, consume-transform-produce, fencing, kill -9).
+# coordinator (commit and abort, consume-transform-produce, fencing, kill -9), then the same
+# with the Java client. txn_crash_check.py: brookd and transactional producers (confluent-kafka,
+# one of them consume-transform-produce) killed with SIGKILL at random moments, again and again;
+# read_committed must then see each committed transaction whole and once, no record of an aborted
+# one, and each transaction left in doubt whole or not at all. It prints its counts.
 #
 # Usage:
 #   tests/compat/transactions/run.sh path/to/brookd [--keep]
@@ -30,4 +34,6 @@ for artifact in org.apache.kafka:kafka-clients:4.4.0 com.github.luben:zstd-jni:1
 done
 javac -nowarn -d "$work" -cp "$java_cp" "$here/JavaTxnCheck.java"
 BROOK_JAVA_TXN_CP="$java_cp" timeout 600 "$py" -u "$here/clients_check.py" "$1" || status=1
+# Transactions through crashes (about a minute; a failed run keeps its folder and prints its seed).
+timeout 300 "$py" -u "$here/txn_crash_check.py" "$1" || status=1
 exit $status
