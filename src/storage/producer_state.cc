@@ -59,12 +59,20 @@ producer_verdict producer_state::check(const producer_append& b) const {
   const producer_entry* e = find(b.producer_id);
   if (!e) return v;  // unknown: any sequence starts it
   if (b.epoch == e->epoch)
-    for (const auto& old : e->batches)
+    for (const auto& old : e->batches) {
+      // A transactional batch can only repeat one of the transaction open now: a match from an
+      // earlier one (before the open transaction's first batch, or none is open) reuses its
+      // sequence numbers instead. librdkafka does, after aborting with a batch whose outcome it
+      // did not know; taking it for a duplicate, as Kafka would, drops it from a transaction that
+      // then commits. It is out of sequence.
+      if (b.transactional && (e->txn_first_offset < 0 || old.first_offset < e->txn_first_offset))
+        continue;
       if (old.first_seq == b.first_seq && old.last_seq == b.last_seq) {
         v.kind = producer_verdict::duplicate;
         v.original = old;
         return v;
       }
+    }
   if (b.epoch < e->epoch) {
     v.kind = producer_verdict::invalid_epoch;
     v.message = fmt::format(

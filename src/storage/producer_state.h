@@ -5,6 +5,9 @@
 //
 // The rules (Kafka's ProducerAppendInfo, for batches that clients send):
 //  - a batch whose epoch and sequence range match one of the producer's last five is a duplicate;
+//    for a transactional batch, only one of the transaction open now (Brook's own rule: Kafka
+//    also takes a batch of an earlier transaction, which a client reusing sequence numbers after
+//    an abort then loses from a transaction that commits);
 //  - an epoch below the producer's is INVALID_PRODUCER_EPOCH;
 //  - at the producer's epoch the first sequence must follow the last one (INT32_MAX wraps to 0);
 //  - a new epoch must start at sequence 0;

@@ -99,6 +99,30 @@ TEST(Transactions, ProducerStateOpensAndClosesTransactions) {
   EXPECT_FALSE(back->first_unstable_offset().has_value());
 }
 
+TEST(Transactions, OnlyTheOpenTransactionsBatchesAreDuplicates) {
+  // Producer 7 writes sequences 0-1 and 2 in a transaction; the answer for 2 is lost, the client
+  // aborts, and (as librdkafka does) sends sequence 2 again in its next transaction.
+  producer_state s;
+  s.apply({7, 0, 0, 1, 10, 11, k_now, true, false});
+  s.apply({7, 0, 2, 2, 12, 12, k_now, true, false});
+  const producer_append again{7, 0, 2, 2, 20, 20, k_now, true, false};
+  // While the transaction is open it is a retry.
+  auto v = s.check(again);
+  ASSERT_EQ(v.kind, producer_verdict::duplicate);
+  EXPECT_EQ(v.original.first_offset, 12);
+  // Once the marker ended it, it is out of sequence, not a duplicate that would be dropped.
+  s.apply({7, 0, -1, -1, 13, 13, k_now, true, true, true, false, 0});
+  EXPECT_EQ(s.check(again).kind, producer_verdict::out_of_order_sequence);
+  // Nor in the next transaction, once that one is open.
+  s.apply({7, 0, 3, 3, 14, 14, k_now, true, false});
+  EXPECT_EQ(s.check(again).kind, producer_verdict::out_of_order_sequence);
+  EXPECT_EQ(s.check({7, 0, 3, 3, 20, 20, k_now, true, false}).kind, producer_verdict::duplicate);
+  EXPECT_EQ(s.check({7, 0, 4, 4, 20, 20, k_now, true, false}).kind, producer_verdict::append);
+  // An idempotent producer without transactions keeps Kafka's rule.
+  s.apply({8, 0, 0, 0, 15, 15, k_now, false, false});
+  EXPECT_EQ(s.check({8, 0, 0, 0, 20, 20, k_now, false, false}).kind, producer_verdict::duplicate);
+}
+
 TEST(Transactions, CollectAbortedFollowsKafkasRule) {
   const std::vector<aborted_txn> entries{{1, 0, 5, 6}, {2, 3, 9, 10}, {3, 8, 20, 21}};
   std::vector<aborted_txn> out;

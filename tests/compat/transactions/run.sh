@@ -5,6 +5,10 @@
 # kill -9. clients_check.py: confluent-kafka transactional producers against brookd's transaction
 # coordinator (commit and abort, consume-transform-produce, fencing, kill -9), then the same with
 # the Java client and franz-go, which speak transactions version 2 (KIP-890 part 2), and KafkaJS.
+# txn_crash_check.py: brookd and transactional producers (confluent-kafka, one of them
+# consume-transform-produce) killed with SIGKILL at random moments, again and again;
+# read_committed must then see each committed transaction whole and once, no record of an aborted
+# one, and each transaction left in doubt whole or not at all. It prints its counts.
 #
 # Usage:
 #   tests/compat/transactions/run.sh path/to/brookd [--keep]
@@ -40,4 +44,6 @@ franz_dir="$here/../clients/franz"
 BROOK_JAVA_TXN_CP="$java_cp" BROOK_FRANZ_TXN="$work/franz-txn" \
   BROOK_KAFKAJS_TXN="$here/../clients/kafkajs/txn.js" timeout 900 "$py" -u \
   "$here/clients_check.py" "$1" || status=1
+# Transactions through crashes (about a minute; a failed run keeps its folder and prints its seed).
+timeout 300 "$py" -u "$here/txn_crash_check.py" "$1" || status=1
 exit $status
