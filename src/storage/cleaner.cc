@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -100,6 +101,88 @@ struct kept_record {
   const rec::record* r;
   int64_t timestamp;
 };
+
+// The transactions met while a clean visits batches in offset order (Kafka's
+// CleanedTransactionMetadata). An aborted transaction of the log becomes ongoing for its producer
+// once the visit reaches its first offset; the producer's transactional batches are then its data
+// and may go, until its ABORT marker. Any other transactional batch makes its producer's
+// transaction an ongoing committed one, until the COMMIT marker. A marker whose transaction had no
+// batch left in this visit may go (after its delete horizon); an ABORT marker that had some stays,
+// and its transaction goes into the transaction index of the segment being written.
+class txn_tracker {
+ public:
+  // `aborted`: the log's aborted transactions (any order; each once).
+  explicit txn_tracker(std::vector<aborted_txn> aborted) : _aborted(std::move(aborted)) {
+    std::sort(_aborted.begin(), _aborted.end(), [](const aborted_txn& a, const aborted_txn& b) {
+      return a.first_offset < b.first_offset;
+    });
+  }
+
+  // A data batch: true when it belongs to an aborted transaction (all its records may go).
+  bool on_batch(const rec::batch_view& b) {
+    reach(b.last_offset());
+    if (!b.is_transactional()) return false;
+    if (auto it = _ongoing_aborted.find(b.producer_id()); it != _ongoing_aborted.end()) {
+      it->second.seen = true;
+      return true;
+    }
+    _ongoing_committed.insert(b.producer_id());
+    return false;
+  }
+
+  // A control batch and its records: true when it may go (Kafka keeps a control record of
+  // another type). An ABORT marker that stays adds its transaction to `index` (the transaction
+  // index of the segment being written), if any.
+  bool on_control(const rec::batch_view& b, const std::vector<rec::record>& records,
+                  std::vector<aborted_txn>* index = nullptr) {
+    reach(b.last_offset());
+    // An empty control batch: a marker an earlier clean emptied.
+    if (records.empty()) return true;
+    if (!records.front().key) return false;
+    const auto type = rec::parse_control_key(records.front().key->span()).type;
+    if (type == static_cast<int16_t>(rec::control_type::abort)) {
+      auto it = _ongoing_aborted.find(b.producer_id());
+      if (it == _ongoing_aborted.end()) return true;
+      const auto ended = it->second;
+      _ongoing_aborted.erase(it);
+      if (!ended.seen) return true;
+      if (index) index->push_back(ended.txn);
+      return false;
+    }
+    if (type == static_cast<int16_t>(rec::control_type::commit))
+      return _ongoing_committed.erase(b.producer_id()) == 0;
+    return false;
+  }
+
+ private:
+  void reach(int64_t offset) {
+    for (; _next < _aborted.size() && _aborted[_next].first_offset <= offset; ++_next)
+      _ongoing_aborted.try_emplace(_aborted[_next].producer_id, ongoing{_aborted[_next], false});
+  }
+
+  struct ongoing {
+    aborted_txn txn;
+    // A batch of it was met in this visit.
+    bool seen = false;
+  };
+  std::vector<aborted_txn> _aborted;
+  size_t _next = 0;
+  std::unordered_map<int64_t, ongoing> _ongoing_aborted;
+  std::unordered_set<int64_t> _ongoing_committed;
+};
+
+// Each aborted transaction once (a swap finished at start may have listed one twice).
+std::vector<aborted_txn> unique_aborted(std::vector<aborted_txn> all) {
+  std::sort(all.begin(), all.end(), [](const aborted_txn& a, const aborted_txn& b) {
+    return std::pair(a.producer_id, a.last_offset) < std::pair(b.producer_id, b.last_offset);
+  });
+  all.erase(std::unique(all.begin(), all.end(),
+                        [](const aborted_txn& a, const aborted_txn& b) {
+                          return a.producer_id == b.producer_id && a.last_offset == b.last_offset;
+                        }),
+            all.end());
+  return all;
+}
 
 }  // namespace
 
@@ -194,16 +277,26 @@ class cleaning {
   const std::atomic<bool>& _stopping;
   const size_t _io_chunk;
   throttler _throttle;
-  // producer id -> last offset of its last data batch, for producers still active.
-  std::unordered_map<int64_t, int64_t> _producers;
-  // The aborted transactions of the log: producer id -> (first offset, marker offset).
-  std::unordered_map<int64_t, std::vector<std::pair<int64_t, int64_t>>> _aborted;
-  bool in_aborted_txn(int64_t producer_id, int64_t offset) const {
-    auto it = _aborted.find(producer_id);
-    if (it == _aborted.end()) return false;
-    return std::any_of(it->second.begin(), it->second.end(),
-                       [&](const auto& t) { return t.first <= offset && offset <= t.second; });
+  // Kafka's lastRecordsOfActiveProducers, for the producers still active: the last offset of
+  // the last data batch at the producer's latest epoch (-1 when a marker bumped the epoch since,
+  // as transactions version 2 does at every end), and that epoch.
+  struct last_record {
+    int64_t data_offset = -1;
+    int16_t epoch = -1;
+  };
+  std::unordered_map<int64_t, last_record> _producers;
+  // The batch holds its producer's last sequence (its last data batch), or, when the producer
+  // has none at its epoch, its last marker (the epoch): it stays, emptied if need be.
+  bool last_of_producer(const rec::batch_view& v) const {
+    const auto it = _producers.find(v.producer_id());
+    if (v.producer_id() < 0 || it == _producers.end()) return false;
+    if (it->second.data_offset >= 0) return v.last_offset() == it->second.data_offset;
+    return v.is_control() && v.producer_epoch() == it->second.epoch;
   }
+  // The transactions met by the rewrite, over all groups of this clean, and the transaction
+  // index of the segment being written.
+  std::optional<txn_tracker> _txns;
+  std::vector<aborted_txn> _index;
   clean_stats _stats;
 };
 
@@ -227,13 +320,20 @@ result<void, storage_error> cleaning::for_each_batch(const sealed_segment& s, bo
 }
 
 result<void, storage_error> cleaning::find_active_producers() {
-  // The last data batch of every producer in the sealed segments, and its time. A producer whose
-  // last batch is in the active segment only makes this keep one more empty batch than Kafka.
-  std::unordered_map<int64_t, std::pair<int64_t, int64_t>> last;
+  // Every producer's last record in the sealed segments as its producer state follows them (a
+  // new epoch forgets the batches of the one before; an empty control batch changes nothing),
+  // and the time of its last batch. A producer whose last batch is in the active segment only
+  // makes this keep one more empty batch than Kafka.
+  std::unordered_map<int64_t, std::pair<last_record, int64_t>> last;
   for (const auto& s : _view.sealed) {
     auto r = for_each_batch(s, false, [&](const batch_info& b) -> result<bool, storage_error> {
-      if (b.producer_id >= 0 && !(b.attributes & rec::k_attr_control))
-        last[b.producer_id] = {b.last_offset, b.max_timestamp};
+      const bool control = b.attributes & rec::k_attr_control;
+      if (b.producer_id < 0 || (control && b.size <= int64_t{rec::k_batch_header_size}))
+        return true;
+      auto& [at, ts] = last[b.producer_id];
+      if (b.producer_epoch != at.epoch) at = {-1, b.producer_epoch};
+      if (!control) at.data_offset = b.last_offset;
+      ts = b.max_timestamp;
       return true;
     });
     if (!r) return r;
@@ -250,6 +350,12 @@ result<void, storage_error> cleaning::build_offset_map() {
   const auto max_size = std::min<size_t>(
       static_cast<size_t>(double(_map.slots()) * _config.dedupe_buffer_load_factor),
       _map.slots() - 1);
+  // Records of aborted transactions stay out of the map: read_committed consumers never see
+  // them, so they must not make a committed record of their key look superseded.
+  std::vector<aborted_txn> aborted;
+  for (const auto& t : _view.aborted)
+    if (t.last_offset >= start && t.first_offset < end) aborted.push_back(t);
+  txn_tracker txns(unique_aborted(std::move(aborted)));
   for (size_t i = dirty.first; i < dirty.second; ++i) {
     const auto& s = _view.sealed[i];
     const int64_t next_start = i + 1 < dirty.second ? _view.sealed[i + 1].base : end;
@@ -258,10 +364,17 @@ result<void, storage_error> cleaning::build_offset_map() {
       _stats.bytes_read += b.size;
       if (b.last_offset < start) return true;
       rec::batch_view v(b.bytes);
-      // Records of aborted transactions stay out of the map: read_committed consumers never see
-      // them, so they must not make a committed record of their key look superseded.
-      if (!v.is_control() &&
-          !(v.is_transactional() && in_aborted_txn(v.producer_id(), v.base_offset()))) {
+      bool map_it = false;
+      try {
+        if (v.is_control())
+          txns.on_control(v, rec::decode_records(v, k_max_uncompressed));
+        else
+          map_it = !txns.on_batch(v);
+      } catch (const wire::decode_error& e) {
+        return io_error(fmt::format("{}: unreadable batch at offset {}: {}", _job.log->dir.string(),
+                                    b.base_offset, e.what()));
+      }
+      if (map_it) {
         try {
           for (const auto& record : rec::decode_records(v, k_max_uncompressed)) {
             const int64_t offset = v.offset_of(record);
@@ -329,33 +442,48 @@ result<wire::byte_buffer, storage_error> cleaning::filter_batch(std::span<const 
                                                                 bool& original) {
   original = false;
   rec::batch_view v(bytes);
-  // Control batches (transaction markers) stay as they are until transactions come.
-  if (v.is_control()) {
-    original = true;
-    return wire::byte_buffer{};
-  }
-  const auto pid = v.producer_id();
-  const auto it = _producers.find(pid);
-  const bool last_of_producer = pid >= 0 && it != _producers.end() && it->second == v.last_offset();
-  // Kafka keeps an emptied batch when it holds an active producer's last sequence, or when it is
-  // the last one before the uncleanable part (so the last offset is not lost).
-  const bool retain_empty = last_of_producer || v.last_offset() + 1 == _job.first_uncleanable;
-
-  std::vector<rec::record> records;
-  try {
-    records = rec::decode_records(v, k_max_uncompressed);
-  } catch (const wire::decode_error& e) {
+  const bool control = v.is_control();
+  // Kafka keeps an emptied batch when it holds an active producer's last sequence (or last
+  // epoch), or when it is the last one before the uncleanable part (so the last offset is not
+  // lost).
+  const bool retain_empty = last_of_producer(v) || v.last_offset() + 1 == _job.first_uncleanable;
+  const auto horizon = v.delete_horizon();
+  auto unreadable = [&](const wire::decode_error& e) {
     return io_error(fmt::format("{}: unreadable batch at offset {}: {}", _job.log->dir.string(),
                                 v.base_offset(), e.what()));
+  };
+
+  std::vector<rec::record> records;
+  // The batch may go as far as transactions go: a data batch of an aborted transaction, or a
+  // marker with no batch of its transaction left (which goes only once its delete horizon
+  // passed: the first clean that finds it so stamps it, as tombstones are).
+  bool discardable = false, discard_records = false;
+  try {
+    if (control) {
+      records = rec::decode_records(v, k_max_uncompressed);
+      discardable = _txns->on_control(v, records, &_index);
+      discard_records = discardable && horizon && *horizon <= _now;
+    } else {
+      discardable = discard_records = _txns->on_batch(v);
+      if (discard_records) {
+        _stats.records_read += v.record_count();
+        if (!retain_empty) return wire::byte_buffer{};
+      } else {
+        records = rec::decode_records(v, k_max_uncompressed);
+      }
+    }
+  } catch (const wire::decode_error& e) {
+    return unreadable(e);
   }
   _stats.records_read += static_cast<int64_t>(records.size());
-  const auto horizon = v.delete_horizon();
   std::vector<kept_record> kept;
   bool tombstones = false;
   for (const auto& r : records) {
     const int64_t offset = v.offset_of(r);
     bool keep;
-    if (offset > _map.latest_offset()) {
+    if (discard_records) {
+      keep = false;
+    } else if (control || offset > _map.latest_offset()) {
       keep = true;
     } else if (!r.key) {
       keep = false;
@@ -369,7 +497,7 @@ result<wire::byte_buffer, storage_error> cleaning::filter_batch(std::span<const 
     if (!r.value) tombstones = true;
   }
   _stats.records_kept += static_cast<int64_t>(kept.size());
-  const bool set_horizon = tombstones && !horizon;
+  const bool set_horizon = (tombstones || (control && discardable)) && !horizon;
   if (!kept.empty() && kept.size() == records.size() && !set_horizon) {
     original = true;
     return wire::byte_buffer{};
@@ -483,6 +611,7 @@ result<void, storage_error> cleaning::clean_group(const std::vector<size_t>& gro
     return {};
   };
 
+  _index.clear();
   auto cleaned = [&]() -> result<void, storage_error> {
     for (size_t i : group) {
       auto r = for_each_batch(_view.sealed[i], true,
@@ -502,6 +631,8 @@ result<void, storage_error> cleaning::clean_group(const std::vector<size_t>& gro
       if (!r) return r;
     }
     if (auto r = flush_out(); !r) return r;
+    // The ABORT markers kept with data of theirs make the new segment's transaction index.
+    c.aborted = std::move(_index);
     // The indexes, then everything on disk before the swap.
     wire::byte_buffer idx, tix;
     for (const auto& e : c.indexes.index_entries) {
@@ -547,9 +678,9 @@ result<void, storage_error> cleaning::clean_group(const std::vector<size_t>& gro
 result<clean_stats, storage_error> cleaning::run() {
   _stats.first_dirty = _job.first_dirty;
   if (auto r = find_active_producers(); !r) return failure{r.error()};
-  for (const auto& t : _view.aborted)
-    _aborted[t.producer_id].emplace_back(t.first_offset, t.last_offset);
   if (auto r = build_offset_map(); !r) return failure{r.error()};
+  // The rewrite starts at the log start: every aborted transaction of the log may matter.
+  _txns.emplace(unique_aborted(_view.aborted));
   const int64_t end_offset = _map.latest_offset() + 1;
   _stats.end_offset = std::max(end_offset, _job.first_dirty);
   if (end_offset <= _job.first_dirty) return _stats;

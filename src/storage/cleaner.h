@@ -14,17 +14,24 @@
 // the delete-horizon attribute bit), a later clean after that time drops it. A batch keeps its
 // base offset and last offset delta (the producer's sequence range); a compressed one is
 // recompressed with its codec at the codec's default level. A batch left without records goes,
-// unless it is the last data batch of a producer still active (producer id >= 0, a batch within
-// producer.id.expiration.ms) or the last batch before the first uncleanable offset: those stay as
-// an empty batch header, as Kafka keeps them. Control batches (transaction markers) are kept as
-// they are.
+// unless it holds the last sequence of a producer still active (producer id >= 0, a batch within
+// producer.id.expiration.ms: its last data batch, or its last marker when that marker bumped the
+// epoch, as transactions version 2 does) or it is the last batch before the first uncleanable
+// offset: those stay as an empty batch header, as Kafka keeps them.
 //
-// Transactions: nothing at or past the last stable offset is cleaned (an open transaction stays
-// whole). Records of aborted transactions (the log's transaction indexes) do not enter the offset
-// map, so that they never make a committed record of their key look superseded; they stay, as do
-// the markers and the index entries (a cleaned segment takes those of the segments it replaces).
-// Kafka removes them (aborted records at once, markers after delete.retention.ms); Brook does not
-// yet.
+// Transactions, as Kafka's CleanedTransactionMetadata: nothing at or past the last stable offset
+// is cleaned (an open transaction stays whole). Batches are visited in offset order; an aborted
+// transaction of the log (the transaction indexes) becomes ongoing for its producer when the
+// visit reaches its first offset, and until its ABORT marker the producer's transactional
+// batches are its data: they go whole, and stay out of the offset map so that they never make a
+// committed record of their key look superseded. Other transactional batches make their
+// producer's transaction an ongoing committed one until its COMMIT marker. A marker met after
+// batches of its transaction stays (an ABORT marker's transaction then goes into the cleaned
+// segment's transaction index); a marker met alone (its data gone in earlier cleans) and an
+// empty control batch are removable: like a tombstone, a marker goes once its delete horizon
+// passed, stamped in its batch by the first clean that found it removable. So an aborted
+// transaction leaves the transaction index with the last of its data, and its marker leaves the
+// log delete.retention.ms after the next clean.
 //
 // A log is picked when its dirty bytes are more than min.cleanable.dirty.ratio of the cleanable
 // part, or when max.compaction.lag.ms forces it; the dirtiest first. Each cleaner thread

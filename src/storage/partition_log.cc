@@ -8,6 +8,7 @@
 #include <chrono>
 #include <limits>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "base/clock.h"
@@ -419,18 +420,26 @@ result<std::vector<int64_t>, storage_error> partition_log::complete_swaps(
     if (!f) return io_error(f.error());
     auto size = (*f)->size();
     if (!size) return io_error(size.error());
-    // The swap was synced before it got its name; its batches say which offsets it covers.
+    // The swap was synced before it got its name; its batches say which offsets it covers, and
+    // which markers it kept (producer id, offset).
     scanner sc(**f, 0, *size, false, true);
     int64_t next = base;
+    std::set<std::pair<int64_t, int64_t>> markers;
     for (;;) {
       auto b = sc.next();
       if (!b) return failure{b.error()};
       if (!*b) break;
       next = (*b)->last_offset + 1;
+      if (((*b)->attributes & rec::k_attr_control) &&
+          (*b)->size > static_cast<int64_t>(rec::k_batch_header_size))
+        markers.emplace((*b)->producer_id, (*b)->last_offset);
     }
     f->reset();
     // The segments it replaces: every one starting within its range (and the one at its base,
-    // whose names it takes over). Their transaction indexes are merged into its own first.
+    // whose names it takes over). Its transaction index: the entries of theirs (or of its own,
+    // written at the swap in place of the first one's) whose ABORT marker it kept. The cleaner
+    // may have left out some of those (their data all gone): a read_committed consumer skips
+    // nothing for them.
     auto replaced = [&](int64_t b) { return b == base || (b > base && b < next); };
     std::vector<aborted_txn> aborted;
     for (int64_t b : bases)
@@ -438,13 +447,15 @@ result<std::vector<int64_t>, storage_error> partition_log::complete_swaps(
         if (auto t = read_small_file(_dir / segment_name(b, ".txnindex")); t) {
           auto e = decode_txn_index(
               std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(t->data()), t->size()));
-          aborted.insert(aborted.end(), e.begin(), e.end());
+          for (const auto& x : e)
+            if (markers.contains({x.producer_id, x.last_offset})) aborted.push_back(x);
         }
-    if (!aborted.empty())
-      if (auto r = write_file_atomic(_dir / segment_name(base, ".txnindex"),
-                                     encode_txn_index(merge_txn_indexes(std::move(aborted))));
-          !r)
-        return io_error(r.error());
+    if (aborted.empty())
+      std::filesystem::remove(_dir / segment_name(base, ".txnindex"), ec);
+    else if (auto r = write_file_atomic(_dir / segment_name(base, ".txnindex"),
+                                        encode_txn_index(merge_txn_indexes(std::move(aborted))));
+             !r)
+      return io_error(r.error());
     for (auto it = bases.begin(); it != bases.end();) {
       if (replaced(*it)) {
         if (*it != base) std::filesystem::remove(_dir / segment_name(*it, ".txnindex"), ec);
@@ -567,17 +578,15 @@ result<void, storage_error> partition_log::replace_segments(
   }
   const auto first = _segments.begin() + static_cast<ptrdiff_t>(*at);
   const auto n = static_cast<ptrdiff_t>(old_logs.size());
-  // The cleaned segment takes the aborted transactions of those it replaces (the cleaner keeps
-  // every transactional record and marker), written before they go: a crash in between merges
-  // them again at the next start (complete_swaps), the same entries once.
-  std::vector<aborted_txn> aborted;
-  for (ptrdiff_t i = 0; i < n; ++i)
-    aborted.insert(aborted.end(), first[i]->aborted.begin(), first[i]->aborted.end());
-  aborted = merge_txn_indexes(std::move(aborted));
-  if (!aborted.empty() && aborted.size() != first[0]->aborted.size())
-    if (auto r =
-            write_file_atomic(_dir / segment_name(base, ".txnindex"), encode_txn_index(aborted));
-        !r) {
+  // The cleaned segment's transaction index (the cleaner's list) takes the place of the first
+  // old segment's before the old segments go: a crash from here on merges it with those left at
+  // the next start, keeping the entries whose marker the cleaned segment holds (complete_swaps).
+  std::vector<aborted_txn> aborted = std::move(cleaned.aborted);
+  const auto txn_path = _dir / segment_name(base, ".txnindex");
+  if (aborted.empty()) {
+    std::filesystem::remove(txn_path, ec);
+  } else if (aborted != first[0]->aborted) {
+    if (auto r = write_file_atomic(txn_path, encode_txn_index(aborted)); !r) {
       // Nothing replaced: the cleaned segment is dropped, as when its segments are gone.
       for (const char* ext : k_swap_exts) std::filesystem::remove(path(ext, ".swap"), ec);
       return failure{
@@ -585,6 +594,7 @@ result<void, storage_error> partition_log::replace_segments(
                                     segment_name(base, ".log"), r.error()),
                         storage_errc::aborted}};
     }
+  }
   for (ptrdiff_t i = 0; i < n; ++i) {
     if (first[i]->base == base) continue;
     // The .log last, as every file of a segment goes.

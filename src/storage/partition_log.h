@@ -202,9 +202,10 @@ class partition_log {
   //  - prepare_swap renames the new segment's files from .cleaned to .swap: from then on a crash
   //    completes the swap at the next open (which deletes the segments within the swapped range
   //    and rebuilds the new segment's indexes); retention waits until the second step.
-  //  - replace_segments deletes the old segments and gives the new one its final names, the
-  //    .log last, then takes it in. If DeleteRecords took the old segments meanwhile, it drops
-  //    the .swap files instead.
+  //  - replace_segments writes the new segment's transaction index (the cleaner's list) in place
+  //    of the first old segment's, deletes the old segments and gives the new one its final
+  //    names, the .log last, then takes it in. If DeleteRecords took the old segments
+  //    meanwhile, it drops the .swap files instead.
   // Both fail with storage_errc::aborted, changing nothing, when the old segments are no longer
   // a run of this log's sealed segments or the log is closed. open() deletes .cleaned files.
   result<void, storage_error> prepare_swap(const std::vector<std::shared_ptr<file>>& old_logs,

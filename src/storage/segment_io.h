@@ -6,8 +6,8 @@
 // <base>.timeindex. The cleaner writes a replacement as <base>.log.cleaned (and .index.cleaned,
 // .timeindex.cleaned), renames it to .swap when it is about to replace the old segments and to
 // the final names once they are gone (see partition_log::replace_segments). A segment with
-// aborted transactions also has a <base>.txnindex (storage/txn_index.h); the cleaner does not
-// write one: the log gives a cleaned segment the entries of the segments it replaces.
+// aborted transactions also has a <base>.txnindex (storage/txn_index.h); the cleaner hands the
+// entries of a cleaned segment over with it, and the log writes them at the swap.
 #pragma once
 
 #include <array>
@@ -159,6 +159,9 @@ struct cleaned_segment {
   int64_t size = 0;
   segment_indexes indexes;
   std::shared_ptr<file> log, index, timeindex;
+  // Its transaction index: the aborted transactions whose ABORT marker it kept with data of
+  // theirs, in marker order.
+  std::vector<aborted_txn> aborted;
 };
 
 }  // namespace brook::storage

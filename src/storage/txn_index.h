@@ -42,8 +42,8 @@ std::string encode_txn_index(std::span<const aborted_txn> entries);
 bool collect_aborted(std::span<const aborted_txn> entries, int64_t fetch_offset,
                      int64_t upper_bound, std::vector<aborted_txn>& out);
 
-// The union of several segments' entries, in marker order, each once (a cleaned segment takes
-// the entries of the segments it replaces; a swap finished at start may merge them twice).
+// The union of several segments' entries, in marker order, each once (a swap finished at start
+// merges the entries of the segments it replaced with those of the cleaned one).
 std::vector<aborted_txn> merge_txn_indexes(std::vector<aborted_txn> entries);
 
 }  // namespace brook::storage

@@ -48,6 +48,33 @@ inline wire::byte_buffer producer_batch(int64_t pid, int16_t epoch, int32_t seq,
   return b.build();
 }
 
+// One record `key`=`value`: plain (pid -1), or in the transaction of producer `pid`.
+inline wire::byte_buffer keyed(const std::string& key, const std::string& value, int64_t pid = -1,
+                               int32_t seq = -1, int16_t epoch = 0) {
+  protocol::records::batch_options o;
+  o.producer_id = pid;
+  o.producer_epoch = pid >= 0 ? epoch : -1;
+  o.base_sequence = seq;
+  o.transactional = pid >= 0;
+  protocol::records::batch_builder b(o);
+  b.append(k_now, bytes_of(key), bytes_of(value));
+  return b.build();
+}
+
+// The coordinator's COMMIT or ABORT marker for producer `pid`, as append_marker takes it.
+inline marker_request marker(int64_t pid, int16_t epoch, bool commit, int32_t coordinator_epoch = 0,
+                             int8_t version = 0) {
+  marker_request m;
+  m.producer_id = pid;
+  m.producer_epoch = epoch;
+  m.commit = commit;
+  m.coordinator_epoch = coordinator_epoch;
+  m.transaction_version = version;
+  m.leader_epoch = 3;
+  m.now_ms = k_now;
+  return m;
+}
+
 inline append_options options(log_config c = {}) {
   append_options o;
   o.config = c;

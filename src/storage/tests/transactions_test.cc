@@ -25,18 +25,8 @@ wire::byte_buffer txn_batch(int64_t pid, int16_t epoch, int32_t seq, int count,
   return testing::producer_batch(pid, epoch, seq, count, transactional);
 }
 
-marker_request marker(int64_t pid, int16_t epoch, bool commit, int32_t coordinator_epoch = 0,
-                      int8_t version = 0) {
-  marker_request m;
-  m.producer_id = pid;
-  m.producer_epoch = epoch;
-  m.commit = commit;
-  m.coordinator_epoch = coordinator_epoch;
-  m.transaction_version = version;
-  m.leader_epoch = 3;
-  m.now_ms = k_now;
-  return m;
-}
+using testing::keyed;
+using testing::marker;
 
 int64_t append_marker(partition_log& log, const marker_request& m) {
   auto r = log.append_marker(m);
@@ -315,19 +305,6 @@ TEST(Transactions, RetentionDeletesTheIndexWithItsSegment) {
   EXPECT_TRUE(log->aborted_txns().empty());
 }
 
-// One record `key`=`value`, plain (pid -1) or in producer `pid`'s transaction.
-wire::byte_buffer keyed(const std::string& key, const std::string& value, int64_t pid = -1,
-                        int32_t seq = -1) {
-  rec::batch_options o;
-  o.producer_id = pid;
-  o.producer_epoch = pid >= 0 ? 0 : -1;
-  o.base_sequence = seq;
-  o.transactional = pid >= 0;
-  rec::batch_builder b(o);
-  b.append(k_now, testing::bytes_of(key), testing::bytes_of(value));
-  return b.build();
-}
-
 // Every data record of the log as (offset, key=value).
 std::vector<std::pair<int64_t, std::string>> data_records(partition_log& log) {
   std::vector<std::pair<int64_t, std::string>> out;
@@ -372,15 +349,13 @@ TEST(Transactions, CleanerKeepsOpenTransactionsCommittedValuesAndTheIndex) {
   // Up to the segment of the open transaction, not into it.
   EXPECT_EQ(stats->end_offset, 4);
   EXPECT_EQ(log->segment_count(), 3u);
-  // The aborted record did not supersede the committed one; both stay (a read_committed
-  // consumer drops the aborted one); the open transaction's segment is untouched.
-  EXPECT_EQ(data_records(*log), (std::vector<std::pair<int64_t, std::string>>{{0, "k=committed"},
-                                                                              {1, "k=aborted"},
-                                                                              {3, "x=1"},
-                                                                              {4, "j=open"},
-                                                                              {5, "j=later"},
-                                                                              {6, "z=1"}}));
-  // The cleaned segment took the second segment's index entry.
+  // The aborted record did not supersede the committed one, and went (its batch stays, empty:
+  // it holds producer 50's last sequence); the open transaction's segment is untouched.
+  EXPECT_EQ(data_records(*log),
+            (std::vector<std::pair<int64_t, std::string>>{
+                {0, "k=committed"}, {3, "x=1"}, {4, "j=open"}, {5, "j=later"}, {6, "z=1"}}));
+  // The cleaned segment took the second segment's index entry: the marker stays with a batch
+  // of its transaction.
   EXPECT_EQ(log->aborted_txns(), aborted);
   EXPECT_EQ(log->collect_aborted_txns(0, 4), aborted);
   EXPECT_FALSE(fs::exists(dir.path / "t-0" / "00000000000000000002.txnindex"));
