@@ -12,7 +12,11 @@ import time
 
 
 def pick_port(low=31000, high=32000):
-    """A port of [low, high) that nothing listens on now."""
+    """A port of [low, high) that nothing listens on now; BROOK_TEST_PORTS=LOW-HIGH (inclusive)
+    gives another range, for machines where several runs share the ports."""
+    if os.environ.get("BROOK_TEST_PORTS"):
+        low, high = (int(x) for x in os.environ["BROOK_TEST_PORTS"].split("-"))
+        high += 1
     candidates = list(range(low, high))
     random.shuffle(candidates)
     for port in candidates:
