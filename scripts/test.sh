@@ -58,7 +58,7 @@ tests/compat/tools/run.sh "$root/build/sanitize/src/app/brookd"
 step "consumer groups with real clients (five families alone and mixed, members killed, kafka-consumer-groups, brookd restarts)"
 tests/compat/groups/run.sh "$root/build/sanitize/src/app/brookd"
 
-step "log compaction with real clients (latest value per key, tombstones, __consumer_offsets, kill -9 while cleaning)"
+step "log compaction with real clients (latest value per key, tombstones, transactions, __consumer_offsets, kill -9 while cleaning)"
 tests/compat/compaction/run.sh "$root/build/sanitize/src/app/brookd"
 
 step "transactions: markers, last stable offset and aborted transactions (raw protocol); confluent-kafka, kafka-python and KafkaJS (version 1), Java and franz-go (version 2) transactional producers: commit, abort, consume-transform-produce, fencing, kill -9; brookd and producers killed at random, read_committed checked"

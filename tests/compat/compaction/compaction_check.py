@@ -3,6 +3,7 @@ its header for what is checked). Producers and consumers are confluent-kafka (li
 directory sizes come from kafka-python's DescribeLogDirs.
 
 Usage: compaction_check.py (path/to/brookd | --bootstrap HOST:PORT) [--cycles N] [--keep]
+                           [--only CASE,CASE...]
 """
 
 import argparse
@@ -10,6 +11,7 @@ import logging
 import os
 import random
 import signal
+import struct
 import tempfile
 import shutil
 import sys
@@ -103,12 +105,13 @@ class Ctx:
         conf.update(extra)
         return Producer(conf)
 
-    def read_all(self, topic, timeout=60, start=OFFSET_BEGINNING):
-        """Every record of partition 0 from `start` up to the high watermark at the call, as
-        (offset, key, value) with value None for a tombstone."""
+    def read_all(self, topic, timeout=60, start=OFFSET_BEGINNING, isolation="read_uncommitted"):
+        """Every record of partition 0 from `start` up to the high watermark at the call (the
+        last stable offset with read_committed), as (offset, key, value) with value None for a
+        tombstone."""
         c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"reader-{self.run_id}",
                       "enable.auto.commit": False, "enable.partition.eof": True,
-                      "logger": self.rdlog,
+                      "logger": self.rdlog, "isolation.level": isolation,
                       "fetch.wait.max.ms": 50, "socket.timeout.ms": 10000})
         try:
             _, high = c.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
@@ -423,6 +426,161 @@ def check_compaction(ctx):
               f"{len(other)} records, {len(set(other) ^ set(records))} differ")
 
 
+TXN_KEYS = 40
+# Rounds of transactions over every key: each round one transaction, aborted when listed. The last
+# round is aborted, so that the latest committed value of a key is not its latest record.
+TXN_ROUNDS = 8
+TXN_ABORTED = {2, 5, 7}
+TXN_DELETE_RETENTION_MS = 2000
+
+
+def txn_value(k, r):
+    return f"txn-{k:03d}@{r}:" + "z" * 80
+
+
+def read_txn_keys(ctx, topic, isolation, end):
+    """The records of the transactional keys before `end`, read from the start with
+    `isolation`, as (offset, key, value)."""
+    return [(o, k, v) for o, k, v in ctx.read_all(topic, isolation=isolation)
+            if o < end and k.startswith("txn-")]
+
+
+def markers_below(pdir, end):
+    """The offsets of the control batches with records (transaction markers) before `end` in
+    the segment files of a partition folder."""
+    out = []
+    for name in sorted(n for n in os.listdir(pdir) if n.endswith(".log")):
+        try:
+            with open(os.path.join(pdir, name), "rb") as f:
+                data = f.read()
+        except OSError:  # a segment the cleaner just replaced
+            continue
+        pos = 0
+        while pos + 61 <= len(data):
+            base, length = struct.unpack_from(">qi", data, pos)
+            attributes = struct.unpack_from(">h", data, pos + 21)[0]
+            count = struct.unpack_from(">i", data, pos + 57)[0]
+            if attributes & 0x20 and count > 0 and base < end:
+                out.append(base)
+            pos += 12 + length
+    return out
+
+
+def check_transactions(ctx):
+    """A transactional producer (confluent-kafka) commits and aborts rounds of writes to a
+    compacted topic; once cleaned, read_committed sees exactly the latest committed value of each
+    key, read_uncommitted no longer sees the aborted records, and the partition got smaller."""
+    topic = f"txn-compacted-{ctx.run_id}"
+    # Nothing cleaned until the data is in, to see it whole first.
+    configs = dict(TOPIC_CONFIGS, **{"min.cleanable.dirty.ratio": "1",
+                                     "delete.retention.ms": str(TXN_DELETE_RETENTION_MS)})
+    ctx.create_topic(topic, configs)
+    p = ctx.producer(**{"transactional.id": f"txn-compacted-{ctx.run_id}",
+                        "enable.idempotence": True, "transaction.timeout.ms": 60000})
+    p.init_transactions(30)
+    offsets = {}      # offset -> (key, value, round)
+    errors = []
+
+    def done(err, msg, r):
+        if err:
+            errors.append(str(err))
+        else:
+            offsets[msg.offset()] = (msg.key().decode(), msg.value().decode(), r)
+    for r in range(TXN_ROUNDS):
+        p.begin_transaction()
+        for k in range(TXN_KEYS):
+            p.produce(topic, key=f"txn-{k:03d}", value=txn_value(k, r), partition=0,
+                      on_delivery=lambda err, msg, r=r: done(err, msg, r))
+        # Written before the end (librdkafka drops what it has not sent when aborting).
+        p.flush(30)
+        if r in TXN_ABORTED:
+            p.abort_transaction(30)
+        else:
+            p.commit_transaction(30)
+        time.sleep(0.3)
+    # A last committed transaction of a key of its own: the aborted round is not the producer's
+    # last write (whose batch a cleaner keeps while the producer is active).
+    p.begin_transaction()
+    p.produce(topic, key="txn-last", value="last", partition=0,
+              on_delivery=lambda err, msg: done(err, msg, TXN_ROUNDS))
+    p.commit_transaction(30)
+    if errors or len(offsets) != TXN_KEYS * TXN_ROUNDS + 1:
+        raise CheckFailed(f"transactional produce: {len(offsets)} acknowledged, errors "
+                          f"{errors[:3]}")
+    end = max(offsets) + 2  # past the last marker
+    latest = {}
+    for off in sorted(offsets):
+        k, v, r = offsets[off]
+        if r not in TXN_ABORTED:
+            latest[k] = (off, k, v)
+    aborted_offsets = {o for o, (_, _, r) in offsets.items() if r in TXN_ABORTED}
+    committed_before = read_txn_keys(ctx, topic, "read_committed", end)
+    all_before = read_txn_keys(ctx, topic, "read_uncommitted", end)
+    ctx.check("transactions before cleaning: read_committed sees the committed rounds only",
+              [o for o, _, _ in committed_before] ==
+              sorted(o for o in offsets if o not in aborted_offsets),
+              f"{len(committed_before)} of {len(offsets)} records")
+    ctx.check("transactions before cleaning: read_uncommitted sees every round",
+              len(all_before) == len(offsets), f"{len(all_before)} records")
+    size_before = ctx.log_dir_size(topic)
+
+    started = time.time()
+    ctx.set_topic_config(topic, "min.cleanable.dirty.ratio",
+                         TOPIC_CONFIGS["min.cleanable.dirty.ratio"])
+    history = {}
+    ticker = Ticker(ctx, topic, history)
+    ticker.start()
+    try:
+        want = sorted(latest.values())
+        deadline = time.time() + ctx.wait_s
+        uncommitted = []
+        while time.time() < deadline:
+            uncommitted = read_txn_keys(ctx, topic, "read_uncommitted", end)
+            if uncommitted == want:
+                break
+            time.sleep(1)
+        cleaned_s = time.time() - started
+        left = sum(1 for o, _, _ in uncommitted if o in aborted_offsets)
+        ctx.check("transactions: read_uncommitted no longer sees aborted records once cleaned",
+                  uncommitted == want,
+                  f"{len(uncommitted)} records left after {cleaned_s:.1f} s" if uncommitted == want
+                  else f"after {ctx.wait_s} s {len(uncommitted)} records, {left} aborted ones")
+        committed = read_txn_keys(ctx, topic, "read_committed", end)
+        ctx.check("transactions: read_committed sees exactly the latest committed value per key",
+                  committed == want, f"{len(committed)} keys" if committed == want else
+                  f"{len(committed)} records, {len(set(committed) ^ set(want))} differ")
+        size_after = ctx.log_dir_size(topic)
+        ctx.check("transactions: the partition got smaller", 0 < size_after < size_before,
+                  f"{size_before} bytes before, {size_after} after")
+        # Later cleans remove the transaction index entries and the markers whose data is gone
+        # (delete.retention.ms after the clean that found them alone); the consumers read the
+        # same. In brookd's folder: no .txnindex file is left, and two markers (those of the
+        # last committed round and of the last transaction, whose records stay).
+        time.sleep(2 * TXN_DELETE_RETENTION_MS / 1000 + 1)
+        if ctx.brookd:
+            pdir = os.path.join(ctx.brookd.data, f"{topic}-0")
+            deadline = time.time() + ctx.wait_s
+            while True:
+                indexes = [n for n in os.listdir(pdir) if n.endswith(".txnindex")]
+                markers = markers_below(pdir, end)
+                if (not indexes and len(markers) == 2) or time.time() > deadline:
+                    break
+                time.sleep(0.5)
+            ctx.check("transactions: the transaction index entries went with the aborted data",
+                      not indexes, f"left: {indexes[:3]}")
+            ctx.check("transactions: only the markers of transactions with records left remain",
+                      len(markers) == 2, f"markers at offsets {markers[:10]}")
+        later = (read_txn_keys(ctx, topic, "read_committed", end),
+                 read_txn_keys(ctx, topic, "read_uncommitted", end))
+        ctx.check("transactions: both isolation levels read the same once markers went",
+                  later == (want, want), "" if later == (want, want) else
+                  f"read_committed {len(later[0])}, read_uncommitted {len(later[1])} records")
+    finally:
+        ticker.stop()
+    log(f"note: transactions case took {time.time() - started:.1f} s after the dirty ratio "
+        f"was lowered")
+
+
 def check_offsets_topic(ctx):
     """__consumer_offsets is compacted: commits of one group shrink to the last per partition,
     and the group's offsets survive a restart (brookd, with offsets.topic.segment.bytes=8192)."""
@@ -567,6 +725,8 @@ def main():
     ap.add_argument("--bootstrap", help="a broker already running")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     ap.add_argument("--cycles", type=int, default=5)
+    ap.add_argument("--only", help="comma-separated cases to run (compaction, transactions, "
+                    "offsets topic, kill -9)")
     args = ap.parse_args()
     if bool(args.brookd) == bool(args.bootstrap):
         ap.error("give either the path of brookd or --bootstrap HOST:PORT")
@@ -597,11 +757,14 @@ def run(args):
         if ctx.brookd:
             ctx.brookd.start()
         for name, fn in [("compaction", lambda: check_compaction(ctx)),
+                         ("transactions", lambda: check_transactions(ctx)),
                          ("offsets topic", lambda: check_offsets_topic(ctx) if ctx.brookd
                           else log("SKIP: __consumer_offsets cleaning: needs brookd mode "
                                    "(offsets.topic.segment.bytes)")),
                          ("kill -9", lambda: check_kill9(ctx, args.cycles) if ctx.brookd
                           else log("SKIP: kill -9 during cleaning: needs brookd mode"))]:
+            if args.only and name not in args.only.split(","):
+                continue
             try:
                 fn()
             except (CheckFailed, KafkaException, RuntimeError) as e:

@@ -16,9 +16,18 @@
 #     final state; a fetch from an offset the cleaner removed starts at the next record;
 #     DescribeLogDirs reports a smaller partition; the tombstoned keys vanish once
 #     delete.retention.ms passed (later cleans), the other keys keep their latest value.
-#  2. brookd only (offsets.topic.segment.bytes=8192): 3000 commits of one group shrink in
+#  2. Transactions on a compacted topic (delete.retention.ms=2000, not cleaned until written): a
+#     confluent-kafka transactional producer writes 8 rounds over 40 keys, one transaction a
+#     round, rounds 2, 5 and 7 aborted, then one last committed record; read_committed sees the
+#     committed rounds, read_uncommitted all. Once the dirty ratio is lowered (and the ticker
+#     rolls segments): read_uncommitted no longer sees the aborted records and, like
+#     read_committed, sees exactly the latest committed value of each key; the partition got
+#     smaller; after 2 x delete.retention.ms both still read the same, and brookd's partition
+#     folder has no .txnindex file left (the aborted transactions' data is gone) and only the
+#     two markers of transactions with records left.
+#  3. brookd only (offsets.topic.segment.bytes=8192): 3000 commits of one group shrink in
 #     __consumer_offsets, and the last commit is what the group reads after a kill -9.
-#  3. brookd only: kill -9 while the cleaner works (as soon as a .cleaned or .swap file appears in
+#  4. brookd only: kill -9 while the cleaner works (as soon as a .cleaned or .swap file appears in
 #     the partition folder, sometimes a few ms later), restart, read everything: every record read
 #     was sent (an acknowledged one at its offset), offsets increase, and every key's last
 #     acknowledged record is there or superseded by a later record of that key. Repeated
@@ -31,8 +40,8 @@
 #
 # Usage:
 #   tests/compat/compaction/run.sh path/to/brookd [--cycles N]
-#       starts brookd on a free port of 31000-31999 with a temporary log dir and
-#       log.cleaner.backoff.ms=200
+#       starts brookd on a free port of 31000-31999 (BROOK_TEST_PORTS=LOW-HIGH for another
+#       range) with a temporary log dir and log.cleaner.backoff.ms=200
 #   tests/compat/compaction/run.sh --bootstrap HOST:PORT
 #       a broker already running, e.g. Kafka with the same cleaner backoff:
 #       scripts/kafka-server.sh start /tmp/k 4.4.0 31092 log.cleaner.backoff.ms=200 && \
