@@ -86,6 +86,7 @@ asio::awaitable<protocol::update_features_response> update_features(
     const int16_t level = std::max<int16_t>(u.max_version_level, 0);
     // v0 has AllowDowngrade; v1 the upgrade type (1 upgrade, 2 safe, 3 unsafe downgrade).
     const bool downgrade_allowed = v == 0 ? u.allow_downgrade : u.upgrade_type >= 2;
+    const bool known_type = v == 0 || (u.upgrade_type >= 1 && u.upgrade_type <= 3);
     const auto invalid =
         fmt::format("Invalid update version {} for feature {}.", u.max_version_level, u.feature);
     if (!spec) {
@@ -94,6 +95,8 @@ asio::awaitable<protocol::update_features_response> update_features(
     } else if (level < spec->min_level || level > spec->max_level) {
       refusal = fmt::format("{} Local controller {} only supports versions {}-{}", invalid,
                             ctx.b.node_id(), spec->min_level, spec->max_level);
+    } else if (!known_type) {
+      refusal = invalid + " The controller does not support the given upgrade type.";
     } else if (level < cluster->feature_level(u.feature) && !downgrade_allowed) {
       refusal = invalid +
                 " Can't downgrade the version of this feature without setting the upgrade type "
