@@ -278,6 +278,8 @@ asio::awaitable<void> server::accept_loop(shard_id s, size_t listener_index,
     info.peer = socket.remote_endpoint(ec);
     info.local = socket.local_endpoint(ec);
     info.zero_copy = config.zero_copy;
+    info.security_protocol = config.security_protocol;
+    info.auth->authenticated = !config.security_protocol.starts_with("SASL_");
     auto c = std::make_shared<connection>(*this, *_per_shard[s], std::move(socket), std::move(info),
                                           config);
     _per_shard[s]->connections[c->info().id] = c;

@@ -34,15 +34,40 @@
 
 namespace brook::net {
 
+// Who the client of one connection is. Shared by the requests of the connection and changed
+// only on its shard: set from the client certificate when a TLS handshake ends, and by SASL
+// authentication (SaslHandshake, SaslAuthenticate, and re-authentication, KIP-368).
+struct session {
+  // The KafkaPrincipal as "Type:Name", which ACLs name: User:ANONYMOUS on a PLAINTEXT listener
+  // and before authentication.
+  std::string principal = "User:ANONYMOUS";
+  // Whether requests other than ApiVersions and SASL's may be served (always on a PLAINTEXT or
+  // SSL listener; after authentication on a SASL one).
+  bool authenticated = true;
+  // State of a SASL exchange in progress, kept by whoever runs it.
+  std::shared_ptr<void> sasl;
+  // When the authenticated session ends, in steady-clock milliseconds (0: never). After that only
+  // a re-authentication (SaslHandshake, SaslAuthenticate) is served; anything else closes the
+  // connection, as Kafka does with connections.max.reauth.ms.
+  int64_t expires_at_ms = 0;
+};
+
 // What a handler knows about the connection a request came on.
 struct connection_info {
   uint64_t id = 0;
   shard_id shard = 0;
   std::string listener_name;
+  // PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.
+  std::string security_protocol = "PLAINTEXT";
   asio::ip::tcp::endpoint peer;
   asio::ip::tcp::endpoint local;
   // Responses may carry file ranges (response_frame::splices), sent with sendfile.
   bool zero_copy = false;
+  // The subject of the client's certificate (RFC 2253, as Java's X500Principal.getName()) when
+  // the TLS client presented one.
+  std::optional<std::string> peer_certificate_subject;
+  // Never null.
+  std::shared_ptr<session> auth = std::make_shared<session>();
 };
 
 // A response ready to be written: the bytes include the int32 size prefix. On a zero_copy
@@ -63,6 +88,8 @@ using frame_handler = std::function<asio::awaitable<std::optional<response_frame
 
 struct listener_config {
   std::string name = "PLAINTEXT";
+  // PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (listener.security.protocol.map).
+  std::string security_protocol = "PLAINTEXT";
   std::string host = "127.0.0.1";
   // 0 picks a free port; port() then tells which.
   uint16_t port = 9092;
