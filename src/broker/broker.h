@@ -35,6 +35,7 @@
 #include "net/event.h"
 #include "net/server.h"
 #include "net/shards.h"
+#include "security/sasl.h"
 #include "storage/cleaner.h"
 #include "storage/log_config.h"
 
@@ -71,6 +72,8 @@ struct broker_options {
   int32_t offsets_segment_bytes = 104857600;
   // transaction.state.log.segment.bytes
   int32_t txn_segment_bytes = 104857600;
+  // What each SASL listener offers, by listener name.
+  std::map<std::string, security::listener_sasl> sasl;
   // Every setting as read from server.properties and --override (DescribeConfigs of the broker).
   std::map<std::string, std::string> static_configs;
 };

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+
 #include "broker/broker.h"
 #include "broker/handler.h"
 #include "broker/handlers/handlers.h"
@@ -16,9 +18,29 @@ class close_connection : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Before SASL authentication only ApiVersions and SASL's own requests are served; once an
+// authenticated session has expired (connections.max.reauth.ms, a token's expiry) only a
+// re-authentication is. Anything else closes the connection, as Kafka does.
+void check_authenticated(const net::connection_info& conn, int16_t key, const char* name) {
+  const auto k = static_cast<protocol::api_key>(key);
+  if (k == protocol::api_key::sasl_handshake || k == protocol::api_key::sasl_authenticate) return;
+  const auto& auth = *conn.auth;
+  if (!auth.authenticated) {
+    if (k == protocol::api_key::api_versions) return;
+    throw close_connection(
+        fmt::format("request {} (key {}) before SASL authentication ended", name, key));
+  }
+  if (auth.expires_at_ms > 0 && std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch())
+                                        .count() > auth.expires_at_ms)
+    throw close_connection(fmt::format(
+        "the session of {} expired without re-authentication (request {})", auth.principal, name));
+}
+
 asio::awaitable<std::optional<net::response_frame>> dispatch(
     broker& b, const net::connection_info& conn, std::shared_ptr<wire::byte_buffer> frame,
     net::event& dispatched) {
+  if (handlers::expects_raw_sasl_token(conn)) co_return handlers::raw_sasl_token(b, conn, *frame);
   wire::reader r(*frame, frame);
   protocol::decoded_request_header h;
   try {
@@ -38,6 +60,7 @@ asio::awaitable<std::optional<net::response_frame>> dispatch(
     throw close_connection(
         fmt::format("request {} (key {}) version {} from client '{}' is not served by this broker",
                     name, key, version, h.header.client_id.value_or("")));
+  check_authenticated(conn, key, name);
   request_context ctx{b, conn, h.header, version, frame, dispatched};
   try {
     co_return co_await spec->fn(ctx, r);

@@ -27,6 +27,7 @@ const std::vector<handler_spec> k_handlers{
     all_versions(api_key::fetch, typed_handler<p::fetch_request, h::fetch, h::fetch_file_bytes>),
     all_versions(api_key::list_offsets, typed_handler<p::list_offsets_request, h::list_offsets>),
     all_versions(api_key::metadata, typed_handler<p::metadata_request, h::metadata>),
+    all_versions(api_key::sasl_handshake, h::sasl_handshake),
     all_versions(api_key::api_versions, typed_handler<p::api_versions_request, h::api_versions>),
     all_versions(api_key::create_topics, typed_handler<p::create_topics_request, h::create_topics>),
     all_versions(api_key::delete_topics, typed_handler<p::delete_topics_request, h::delete_topics>),
@@ -81,6 +82,7 @@ const std::vector<handler_spec> k_handlers{
                  typed_handler<p::describe_transactions_request, h::describe_transactions>),
     all_versions(api_key::list_transactions,
                  typed_handler<p::list_transactions_request, h::list_transactions>),
+    all_versions(api_key::sasl_authenticate, h::sasl_authenticate),
     all_versions(api_key::describe_topic_partitions,
                  typed_handler<p::describe_topic_partitions_request, h::describe_topic_partitions>),
 };

@@ -23,6 +23,9 @@
 #include "base/log.h"
 #include "broker/config.h"
 #include "broker/group_configs.h"
+#include "net/tls.h"
+#include "security/principal.h"
+#include "security/sasl.h"
 
 namespace brook::broker {
 
@@ -314,13 +317,81 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
   return keys;
 }
 
+// TLS and SASL settings, read per listener: `listener.name.<listener>.<key>` (and for SASL
+// mechanism settings `listener.name.<listener>.<mechanism>.<key>`) wins over `<key>`.
+const std::set<std::string, std::less<>>& security_keys() {
+  static const std::set<std::string, std::less<>> keys = {
+      "ssl.keystore.type",
+      "ssl.keystore.location",
+      "ssl.keystore.password",
+      "ssl.key.password",
+      "ssl.keystore.key",
+      "ssl.keystore.certificate.chain",
+      "ssl.truststore.type",
+      "ssl.truststore.location",
+      "ssl.truststore.password",
+      "ssl.truststore.certificates",
+      "ssl.client.auth",
+      "ssl.enabled.protocols",
+      "ssl.protocol",
+      "ssl.cipher.suites",
+      "ssl.principal.mapping.rules",
+      "ssl.endpoint.identification.algorithm",
+      "ssl.keymanager.algorithm",
+      "ssl.trustmanager.algorithm",
+      "ssl.secure.random.implementation",
+      "ssl.provider",
+      "ssl.allow.dn.changes",
+      "ssl.allow.san.changes",
+      "sasl.enabled.mechanisms",
+      "sasl.mechanism.inter.broker.protocol",
+      "sasl.mechanism.controller.protocol",
+      "sasl.jaas.config",
+      "sasl.server.max.receive.size",
+      "sasl.kerberos.service.name",
+      "sasl.oauthbearer.jwks.endpoint.url",
+      "sasl.oauthbearer.expected.audience",
+      "sasl.oauthbearer.expected.issuer",
+      "sasl.oauthbearer.sub.claim.name",
+      "sasl.oauthbearer.scope.claim.name",
+      "sasl.oauthbearer.clock.skew.buffer.seconds",
+      "sasl.oauthbearer.jwks.endpoint.refresh.ms",
+      "sasl.server.callback.handler.class",
+      "connections.max.reauth.ms",
+  };
+  return keys;
+}
+
+// The mechanisms whose settings may carry a mechanism prefix (lower case).
+const std::set<std::string, std::less<>>& sasl_mechanism_prefixes() {
+  static const std::set<std::string, std::less<>> p = {"plain", "scram-sha-256", "scram-sha-512",
+                                                       "oauthbearer", "gssapi"};
+  return p;
+}
+
+// Whether `key` is a security setting, plain or prefixed by a listener (and a mechanism).
+bool is_security_key(std::string_view key) {
+  if (security_keys().contains(key)) return true;
+  constexpr std::string_view prefix = "listener.name.";
+  if (!key.starts_with(prefix)) return false;
+  key.remove_prefix(prefix.size());
+  const auto dot = key.find('.');
+  if (dot == std::string_view::npos || dot == 0) return false;
+  key.remove_prefix(dot + 1);
+  if (security_keys().contains(key)) return true;
+  const auto mech_dot = key.find('.');
+  return mech_dot != std::string_view::npos &&
+         sasl_mechanism_prefixes().contains(key.substr(0, mech_dot)) &&
+         security_keys().contains(key.substr(mech_dot + 1));
+}
+
 void check_known(const std::string& key, const std::string& origin) {
   if (key.starts_with("zookeeper."))
     throw config_error{fmt::format(
         "setting '{}' ({}) is for ZooKeeper mode, which Kafka 4.0 removed; Brook needs no "
         "ZooKeeper (remove the setting)",
         key, origin)};
-  if (!known_keys().contains(key))
+  if (!known_keys().contains(key) && !is_security_key(key))
     throw config_error{fmt::format("unknown setting '{}' ({})", key, origin)};
 }
 
@@ -476,6 +547,117 @@ const std::set<std::string>& security_protocols() {
   return p;
 }
 
+// The value of a security setting for one listener: listener.name.<listener>.<mechanism>.<key>
+// (when a mechanism is given), then listener.name.<listener>.<key>, then <key>. The key found.
+const char* k_no_mechanism = "";
+std::optional<std::string> listener_key(const settings& s, const std::string& listener,
+                                        std::string_view key,
+                                        std::string_view mechanism = k_no_mechanism) {
+  const std::string prefix = "listener.name." + lower(listener) + ".";
+  if (!mechanism.empty()) {
+    auto k = prefix + lower(mechanism) + "." + std::string(key);
+    if (s.has(k)) return k;
+  }
+  if (auto k = prefix + std::string(key); s.has(k)) return k;
+  if (s.has(key)) return std::string(key);
+  return std::nullopt;
+}
+
+void configure_tls(const settings& s, net::listener_config& c) {
+  net::tls_settings t;
+  auto text = [&](std::string_view key, auto& field) {
+    if (auto k = listener_key(s, c.name, key)) field = s.get(*k)->value;
+  };
+  text("ssl.keystore.type", t.keystore_type);
+  text("ssl.keystore.location", t.keystore_location);
+  text("ssl.keystore.password", t.keystore_password);
+  text("ssl.key.password", t.key_password);
+  text("ssl.keystore.key", t.keystore_key);
+  text("ssl.keystore.certificate.chain", t.keystore_certificate_chain);
+  text("ssl.truststore.type", t.truststore_type);
+  text("ssl.truststore.location", t.truststore_location);
+  text("ssl.truststore.password", t.truststore_password);
+  text("ssl.truststore.certificates", t.truststore_certificates);
+  // On SASL_SSL only a listener's own ssl.client.auth applies, as in Kafka (KIP-684).
+  const std::string client_auth_key = "listener.name." + lower(c.name) + ".ssl.client.auth";
+  if (c.security_protocol == "SSL") {
+    if (auto k = listener_key(s, c.name, "ssl.client.auth")) t.client_auth = lower(s.string(*k));
+  } else if (s.has(client_auth_key)) {
+    t.client_auth = lower(s.string(client_auth_key));
+  }
+  if (auto k = listener_key(s, c.name, "ssl.enabled.protocols"))
+    t.enabled_protocols = parse_list(s.get(*k)->value);
+  if (auto k = listener_key(s, c.name, "ssl.cipher.suites"))
+    t.cipher_suites = parse_list(s.get(*k)->value);
+  try {
+    c.tls = net::make_server_tls_context(t);
+  } catch (const net::tls_error& e) {
+    auto k = listener_key(s, c.name, e.setting);
+    throw config_error{fmt::format("TLS settings of listener {}: {}{}", c.name,
+                                   k ? fmt::format("setting '{}' ({}): ", *k, s.get(*k)->origin)
+                                     : fmt::format("setting '{}': ", e.setting),
+                                   e.what())};
+  }
+  if (c.security_protocol == "SSL") {
+    if (auto k = listener_key(s, c.name, "ssl.principal.mapping.rules")) {
+      auto mapper = security::ssl_principal_mapper::parse(s.get(*k)->value);
+      if (!mapper) s.invalid_because(*k, mapper.error());
+      c.principal_of_certificate =
+          [m = std::make_shared<security::ssl_principal_mapper>(std::move(*mapper))](
+              const std::string& subject) { return m->name_of(subject); };
+    }
+  }
+}
+
+void configure_sasl(const settings& s, net::listener_config& c, broker_options& o) {
+  security::listener_sasl sasl;
+  std::vector<std::string> mechanisms = {"GSSAPI"};
+  if (auto k = listener_key(s, c.name, "sasl.enabled.mechanisms")) {
+    mechanisms.clear();
+    for (const auto& m : parse_list(s.get(*k)->value)) mechanisms.push_back(upper(m));
+    if (mechanisms.empty()) s.invalid(*k, "at least one SASL mechanism");
+    for (const auto& m : mechanisms) {
+      if (m == "PLAIN" || m == "SCRAM-SHA-256" || m == "SCRAM-SHA-512") continue;
+      if (m == "GSSAPI" || m == "OAUTHBEARER")
+        s.invalid_because(*k, fmt::format("SASL mechanism {} is not supported yet", m));
+      s.invalid_because(*k, fmt::format("unknown SASL mechanism {}", m));
+    }
+  } else {
+    throw config_error{fmt::format(
+        "listener {} uses {} but sasl.enabled.mechanisms is not set; Kafka's default, GSSAPI, is "
+        "not supported yet (set PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)",
+        c.name, c.security_protocol)};
+  }
+  for (const auto& m : mechanisms) {
+    if (m != "PLAIN") continue;
+    auto k = listener_key(s, c.name, "sasl.jaas.config", "plain");
+    if (!k)
+      throw config_error{fmt::format(
+          "listener {} enables PLAIN but has no listener.name.{}.plain.sasl.jaas.config naming its "
+          "users (org.apache.kafka.common.security.plain.PlainLoginModule required "
+          "user_<name>=\"<password>\";)",
+          c.name, lower(c.name))};
+    auto entries = security::parse_jaas(s.get(*k)->value);
+    if (!entries)
+      throw config_error{
+          fmt::format("invalid setting '{}' ({}): {}", *k, s.get(*k)->origin, entries.error())};
+    for (const auto& e : *entries)
+      for (const auto& [key, value] : e.options)
+        if (key.starts_with("user_")) sasl.plain_users[key.substr(5)] = value;
+  }
+  sasl.mechanisms = std::move(mechanisms);
+  if (auto k = listener_key(s, c.name, "connections.max.reauth.ms"))
+    sasl.max_reauth_ms = s.integer(*k, 0, k_long_max);
+  if (auto k = listener_key(s, c.name, "sasl.server.max.receive.size"))
+    c.max_unauthenticated_frame_bytes = static_cast<int32_t>(s.integer(*k, 1, k_int_max));
+  o.sasl[c.name] = std::move(sasl);
+}
+
+void configure_security(const settings& s, net::listener_config& c, broker_options& o) {
+  if (c.security_protocol == "SSL" || c.security_protocol == "SASL_SSL") configure_tls(s, c);
+  if (c.security_protocol.starts_with("SASL_")) configure_sasl(s, c, o);
+}
+
 broker_options apply(const settings& s) {
   broker_options o;
   o.shards = std::max(1u, std::thread::hardware_concurrency());
@@ -546,12 +728,10 @@ broker_options apply(const settings& s) {
                           fmt::format("listener {} has no security protocol; add {}:PLAINTEXT to "
                                       "listener.security.protocol.map",
                                       l.name, l.name));
-      if (protocol->second != "PLAINTEXT")
-        s.invalid_because("listeners", fmt::format("security protocol {} is not supported yet "
-                                                   "(listener {})",
-                                                   protocol->second, l.name));
       net::listener_config c;
       c.name = l.name;
+      c.security_protocol = protocol->second;
+      configure_security(s, c, o);
       if (l.host.empty()) {
         c.host = "0.0.0.0";
       } else if (auto numeric = numeric_host(l.host)) {

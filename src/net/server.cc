@@ -1,11 +1,14 @@
 #include "net/server.h"
 
+#include <fmt/format.h>
+#include <openssl/ssl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/read.hpp>
 #include <asio/redirect_error.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -14,6 +17,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "net/tls.h"
 
 namespace brook::net {
 
@@ -43,27 +47,37 @@ class server::connection : public std::enable_shared_from_this<connection> {
         _info(std::move(info)),
         _config(config),
         _wake_writer(_socket.get_executor()),
-        _space(_socket.get_executor()) {}
+        _space(_socket.get_executor()) {
+    if (_config.tls) _tls = std::make_unique<tls_stream>(_socket, *_config.tls);
+  }
 
   const connection_info& info() const { return _info; }
 
   asio::awaitable<void> read_loop() {
     auto self = shared_from_this();
+    if (_tls && !co_await handshake()) {
+      close();
+      co_return;
+    }
     asio::co_spawn(_socket.get_executor(), write_loop(), asio::detached);
     try {
       for (;;) {
         uint8_t size_bytes[4];
-        co_await asio::async_read(_socket, asio::buffer(size_bytes), asio::use_awaitable);
+        co_await read(asio::buffer(size_bytes));
         const int32_t size = static_cast<int32_t>(load_be32(size_bytes));
-        if (size < 0 || size > _config.max_frame_bytes) {
-          lg.warn(
-              "closing connection {} from {}: request frame of {} bytes is outside 0..{} "
-              "(socket.request.max.bytes)",
-              _info.id, endpoint_text(_info.peer), size, _config.max_frame_bytes);
+        const bool authenticated = _info.auth->authenticated;
+        const int32_t limit = authenticated ? _config.max_frame_bytes
+                                            : std::min(_config.max_frame_bytes,
+                                                       _config.max_unauthenticated_frame_bytes);
+        if (size < 0 || size > limit) {
+          lg.warn("closing connection {} from {}: request frame of {} bytes is outside 0..{} ({})",
+                  _info.id, endpoint_text(_info.peer), size, limit,
+                  authenticated ? "socket.request.max.bytes"
+                                : "sasl.server.max.receive.size, before authentication");
           break;
         }
         auto frame = std::make_shared<wire::byte_buffer>(static_cast<size_t>(size));
-        co_await asio::async_read(_socket, asio::buffer(*frame), asio::use_awaitable);
+        co_await read(asio::buffer(*frame));
         auto s = std::make_shared<slot>(_socket.get_executor());
         _queue.push_back(s);
         asio::co_spawn(_socket.get_executor(), process(std::move(frame), s), asio::detached);
@@ -76,7 +90,8 @@ class server::connection : public std::enable_shared_from_this<connection> {
       }
     } catch (const std::system_error& e) {
       if (e.code() != asio::error::eof && e.code() != asio::error::operation_aborted &&
-          e.code() != asio::error::connection_reset)
+          e.code() != asio::error::connection_reset &&
+          e.code() != asio::ssl::error::stream_truncated)
         lg.debug("connection {}: read ended: {}", _info.id, e.code().message());
     }
     _reading_done = true;
@@ -90,6 +105,70 @@ class server::connection : public std::enable_shared_from_this<connection> {
   }
 
  private:
+  using tls_stream = asio::ssl::stream<asio::ip::tcp::socket&>;
+
+  template <class Buffer>
+  asio::awaitable<void> read(Buffer buffer) {
+    if (_tls)
+      co_await asio::async_read(*_tls, buffer, asio::use_awaitable);
+    else
+      co_await asio::async_read(_socket, buffer, asio::use_awaitable);
+  }
+
+  // The TLS handshake, bounded in time; false (logged) when it failed. Sets the principal from
+  // the client's certificate on an SSL listener.
+  asio::awaitable<bool> handshake() {
+    asio::steady_timer deadline(_socket.get_executor());
+    deadline.expires_after(std::chrono::milliseconds(_config.handshake_timeout_ms));
+    bool done = false;
+    deadline.async_wait([this, self = shared_from_this(), &done](std::error_code ec) {
+      if (!ec && !done) {
+        std::error_code ignored;
+        _socket.cancel(ignored);
+      }
+    });
+    std::error_code ec;
+    co_await _tls->async_handshake(asio::ssl::stream_base::server,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    done = true;
+    deadline.cancel();
+    if (ec) {
+      lg.warn("closing connection {} from {}: TLS handshake failed: {}", _info.id,
+              endpoint_text(_info.peer),
+              ec == asio::error::operation_aborted
+                  ? fmt::format("not done after {} ms", _config.handshake_timeout_ms)
+                  : ec.message());
+      co_return false;
+    }
+    if (X509* cert = SSL_get1_peer_certificate(_tls->native_handle())) {
+      _info.peer_certificate_subject = certificate_subject(cert);
+      X509_free(cert);
+      if (_info.security_protocol == "SSL") {
+        const auto& subject = *_info.peer_certificate_subject;
+        auto name = _config.principal_of_certificate ? _config.principal_of_certificate(subject)
+                                                     : std::optional<std::string>(subject);
+        if (!name) {
+          lg.warn(
+              "closing connection {} from {}: no rule of ssl.principal.mapping.rules applies to "
+              "{}",
+              _info.id, endpoint_text(_info.peer), subject);
+          co_return false;
+        }
+        _info.auth->principal = "User:" + *name;
+      }
+    }
+    co_return true;
+  }
+
+  void close() {
+    std::error_code ec;
+    _socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    _socket.close(ec);
+    _home.connections.erase(_info.id);
+    _server._open.fetch_sub(1, std::memory_order_relaxed);
+    lg.debug("connection {} from {} closed", _info.id, endpoint_text(_info.peer));
+  }
+
   struct slot {
     explicit slot(const asio::any_io_executor& ex) : dispatched(ex) {}
     event dispatched;
@@ -149,7 +228,7 @@ class server::connection : public std::enable_shared_from_this<connection> {
           if (from < r.bytes.size())
             buffers.emplace_back(asio::buffer(r.bytes.data() + from, r.bytes.size() - from));
         }
-        if (!buffers.empty()) co_await asio::async_write(_socket, buffers, asio::use_awaitable);
+        if (!buffers.empty()) co_await write(buffers);
         if (close || (_reading_done && _queue.empty())) break;
         if (batch.empty()) {
           _wake_writer.reset();
@@ -164,12 +243,27 @@ class server::connection : public std::enable_shared_from_this<connection> {
     }
     _closing = true;
     _space.set();
-    std::error_code ec;
-    _socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    _socket.close(ec);
-    _home.connections.erase(_info.id);
-    _server._open.fetch_sub(1, std::memory_order_relaxed);
-    lg.debug("connection {} from {} closed", _info.id, endpoint_text(_info.peer));
+    close();
+  }
+
+  // Plaintext: one gathered write. TLS: the buffers are joined first, since the TLS stream
+  // would otherwise seal each small buffer in a record of its own.
+  asio::awaitable<void> write(const std::vector<asio::const_buffer>& buffers) {
+    if (!_tls) {
+      co_await asio::async_write(_socket, buffers, asio::use_awaitable);
+      co_return;
+    }
+    if (buffers.size() == 1) {
+      co_await asio::async_write(*_tls, buffers.front(), asio::use_awaitable);
+      co_return;
+    }
+    _joined.clear();
+    for (const auto& b : buffers) {
+      const auto* p = static_cast<const uint8_t*>(b.data());
+      _joined.insert(_joined.end(), p, p + b.size());
+    }
+    co_await asio::async_write(*_tls, asio::buffer(_joined), asio::use_awaitable);
+    if (_joined.capacity() > (1u << 20)) std::vector<uint8_t>().swap(_joined);
   }
 
   // Writes all of `buffers` with MSG_MORE, so the kernel holds a partial packet for the file
@@ -210,6 +304,8 @@ class server::connection : public std::enable_shared_from_this<connection> {
   server& _server;
   per_shard& _home;
   asio::ip::tcp::socket _socket;
+  std::unique_ptr<tls_stream> _tls;
+  std::vector<uint8_t> _joined;
   connection_info _info;
   const listener_config& _config;
   std::deque<std::shared_ptr<slot>> _queue;
@@ -228,6 +324,7 @@ server::~server() = default;
 
 void server::listen(const listener_config& config) {
   _configs.push_back(config);
+  if (config.tls) _configs.back().zero_copy = false;
   const size_t index = _configs.size() - 1;
   auto address = asio::ip::make_address(config.host);
   uint16_t port = config.port;

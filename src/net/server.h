@@ -32,6 +32,10 @@
 #include "net/shards.h"
 #include "protocol/wire/types.h"
 
+namespace asio::ssl {
+class context;
+}
+
 namespace brook::net {
 
 // Who the client of one connection is. Shared by the requests of the connection and changed
@@ -101,6 +105,16 @@ struct listener_config {
   // Whether responses may be sent from files (sendfile): plaintext listeners only, since TLS
   // has to encrypt every byte in user space.
   bool zero_copy = true;
+  // SSL and SASL_SSL listeners: the server context (make_server_tls_context). A handshake that
+  // has not ended after handshake_timeout_ms closes the connection.
+  std::shared_ptr<asio::ssl::context> tls;
+  int64_t handshake_timeout_ms = 10000;
+  // The principal name for a client certificate's subject (ssl.principal.mapping.rules; nullopt
+  // refuses the client); unset: the subject itself. Only on SSL listeners: SASL decides the
+  // principal on SASL_SSL.
+  std::function<std::optional<std::string>(const std::string& subject)> principal_of_certificate;
+  // Before authentication, frames are capped at this (sasl.server.max.receive.size).
+  int32_t max_unauthenticated_frame_bytes = 524288;
 };
 
 class server {

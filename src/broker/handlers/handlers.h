@@ -74,6 +74,10 @@
 #include "protocol/generated/offset_for_leader_epoch_response.h"
 #include "protocol/generated/produce_request.h"
 #include "protocol/generated/produce_response.h"
+#include "protocol/generated/sasl_authenticate_request.h"
+#include "protocol/generated/sasl_authenticate_response.h"
+#include "protocol/generated/sasl_handshake_request.h"
+#include "protocol/generated/sasl_handshake_response.h"
 #include "protocol/generated/sync_group_request.h"
 #include "protocol/generated/sync_group_response.h"
 #include "protocol/generated/txn_offset_commit_request.h"
@@ -192,5 +196,16 @@ asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_ep
     request_context&, protocol::offset_for_leader_epoch_request&);
 asio::awaitable<protocol::describe_log_dirs_response> describe_log_dirs(
     request_context&, protocol::describe_log_dirs_request&);
+
+// SASL (sasl.cc): the two APIs, whether the connection is on a SASL listener, and the raw
+// tokens that follow SaslHandshake v0.
+asio::awaitable<std::optional<net::response_frame>> sasl_handshake(request_context&, wire::reader&);
+asio::awaitable<std::optional<net::response_frame>> sasl_authenticate(request_context&,
+                                                                      wire::reader&);
+bool is_sasl_listener(const net::connection_info& conn);
+bool expects_raw_sasl_token(const net::connection_info& conn);
+// Throws to close the connection when authentication fails.
+net::response_frame raw_sasl_token(broker& b, const net::connection_info& conn,
+                                   const wire::byte_buffer& frame);
 
 }  // namespace brook::broker::handlers

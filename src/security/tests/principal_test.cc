@@ -20,3 +20,33 @@ TEST(Principal, ParsesTypeAndName) {
 
 }  // namespace
 }  // namespace brook::security
+
+namespace brook::security {
+namespace {
+
+TEST(SslPrincipalMapper, AppliesTheFirstMatchingRule) {
+  auto m = ssl_principal_mapper::parse(
+      "RULE:^CN=([a-zA-Z0-9.-]*),OU=ServiceUsers.*$/$1/L, RULE:^CN=(.*?),OU=(.*?)$/$1@$2/, "
+      "DEFAULT");
+  ASSERT_TRUE(m) << m.error();
+  EXPECT_EQ(m->name_of("CN=Kafka-Client,OU=ServiceUsers,O=Brook"), "kafka-client");
+  EXPECT_EQ(m->name_of("CN=alice,OU=eng"), "alice@eng");
+  EXPECT_EQ(m->name_of("CN=bob"), "CN=bob");
+}
+
+TEST(SslPrincipalMapper, NoMatchWithoutDefaultRefuses) {
+  auto m = ssl_principal_mapper::parse("RULE:^CN=(.*)$/$1/U");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->name_of("CN=alice"), "ALICE");
+  EXPECT_FALSE(m->name_of("O=nobody"));
+}
+
+TEST(SslPrincipalMapper, RejectsMalformedRules) {
+  EXPECT_FALSE(ssl_principal_mapper::parse("RULE:abc"));
+  EXPECT_FALSE(ssl_principal_mapper::parse("RULE:(/x/"));
+  EXPECT_FALSE(ssl_principal_mapper::parse("SOMETHING"));
+  EXPECT_FALSE(ssl_principal_mapper::parse("RULE:^(.*)$/$2/"));
+}
+
+}  // namespace
+}  // namespace brook::security
