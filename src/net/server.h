@@ -21,6 +21,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -143,7 +144,8 @@ class server {
 
   shard_set& _shards;
   frame_handler _handler;
-  std::vector<listener_config> _configs;
+  // A deque: connections keep references to their listener's config while more are added.
+  std::deque<listener_config> _configs;
   std::vector<uint16_t> _ports;
   std::vector<std::unique_ptr<per_shard>> _per_shard;
   std::atomic<uint64_t> _next_id{1};
