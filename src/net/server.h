@@ -21,8 +21,8 @@
 #include <asio/ip/tcp.hpp>
 
 #include <atomic>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>

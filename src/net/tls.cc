@@ -225,6 +225,10 @@ std::shared_ptr<asio::ssl::context> make_server_tls_context(const tls_settings& 
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  // Sessions may be resumed (Java resumes them across its connections); with client
+  // certificates OpenSSL refuses that unless sessions carry a context id.
+  static constexpr unsigned char k_session_context[] = "brook";
+  SSL_CTX_set_session_id_context(ctx, k_session_context, sizeof k_session_context - 1);
 
   if (s.enabled_protocols.empty()) throw tls_error("ssl.enabled.protocols", "names no protocol");
   int lowest = TLS1_3_VERSION, highest = TLS1_2_VERSION;

@@ -28,12 +28,7 @@ timeout 360 "$py" -u "$here/txn_check.py" "$@" || status=1
 root=$(cd "$here/../../.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/brook-txn-java.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-java_cp="$work"
-for artifact in org.apache.kafka:kafka-clients:4.4.0 com.github.luben:zstd-jni:1.5.7-17 \
-  at.yawk.lz4:lz4-java:1.11.2 org.xerial.snappy:snappy-java:1.1.10.7 org.slf4j:slf4j-api:1.7.36 \
-  org.slf4j:slf4j-nop:1.7.36; do
-  java_cp+=":$("$root/scripts/fetch-jar.sh" "$artifact")" || exit 2
-done
+java_cp="$work:$("$here/../java-client-classpath.sh")" || exit 2
 javac -nowarn -d "$work" -cp "$java_cp" "$here/JavaTxnCheck.java"
 # franz-go: clients/franz/txn in the module of the client checks (modules from the Go proxy).
 franz_dir="$here/../clients/franz"

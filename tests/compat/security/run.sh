@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Security with real clients against brookd: TLS (PKCS12 and PEM key stores, mutual TLS with
+# principal mapping), SASL (PLAIN, and the others as they land), refusals, bad input on secured
+# listeners and re-authentication (security_check.py), with confluent-kafka, kafka-python, the
+# Java client (kafka-clients from Maven Central), franz-go and KafkaJS.
+#
+# Usage: tests/compat/security/run.sh path/to/brookd
+# Environment: BROOK_TEST_PORTS (port range of the brookd it starts).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+[[ $# -ge 1 ]] || { sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed '$d' >&2; exit 2; }
+py=$("$here/../clients-venv.sh")
+work=$(mktemp -d "${TMPDIR:-/tmp}/brook-security.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+java_cp="$work:$("$here/../java-client-classpath.sh")" || exit 2
+javac -nowarn -d "$work" -cp "$java_cp" "$here/JavaSecurityCheck.java"
+(cd "$here/../clients/franz" && go mod download && go build -buildvcs=false -o "$work/franz-security" ./security) ||
+  { echo "run.sh: cannot build clients/franz/security" >&2; exit 2; }
+"$here/../clients/kafkajs/install.sh" || exit 2
+
+status=0
+BROOK_JAVA_SECURITY_CP="$java_cp" BROOK_FRANZ_SECURITY="$work/franz-security" \
+  BROOK_KAFKAJS_SECURITY="$here/../clients/kafkajs/security.js" timeout 1200 "$py" -u \
+  "$here/security_check.py" "$1" || status=1
+exit $status
