@@ -678,7 +678,7 @@ std::optional<std::string> builtin_broker_default(std::string_view name,
 bool is_sensitive(std::string_view name) {
   return name.find("password") != std::string_view::npos ||
          name.find("sasl.jaas.config") != std::string_view::npos || name.ends_with(".secret") ||
-         name.find("secret.key") != std::string_view::npos;
+         name.find("secret.key") != std::string_view::npos || name.ends_with("ssl.keystore.key");
 }
 
 std::vector<config_entry> describe_topic_configs(
