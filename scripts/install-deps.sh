@@ -6,13 +6,15 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config python3
   libasio-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libfmt-dev libre2-dev
-  libgtest-dev libbenchmark-dev librdkafka-dev
+  libgtest-dev libbenchmark-dev librdkafka-dev libsasl2-dev libsasl2-modules-gssapi-mit
   clang-14 libclang-rt-14-dev clang-format-14
 )
 if [[ "${1:-}" == "--test" ]]; then
   # Real clients and the reference broker for the compatibility tests; python3-venv for the
   # virtual environment that holds kafka-python.
-  packages+=(kcat default-jdk-headless maven python3-venv curl)
+  # A Kerberos KDC (krb5-kdc, kadmin.local from krb5-admin-server, kinit from krb5-user) for
+  # the GSSAPI tests.
+  packages+=(kcat default-jdk-headless maven python3-venv curl krb5-kdc krb5-admin-server krb5-user)
 fi
 
 missing=()

@@ -24,6 +24,7 @@
 #include "broker/config.h"
 #include "broker/group_configs.h"
 #include "net/tls.h"
+#include "security/gssapi.h"
 #include "security/principal.h"
 #include "security/sasl.h"
 
@@ -609,6 +610,51 @@ void configure_tls(const settings& s, net::listener_config& c) {
   }
 }
 
+// GSSAPI: sasl.kerberos.service.name and the listener's Krb5LoginModule entry (keyTab, principal).
+std::shared_ptr<const security::gssapi_config> gssapi_settings(const settings& s,
+                                                               const net::listener_config& c) {
+  auto service = listener_key(s, c.name, "sasl.kerberos.service.name", "gssapi");
+  if (!service)
+    throw config_error{fmt::format(
+        "listener {} enables GSSAPI but sasl.kerberos.service.name is not set", c.name)};
+  auto k = listener_key(s, c.name, "sasl.jaas.config", "gssapi");
+  if (!k)
+    throw config_error{fmt::format(
+        "listener {} enables GSSAPI but has no listener.name.{}.gssapi.sasl.jaas.config "
+        "(com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true "
+        "keyTab=\"<file>\" principal=\"<service>/<host>@<REALM>\";)",
+        c.name, lower(c.name))};
+  auto entries = security::parse_jaas(s.get(*k)->value);
+  if (!entries)
+    throw config_error{
+        fmt::format("invalid setting '{}' ({}): {}", *k, s.get(*k)->origin, entries.error())};
+  const auto& options = entries->front().options;
+  auto keytab = options.find("keyTab");
+  auto principal = options.find("principal");
+  if (keytab == options.end() || principal == options.end())
+    s.invalid_because(*k, "the Krb5LoginModule entry needs keyTab and principal");
+  auto config = std::make_shared<security::gssapi_config>();
+  config->service_name = s.string(*service);
+  config->keytab = keytab->second;
+  // service/host@REALM
+  const auto& p = principal->second;
+  const auto slash = p.find('/'), at = p.rfind('@');
+  if (slash == std::string::npos || at == std::string::npos || at < slash)
+    s.invalid_because(*k, "principal must be <service>/<host>@<REALM>");
+  if (p.substr(0, slash) != config->service_name)
+    s.invalid_because(*k, fmt::format("the principal's service is not sasl.kerberos.service.name "
+                                      "{}",
+                                      config->service_name));
+  config->host = p.substr(slash + 1, at - slash - 1);
+  config->realm = p.substr(at + 1);
+  try {
+    security::init_gssapi(*config);
+  } catch (const std::runtime_error& e) {
+    throw config_error{fmt::format("listener {}: GSSAPI: {}", c.name, e.what())};
+  }
+  return config;
+}
+
 void configure_sasl(const settings& s, net::listener_config& c, broker_options& o) {
   security::listener_sasl sasl;
   std::vector<std::string> mechanisms = {"GSSAPI"};
@@ -617,15 +663,15 @@ void configure_sasl(const settings& s, net::listener_config& c, broker_options& 
     for (const auto& m : parse_list(s.get(*k)->value)) mechanisms.push_back(upper(m));
     if (mechanisms.empty()) s.invalid(*k, "at least one SASL mechanism");
     for (const auto& m : mechanisms) {
-      if (m == "PLAIN" || m == "SCRAM-SHA-256" || m == "SCRAM-SHA-512") continue;
-      if (m == "GSSAPI" || m == "OAUTHBEARER")
+      if (m == "PLAIN" || m == "SCRAM-SHA-256" || m == "SCRAM-SHA-512" || m == "GSSAPI") continue;
+      if (m == "OAUTHBEARER")
         s.invalid_because(*k, fmt::format("SASL mechanism {} is not supported yet", m));
       s.invalid_because(*k, fmt::format("unknown SASL mechanism {}", m));
     }
   } else {
     throw config_error{fmt::format(
-        "listener {} uses {} but sasl.enabled.mechanisms is not set; Kafka's default, GSSAPI, is "
-        "not supported yet (set PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)",
+        "listener {} uses {} but sasl.enabled.mechanisms is not set; set it (PLAIN, SCRAM-SHA-256, "
+        "SCRAM-SHA-512, GSSAPI) rather than rely on Kafka's default, GSSAPI",
         c.name, c.security_protocol)};
   }
   for (const auto& m : mechanisms) {
@@ -645,6 +691,8 @@ void configure_sasl(const settings& s, net::listener_config& c, broker_options& 
       for (const auto& [key, value] : e.options)
         if (key.starts_with("user_")) sasl.plain_users[key.substr(5)] = value;
   }
+  if (std::find(mechanisms.begin(), mechanisms.end(), "GSSAPI") != mechanisms.end())
+    sasl.gssapi = gssapi_settings(s, c);
   sasl.mechanisms = std::move(mechanisms);
   if (auto k = listener_key(s, c.name, "connections.max.reauth.ms"))
     sasl.max_reauth_ms = s.integer(*k, 0, k_long_max);

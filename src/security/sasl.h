@@ -34,6 +34,8 @@ struct listener_sasl {
   std::map<std::string, std::string> plain_users;
   // connections.max.reauth.ms: 0 means sessions never expire.
   int64_t max_reauth_ms = 0;
+  // GSSAPI: the broker's service name, host and realm (of its keytab principal).
+  std::shared_ptr<const struct gssapi_config> gssapi;
 };
 
 // One step of a server exchange.
@@ -42,6 +44,8 @@ struct sasl_step {
   bool complete = false;  // authenticated as `user`
   bool failed = false;    // refused; `error` is the message for the client
   std::string error;
+  // What the log says besides `error`, when the client should not learn it.
+  std::string detail;
   std::string user;
   // When the credential itself expires (an OAUTHBEARER token), steady-clock ms; 0: never.
   int64_t credential_expires_at_ms = 0;

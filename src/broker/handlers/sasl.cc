@@ -13,6 +13,7 @@
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
+#include "security/gssapi.h"
 
 namespace brook::broker::handlers {
 
@@ -59,6 +60,7 @@ std::unique_ptr<security::sasl_exchange> make_exchange(broker& b, const std::str
   if (mechanism == "PLAIN")
     return security::make_plain_exchange(std::shared_ptr<const std::map<std::string, std::string>>(
         &sasl.plain_users, [](const auto*) {}));
+  if (mechanism == "GSSAPI" && sasl.gssapi) return security::make_gssapi_exchange(sasl.gssapi);
   return nullptr;
 }
 
@@ -183,8 +185,9 @@ asio::awaitable<std::optional<net::response_frame>> sasl_authenticate(request_co
     }
   }
   if (step.failed) {
-    lg.info("connection {} from {}: {} authentication failed: {}", conn.id,
-            conn.peer.address().to_string(), st.mechanism, step.error);
+    lg.info("connection {} from {}: {} authentication failed: {}{}", conn.id,
+            conn.peer.address().to_string(), st.mechanism, step.error,
+            step.detail.empty() ? "" : " (" + step.detail + ")");
     resp.error_code = static_cast<int16_t>(error_code::sasl_authentication_failed);
     resp.error_message = step.error;
     co_return respond(ctx, resp, true);
@@ -207,7 +210,8 @@ net::response_frame raw_sasl_token(broker& b, const net::connection_info& conn,
     }
   }
   if (step.failed)
-    throw std::runtime_error(fmt::format("{} authentication failed: {}", st.mechanism, step.error));
+    throw std::runtime_error(fmt::format("{} authentication failed: {}{}", st.mechanism, step.error,
+                                         step.detail.empty() ? "" : " (" + step.detail + ")"));
   wire::writer w(4 + step.response.size());
   w.write_int32(static_cast<int32_t>(step.response.size()));
   w.write_raw(
