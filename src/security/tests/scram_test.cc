@@ -121,6 +121,14 @@ TEST(ScramServer, CredentialFromSaltedPasswordMatchesPassword) {
             rfc7677_credential());
 }
 
+// AlterUserScramCredentials may carry an empty salt or salted password: still a credential.
+TEST(ScramServer, CredentialFromEmptyBytes) {
+  auto c = credential_from_salted_password(scram_mechanism::sha512, "", "", 4096);
+  EXPECT_EQ(c.stored_key.size(), 64u);
+  EXPECT_EQ(c.server_key.size(), 64u);
+  EXPECT_EQ(credential_from_password(scram_mechanism::sha256, "", "", 4096).stored_key.size(), 32u);
+}
+
 // Computed with Python's hashlib/hmac: pbkdf2_hmac("sha512", b"pencil", b"brook-sha512-salt",
 // 4096), then RFC 5802's formulas for client nonce "clientNonce512", server nonce
 // "serverNonce512".
