@@ -638,6 +638,25 @@ asio::awaitable<broker::config_edit_error> broker::alter_group_configs(std::stri
       });
 }
 
+asio::awaitable<broker::config_edit_error> broker::alter_scram_credentials(scram_editor edit) {
+  co_return co_await net::run_on(
+      _shards->context(0), [&, this]() -> asio::awaitable<config_edit_error> {
+        auto turn = co_await _topic_changes.acquire();
+        auto& state = *_states[0];
+        scram_credentials credentials = state.cluster->scram;
+        edit(credentials);
+        std::erase_if(credentials, [](const auto& user) { return user.second.empty(); });
+        if (credentials == state.cluster->scram) co_return config_edit_error{};
+        auto next = state.cluster->with_scram(std::move(credentials));
+        topic_change_result r;
+        if (!persist(_options.log_dir, *next, r))
+          co_return config_edit_error{r.error_code, r.message};
+        co_await publish(next);
+        lg.info("altered SCRAM credentials ({} users)", next->scram.size());
+        co_return config_edit_error{};
+      });
+}
+
 asio::awaitable<broker::topic_change_result> broker::add_partitions(std::string name, int32_t count,
                                                                     bool validate_only) {
   using protocol::error_code;

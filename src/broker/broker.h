@@ -182,6 +182,11 @@ class broker {
   // the result is validated against the broker's group settings, saved and published.
   asio::awaitable<config_edit_error> alter_group_configs(std::string group, config_editor edit,
                                                          bool validate_only);
+  // AlterUserScramCredentials: `edit` gets the SCRAM credentials on shard 0 and changes them in
+  // place (it also checks the request against them, so check and change are one step); a change
+  // is saved and published.
+  using scram_editor = std::function<void(scram_credentials&)>;
+  asio::awaitable<config_edit_error> alter_scram_credentials(scram_editor edit);
   // CreatePartitions: grows a topic to `count` partitions.
   asio::awaitable<topic_change_result> add_partitions(std::string name, int32_t count,
                                                       bool validate_only);

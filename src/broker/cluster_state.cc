@@ -9,9 +9,12 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
+
+#include "security/base64.h"
 
 namespace brook::broker {
 
@@ -57,6 +60,15 @@ std::string unescape(const std::string& v) {
     }
   }
   return out;
+}
+
+// Bytes as one token: standard base64, or "-" for none (base64 of nothing is no token at all).
+std::string bytes_token(const std::string& bytes) {
+  return bytes.empty() ? "-" : security::base64_encode(bytes);
+}
+std::optional<std::string> token_bytes(const std::string& token) {
+  if (token == "-") return std::string();
+  return security::base64_decode(token);
 }
 
 fs::path topics_file(const fs::path& log_dir) { return log_dir / "__brook_cluster" / "topics"; }
@@ -126,6 +138,22 @@ std::shared_ptr<const cluster_snapshot> cluster_snapshot::with_features(
   return next;
 }
 
+const security::scram_credential* cluster_snapshot::scram_credential_of(
+    std::string_view user, security::scram_mechanism m) const {
+  auto it = scram.find(user);
+  if (it == scram.end()) return nullptr;
+  auto c = it->second.find(m);
+  return c == it->second.end() ? nullptr : &c->second;
+}
+
+std::shared_ptr<const cluster_snapshot> cluster_snapshot::with_scram(
+    scram_credentials credentials) const {
+  auto next = std::make_shared<cluster_snapshot>(*this);
+  std::erase_if(credentials, [](const auto& user) { return user.second.empty(); });
+  next->scram = std::move(credentials);
+  return next;
+}
+
 result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const fs::path& log_dir) {
   auto snapshot = std::make_shared<cluster_snapshot>();
   const fs::path file = topics_file(log_dir);
@@ -188,6 +216,20 @@ result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const 
       ls >> epoch;
       if (!ls || epoch < 1) return bad("bad featuresepoch line");
       snapshot->features_epoch = epoch;
+    } else if (kind == "scram") {
+      std::string user, mechanism, salt, stored, server;
+      security::scram_credential c;
+      ls >> user >> mechanism >> c.iterations >> salt >> stored >> server;
+      auto m = security::parse_scram_mechanism(mechanism);
+      auto salt_bytes = token_bytes(salt);
+      auto stored_bytes = token_bytes(stored);
+      auto server_bytes = token_bytes(server);
+      if (!ls || !m || !salt_bytes || !stored_bytes || !server_bytes) return bad("bad scram line");
+      c.mechanism = *m;
+      c.salt = std::move(*salt_bytes);
+      c.stored_key = std::move(*stored_bytes);
+      c.server_key = std::move(*server_bytes);
+      snapshot->scram[unescape(user)][*m] = std::move(c);
     } else {
       return bad("unknown record '" + kind + "'");
     }
@@ -219,6 +261,11 @@ result<void, std::string> save_cluster(const fs::path& log_dir, const cluster_sn
     text += fmt::format("feature {} {}\n", name, level);
   if (snapshot.features_epoch != 1)
     text += fmt::format("featuresepoch {}\n", snapshot.features_epoch);
+  for (const auto& [user, mechanisms] : snapshot.scram)
+    for (const auto& [m, c] : mechanisms)
+      text += fmt::format("scram {} {} {} {} {} {}\n", escape_token(user),
+                          security::mechanism_name(m), c.iterations, bytes_token(c.salt),
+                          bytes_token(c.stored_key), bytes_token(c.server_key));
   const fs::path tmp = file.string() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)

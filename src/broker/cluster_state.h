@@ -14,8 +14,10 @@
 //   groupconfig <group id> <key> <value>
 //   feature <name> <finalized level>          (a level UpdateFeatures changed)
 //   featuresepoch <epoch of the finalized feature levels>
-// Group ids may hold any character: they are percent-encoded for '%' and every character up to
-// and including the space.
+//   scram <user> <mechanism> <iterations> <salt> <stored key> <server key>
+//                                            (a SCRAM credential; the keys in standard base64)
+// Group ids and user names may hold any character: they are percent-encoded for '%' and every
+// character up to and including the space.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,7 @@
 
 #include "base/result.h"
 #include "protocol/wire/types.h"
+#include "security/scram.h"
 
 namespace brook::broker {
 
@@ -67,6 +70,11 @@ struct feature_spec {
 };
 std::span<const feature_spec> supported_features();
 
+// SCRAM credentials (AlterUserScramCredentials) by user, then mechanism.
+using scram_credentials =
+    std::map<std::string, std::map<security::scram_mechanism, security::scram_credential>,
+             std::less<>>;
+
 struct cluster_snapshot {
   std::map<std::string, std::shared_ptr<const topic_info>> by_name;
   std::unordered_map<wire::uuid, std::shared_ptr<const topic_info>, uuid_hash> by_id;
@@ -76,6 +84,8 @@ struct cluster_snapshot {
   // and the epoch of the finalized levels (ApiVersions' FinalizedFeaturesEpoch).
   std::map<std::string, int16_t> features;
   int64_t features_epoch = 1;
+  // SCRAM credentials; a user is present only with at least one mechanism.
+  scram_credentials scram;
 
   const topic_info* find(const std::string& name) const {
     auto it = by_name.find(name);
@@ -97,6 +107,12 @@ struct cluster_snapshot {
   // A copy with these levels set and the features epoch bumped.
   std::shared_ptr<const cluster_snapshot> with_features(
       const std::map<std::string, int16_t>& levels) const;
+  // The user's credential for the mechanism (nullptr when it has none): what SASL/SCRAM checks a
+  // client against, from any shard.
+  const security::scram_credential* scram_credential_of(std::string_view user,
+                                                        security::scram_mechanism m) const;
+  // A copy with these SCRAM credentials.
+  std::shared_ptr<const cluster_snapshot> with_scram(scram_credentials credentials) const;
 };
 
 // Reads the topics file; a missing file is an empty cluster. Errors name the file and the line.

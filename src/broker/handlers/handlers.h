@@ -10,6 +10,8 @@
 #include "protocol/generated/add_partitions_to_txn_response.h"
 #include "protocol/generated/alter_configs_request.h"
 #include "protocol/generated/alter_configs_response.h"
+#include "protocol/generated/alter_user_scram_credentials_request.h"
+#include "protocol/generated/alter_user_scram_credentials_response.h"
 #include "protocol/generated/api_versions_request.h"
 #include "protocol/generated/api_versions_response.h"
 #include "protocol/generated/consumer_group_describe_request.h"
@@ -26,6 +28,8 @@
 #include "protocol/generated/delete_records_response.h"
 #include "protocol/generated/delete_topics_request.h"
 #include "protocol/generated/delete_topics_response.h"
+#include "protocol/generated/describe_client_quotas_request.h"
+#include "protocol/generated/describe_client_quotas_response.h"
 #include "protocol/generated/describe_cluster_request.h"
 #include "protocol/generated/describe_cluster_response.h"
 #include "protocol/generated/describe_configs_request.h"
@@ -40,6 +44,8 @@
 #include "protocol/generated/describe_topic_partitions_response.h"
 #include "protocol/generated/describe_transactions_request.h"
 #include "protocol/generated/describe_transactions_response.h"
+#include "protocol/generated/describe_user_scram_credentials_request.h"
+#include "protocol/generated/describe_user_scram_credentials_response.h"
 #include "protocol/generated/end_txn_request.h"
 #include "protocol/generated/end_txn_response.h"
 #include "protocol/generated/fetch_request.h"
@@ -196,6 +202,12 @@ asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_ep
     request_context&, protocol::offset_for_leader_epoch_request&);
 asio::awaitable<protocol::describe_log_dirs_response> describe_log_dirs(
     request_context&, protocol::describe_log_dirs_request&);
+asio::awaitable<protocol::describe_client_quotas_response> describe_client_quotas(
+    request_context&, protocol::describe_client_quotas_request&);
+asio::awaitable<protocol::describe_user_scram_credentials_response> describe_user_scram_credentials(
+    request_context&, protocol::describe_user_scram_credentials_request&);
+asio::awaitable<protocol::alter_user_scram_credentials_response> alter_user_scram_credentials(
+    request_context&, protocol::alter_user_scram_credentials_request&);
 
 // SASL (sasl.cc): the two APIs, whether the connection is on a SASL listener, and the raw
 // tokens that follow SaslHandshake v0.

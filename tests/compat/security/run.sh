@@ -20,6 +20,8 @@ javac -nowarn -d "$work" -cp "$java_cp" "$here/JavaSecurityCheck.java"
 "$here/../clients/kafkajs/install.sh" || exit 2
 
 status=0
+# SCRAM credentials through kafka-configs and librdkafka's admin client.
+timeout 600 "$here/scram_users.sh" "$(realpath "$1")" || status=1
 BROOK_JAVA_SECURITY_CP="$java_cp" BROOK_FRANZ_SECURITY="$work/franz-security" \
   BROOK_KAFKAJS_SECURITY="$here/../clients/kafkajs/security.js" timeout 1200 "$py" -u \
   "$here/security_check.py" "$1" || status=1
