@@ -25,6 +25,7 @@
 #include "broker/group_configs.h"
 #include "net/tls.h"
 #include "security/gssapi.h"
+#include "security/oauthbearer.h"
 #include "security/principal.h"
 #include "security/sasl.h"
 
@@ -355,7 +356,7 @@ const std::set<std::string, std::less<>>& security_keys() {
       "sasl.oauthbearer.expected.issuer",
       "sasl.oauthbearer.sub.claim.name",
       "sasl.oauthbearer.scope.claim.name",
-      "sasl.oauthbearer.clock.skew.buffer.seconds",
+      "sasl.oauthbearer.clock.skew.seconds",
       "sasl.oauthbearer.jwks.endpoint.refresh.ms",
       "sasl.server.callback.handler.class",
       "connections.max.reauth.ms",
@@ -610,6 +611,41 @@ void configure_tls(const settings& s, net::listener_config& c) {
   }
 }
 
+// OAUTHBEARER: tokens are JWTs checked against the keys of sasl.oauthbearer.jwks.endpoint.url
+// (a file: URL), as Kafka's OAuthBearerValidatorCallbackHandler does. Kafka's default, unsecured
+// tokens (alg none), is not offered.
+std::shared_ptr<const security::jwt_validator> oauthbearer_settings(const settings& s,
+                                                                    const net::listener_config& c) {
+  constexpr std::string_view k_validator =
+      "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler";
+  if (auto k = listener_key(s, c.name, "sasl.server.callback.handler.class", "oauthbearer");
+      k && s.string(*k) != k_validator)
+    s.invalid(*k, k_validator);
+  security::oauthbearer_config config;
+  auto url = listener_key(s, c.name, "sasl.oauthbearer.jwks.endpoint.url", "oauthbearer");
+  if (!url)
+    throw config_error{fmt::format(
+        "listener {} enables OAUTHBEARER but sasl.oauthbearer.jwks.endpoint.url is not set (a "
+        "file: URL of the JSON Web Key Set that signs the tokens)",
+        c.name)};
+  config.jwks_endpoint_url = s.string(*url);
+  if (auto k = listener_key(s, c.name, "sasl.oauthbearer.expected.audience", "oauthbearer"))
+    config.expected_audience = parse_list(s.get(*k)->value);
+  if (auto k = listener_key(s, c.name, "sasl.oauthbearer.expected.issuer", "oauthbearer"))
+    config.expected_issuer = s.string(*k);
+  if (auto k = listener_key(s, c.name, "sasl.oauthbearer.sub.claim.name", "oauthbearer"))
+    config.sub_claim_name = s.string(*k);
+  if (auto k = listener_key(s, c.name, "sasl.oauthbearer.scope.claim.name", "oauthbearer"))
+    config.scope_claim_name = s.string(*k);
+  if (auto k = listener_key(s, c.name, "sasl.oauthbearer.clock.skew.seconds", "oauthbearer"))
+    config.clock_skew_seconds = s.integer(*k, 0, k_int_max);
+  try {
+    return std::make_shared<security::jwt_validator>(config);
+  } catch (const std::runtime_error& e) {
+    s.invalid_because(*url, e.what());
+  }
+}
+
 // GSSAPI: sasl.kerberos.service.name and the listener's Krb5LoginModule entry (keyTab, principal).
 std::shared_ptr<const security::gssapi_config> gssapi_settings(const settings& s,
                                                                const net::listener_config& c) {
@@ -663,9 +699,9 @@ void configure_sasl(const settings& s, net::listener_config& c, broker_options& 
     for (const auto& m : parse_list(s.get(*k)->value)) mechanisms.push_back(upper(m));
     if (mechanisms.empty()) s.invalid(*k, "at least one SASL mechanism");
     for (const auto& m : mechanisms) {
-      if (m == "PLAIN" || m == "SCRAM-SHA-256" || m == "SCRAM-SHA-512" || m == "GSSAPI") continue;
-      if (m == "OAUTHBEARER")
-        s.invalid_because(*k, fmt::format("SASL mechanism {} is not supported yet", m));
+      if (m == "PLAIN" || m == "SCRAM-SHA-256" || m == "SCRAM-SHA-512" || m == "GSSAPI" ||
+          m == "OAUTHBEARER")
+        continue;
       s.invalid_because(*k, fmt::format("unknown SASL mechanism {}", m));
     }
   } else {
@@ -693,6 +729,8 @@ void configure_sasl(const settings& s, net::listener_config& c, broker_options& 
   }
   if (std::find(mechanisms.begin(), mechanisms.end(), "GSSAPI") != mechanisms.end())
     sasl.gssapi = gssapi_settings(s, c);
+  if (std::find(mechanisms.begin(), mechanisms.end(), "OAUTHBEARER") != mechanisms.end())
+    sasl.oauthbearer = oauthbearer_settings(s, c);
   sasl.mechanisms = std::move(mechanisms);
   if (auto k = listener_key(s, c.name, "connections.max.reauth.ms"))
     sasl.max_reauth_ms = s.integer(*k, 0, k_long_max);

@@ -34,6 +34,8 @@ struct listener_sasl {
   std::map<std::string, std::string> plain_users;
   // connections.max.reauth.ms: 0 means sessions never expire.
   int64_t max_reauth_ms = 0;
+  // OAUTHBEARER: the token validator (its JWKS, expected audience and issuer).
+  std::shared_ptr<const class jwt_validator> oauthbearer;
   // GSSAPI: the broker's service name, host and realm (of its keytab principal).
   std::shared_ptr<const struct gssapi_config> gssapi;
 };

@@ -14,6 +14,8 @@
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
 #include "security/gssapi.h"
+#include "security/oauthbearer.h"
+#include "security/scram.h"
 
 namespace brook::broker::handlers {
 
@@ -54,6 +56,55 @@ sasl_state& state_of(const net::connection_info& conn) {
   return *static_cast<sasl_state*>(s.get());
 }
 
+// SCRAM against the credentials of this shard's cluster snapshot.
+class scram_exchange : public security::sasl_exchange {
+ public:
+  scram_exchange(broker& b, security::scram_mechanism m)
+      : _server(m, [&b, m](std::string_view user) -> std::optional<security::scram_credential> {
+          const auto* c = b.local().cluster->scram_credential_of(user, m);
+          if (!c) return std::nullopt;
+          return *c;
+        }) {}
+
+  security::sasl_step next(std::string_view message, int64_t) override {
+    auto s = _server.next(message);
+    security::sasl_step out;
+    out.response = std::move(s.response);
+    out.complete = s.complete;
+    out.failed = s.failed;
+    out.error = std::move(s.error);
+    out.detail = std::move(s.reason);
+    out.user = std::move(s.user);
+    return out;
+  }
+
+ private:
+  security::scram_server _server;
+};
+
+// OAUTHBEARER: the token's subject is the user, its expiry the credential's.
+class oauthbearer_exchange : public security::sasl_exchange {
+ public:
+  explicit oauthbearer_exchange(std::shared_ptr<const security::jwt_validator> v)
+      : _server(std::move(v)) {}
+
+  security::sasl_step next(std::string_view message, int64_t now_ms) override {
+    auto s = _server.next(message, now_ms);
+    security::sasl_step out;
+    out.response = std::move(s.response);
+    out.complete = s.complete;
+    out.failed = s.failed;
+    out.error = std::move(s.error);
+    out.detail = std::move(s.reason);
+    out.user = std::move(s.principal_name);
+    out.credential_expires_at_ms = s.expires_at_ms;
+    return out;
+  }
+
+ private:
+  security::oauthbearer_server _server;
+};
+
 std::unique_ptr<security::sasl_exchange> make_exchange(broker& b, const std::string& listener,
                                                        const std::string& mechanism) {
   const auto& sasl = b.options().sasl.at(listener);
@@ -61,6 +112,10 @@ std::unique_ptr<security::sasl_exchange> make_exchange(broker& b, const std::str
     return security::make_plain_exchange(std::shared_ptr<const std::map<std::string, std::string>>(
         &sasl.plain_users, [](const auto*) {}));
   if (mechanism == "GSSAPI" && sasl.gssapi) return security::make_gssapi_exchange(sasl.gssapi);
+  if (mechanism == "OAUTHBEARER" && sasl.oauthbearer)
+    return std::make_unique<oauthbearer_exchange>(sasl.oauthbearer);
+  if (auto scram = security::parse_scram_mechanism(mechanism))
+    return std::make_unique<scram_exchange>(b, *scram);
   return nullptr;
 }
 
