@@ -274,9 +274,9 @@ def kafka_python_conf(p):
         conf.update({"ssl_certfile": p["cert"], "ssl_keyfile": p["key"]})
     if p.get("mechanism") == "OAUTHBEARER":
         try:
-            from kafka.sasl.oauth import AbstractTokenProvider
-        except ImportError:  # kafka-python before 2.1
-            from kafka.oauth.abstract import AbstractTokenProvider
+            from kafka.net.sasl.oauth import AbstractTokenProvider  # kafka-python 3
+        except ImportError:
+            from kafka.sasl.oauth import AbstractTokenProvider  # kafka-python 2
 
         class Provider(AbstractTokenProvider):
             def token(self):
