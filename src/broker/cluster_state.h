@@ -14,8 +14,10 @@
 //   groupconfig <group id> <key> <value>
 //   feature <name> <finalized level>          (a level UpdateFeatures changed)
 //   featuresepoch <epoch of the finalized feature levels>
-// Group ids may hold any character: they are percent-encoded for '%' and every character up to
-// and including the space.
+//   acl <resource type> <pattern type> <operation> <permission> <resource name> <principal> <host>
+//                                              (Kafka's names for the enums, e.g. TOPIC PREFIXED)
+// Group ids, and the names, principals and hosts of ACLs, may hold any character: they are
+// percent-encoded for '%' and every character up to and including the space.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +31,7 @@
 
 #include "base/result.h"
 #include "protocol/wire/types.h"
+#include "security/acl.h"
 
 namespace brook::broker {
 
@@ -76,6 +79,8 @@ struct cluster_snapshot {
   // and the epoch of the finalized levels (ApiVersions' FinalizedFeaturesEpoch).
   std::map<std::string, int16_t> features;
   int64_t features_epoch = 1;
+  // The ACLs CreateAcls stored (read by the authorizer when authorizer.class.name is set).
+  security::acl_set acls;
 
   const topic_info* find(const std::string& name) const {
     auto it = by_name.find(name);
@@ -97,6 +102,8 @@ struct cluster_snapshot {
   // A copy with these levels set and the features epoch bumped.
   std::shared_ptr<const cluster_snapshot> with_features(
       const std::map<std::string, int16_t>& levels) const;
+  // A copy with these ACLs.
+  std::shared_ptr<const cluster_snapshot> with_acls(security::acl_set next_acls) const;
 };
 
 // Reads the topics file; a missing file is an empty cluster. Errors name the file and the line.

@@ -16,16 +16,22 @@
 #include "protocol/generated/consumer_group_describe_response.h"
 #include "protocol/generated/consumer_group_heartbeat_request.h"
 #include "protocol/generated/consumer_group_heartbeat_response.h"
+#include "protocol/generated/create_acls_request.h"
+#include "protocol/generated/create_acls_response.h"
 #include "protocol/generated/create_partitions_request.h"
 #include "protocol/generated/create_partitions_response.h"
 #include "protocol/generated/create_topics_request.h"
 #include "protocol/generated/create_topics_response.h"
+#include "protocol/generated/delete_acls_request.h"
+#include "protocol/generated/delete_acls_response.h"
 #include "protocol/generated/delete_groups_request.h"
 #include "protocol/generated/delete_groups_response.h"
 #include "protocol/generated/delete_records_request.h"
 #include "protocol/generated/delete_records_response.h"
 #include "protocol/generated/delete_topics_request.h"
 #include "protocol/generated/delete_topics_response.h"
+#include "protocol/generated/describe_acls_request.h"
+#include "protocol/generated/describe_acls_response.h"
 #include "protocol/generated/describe_cluster_request.h"
 #include "protocol/generated/describe_cluster_response.h"
 #include "protocol/generated/describe_configs_request.h"
@@ -84,17 +90,6 @@
 #include "protocol/generated/write_txn_markers_response.h"
 
 namespace brook::broker::handlers {
-
-// Without an authorizer every operation is allowed: READ, WRITE, CREATE, DELETE, ALTER,
-// DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (Kafka's AclOperation codes 3..8, 10, 11).
-inline constexpr int32_t k_all_topic_operations =
-    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
-// READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS on a group.
-inline constexpr int32_t k_all_group_operations =
-    (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
-// ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE.
-inline constexpr int32_t k_all_cluster_operations =
-    (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
 
 asio::awaitable<protocol::api_versions_response> api_versions(request_context&,
                                                               protocol::api_versions_request&);
@@ -192,5 +187,13 @@ asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_ep
     request_context&, protocol::offset_for_leader_epoch_request&);
 asio::awaitable<protocol::describe_log_dirs_response> describe_log_dirs(
     request_context&, protocol::describe_log_dirs_request&);
+
+// ACLs (acls.cc).
+asio::awaitable<protocol::create_acls_response> create_acls(request_context&,
+                                                            protocol::create_acls_request&);
+asio::awaitable<protocol::describe_acls_response> describe_acls(request_context&,
+                                                                protocol::describe_acls_request&);
+asio::awaitable<protocol::delete_acls_response> delete_acls(request_context&,
+                                                            protocol::delete_acls_request&);
 
 }  // namespace brook::broker::handlers
