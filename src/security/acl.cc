@@ -127,6 +127,10 @@ std::vector<acl_operation> supported_operations(resource_type t) {
 }
 
 std::optional<std::string> validate_new_acl(const acl_binding& b) {
+  // The broker's checks (AclApis), then the controller's (AclControlManager).
+  if (b.type == resource_type::cluster && b.name != k_cluster_name)
+    return fmt::format("The only valid name for the CLUSTER resource is {}", k_cluster_name);
+  if (b.name.empty()) return std::string("Invalid empty resource name");
   if (b.type == resource_type::unknown || b.type == resource_type::any)
     return fmt::format("Invalid resourceType {}", name_of(b.type));
   if (b.pattern != pattern_type::literal && b.pattern != pattern_type::prefixed)
@@ -135,9 +139,6 @@ std::optional<std::string> validate_new_acl(const acl_binding& b) {
     return fmt::format("Invalid operation {}", name_of(b.operation));
   if (b.permission != acl_permission::allow && b.permission != acl_permission::deny)
     return fmt::format("Invalid permissionType {}", name_of(b.permission));
-  if (b.type == resource_type::cluster && b.name != k_cluster_name)
-    return fmt::format("The only valid name for the CLUSTER resource is {}", k_cluster_name);
-  if (b.name.empty()) return std::string("Resource name should not be empty");
   if (b.principal.find(':') == std::string::npos)
     return fmt::format(
         "Could not parse principal from `{}` (no colon is present separating the principal type "

@@ -86,7 +86,10 @@ asio::awaitable<protocol::describe_acls_response> describe_acls(
   r.error_message = std::nullopt;
   if (auto no = refuse(ctx, acl_operation::describe)) {
     r.error_code = code(no->error);
-    r.error_message = std::string(no->message);
+    // DescribeAcls words it its own way.
+    r.error_message = no->error == error_code::security_disabled
+                          ? "No Authorizer is configured on the broker"
+                          : std::string(no->message);
     co_return r;
   }
   const auto f =

@@ -29,6 +29,11 @@ asio::awaitable<protocol::init_producer_id_response> init_producer_id(
   if (req.transactional_id &&
       !authorize(ctx, acl_operation::write, resource_type::transactional_id, *req.transactional_id))
     co_return fail(error_code::transactional_id_authorization_failed);
+  // Two-phase commit (KIP-939) needs TWO_PHASE_COMMIT on the id too.
+  if (req.transactional_id && req.enable2_pc &&
+      !authorize(ctx, acl_operation::two_phase_commit, resource_type::transactional_id,
+                 *req.transactional_id))
+    co_return fail(error_code::transactional_id_authorization_failed);
   if (!req.transactional_id && !authorize_cluster(ctx, acl_operation::idempotent_write) &&
       !authorize_any(ctx, acl_operation::write, resource_type::topic))
     co_return fail(error_code::cluster_authorization_failed);

@@ -28,8 +28,10 @@ asio::awaitable<protocol::write_txn_markers_response> write_txn_markers(
     request_context& ctx, protocol::write_txn_markers_request& req) {
   protocol::write_txn_markers_response r;
   auto cluster = ctx.b.local().cluster;
-  // Only brokers (CLUSTER_ACTION) write markers; anyone else gets the error on every partition.
-  const bool allowed = authorize_cluster(ctx, acl_operation::cluster_action);
+  // Brokers (CLUSTER_ACTION) and administrators aborting a transaction (ALTER on the cluster)
+  // write markers; anyone else gets the error on every partition.
+  const bool allowed = authorize_cluster(ctx, acl_operation::alter) ||
+                       authorize_cluster(ctx, acl_operation::cluster_action);
   for (const auto& m : req.markers) {
     auto& mout = r.markers.emplace_back();
     mout.producer_id = m.producer_id;

@@ -147,7 +147,7 @@ TEST(acl_binding, Validation) {
   EXPECT_EQ(validate_new_acl(acl(r::cluster, "c", pattern_type::literal, "User:a", o::alter)),
             "The only valid name for the CLUSTER resource is kafka-cluster");
   EXPECT_EQ(validate_new_acl(acl(r::topic, "", pattern_type::literal, "User:a", o::read)),
-            "Resource name should not be empty");
+            "Invalid empty resource name");
   EXPECT_TRUE(validate_new_acl(acl(r::topic, "t", pattern_type::literal, "alice", o::read)));
   EXPECT_FALSE(validate_new_acl(acl(r::topic, "t", pattern_type::prefixed, "User:a", o::read)));
 }
