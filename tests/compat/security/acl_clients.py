@@ -5,13 +5,17 @@ what came back printed on one line: "ok ..." or the Kafka error name.
   acl_clients.py BOOTSTRAP consume TOPIC GROUP     (prints "ok VALUE" for the first record)
   acl_clients.py BOOTSTRAP metadata TOPIC          (the topic's error in a Metadata answer)
   acl_clients.py BOOTSTRAP transaction TOPIC ID VALUE  (a transactional producer commits VALUE)
+  acl_clients.py BOOTSTRAP cluster-ops             (DescribeCluster's authorized operations)
+  acl_clients.py BOOTSTRAP topic-ops TOPIC         (DescribeTopicPartitions' authorized operations)
+  acl_clients.py BOOTSTRAP broker-configs          (DescribeConfigs of broker 1)
 """
 
 import sys
 import time
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
-from confluent_kafka.admin import AdminClient
+from confluent_kafka import TopicCollection
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 
 def produce(bs, topic, value):
@@ -65,10 +69,46 @@ def transaction(bs, topic, txn_id, value):
         return e.args[0].name()
 
 
+def admin(bs):
+    return AdminClient({"bootstrap.servers": bs})
+
+
+def names(ops):
+    return "ok " + ",".join(sorted(op.name for op in ops))
+
+
+# Each keeps its AdminClient until the answer is in: a client collected early fails its futures.
+def cluster_ops(bs):
+    a = admin(bs)
+    d = a.describe_cluster(include_authorized_operations=True).result(15)
+    return names(d.authorized_operations)
+
+
+def topic_ops(bs, topic):
+    a = admin(bs)
+    futures = a.describe_topics(TopicCollection([topic]), include_authorized_operations=True)
+    try:
+        return names(futures[topic].result(15).authorized_operations)
+    except KafkaException as e:
+        return e.args[0].name()
+
+
+def broker_configs(bs):
+    a = admin(bs)
+    futures = a.describe_configs([ConfigResource(ConfigResource.Type.BROKER, "1")])
+    try:
+        for f in futures.values():
+            f.result(15)
+        return "ok"
+    except KafkaException as e:
+        return e.args[0].name()
+
+
 def main():
     bs, action, *args = sys.argv[1:]
     print({"produce": produce, "consume": consume, "metadata": metadata,
-           "transaction": transaction}[action](bs, *args))
+           "transaction": transaction, "cluster-ops": cluster_ops, "topic-ops": topic_ops,
+           "broker-configs": broker_configs}[action](bs, *args))
 
 
 if __name__ == "__main__":

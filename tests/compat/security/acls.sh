@@ -209,6 +209,18 @@ check "Metadata naming a topic that does not exist: TOPIC_AUTHORIZATION_FAILED, 
   has "^TOPIC_AUTHORIZATION_FAILED$" client metadata no-such-topic
 check "producer to acl-secret: TOPIC_AUTHORIZATION_FAILED" \
   has "^TOPIC_AUTHORIZATION_FAILED$" client produce acl-secret v2
+check "DescribeCluster's authorized operations: ALTER and DESCRIBE (the cluster ACLs)" \
+  has "^ok ALTER,DESCRIBE$" client cluster-ops
+check "DescribeTopicPartitions' authorized operations on acl-t: what the ACLs grant" \
+  has "^ok CREATE,DESCRIBE,READ,WRITE$" client topic-ops acl-t
+check "DescribeTopicPartitions of acl-secret: TOPIC_AUTHORIZATION_FAILED" \
+  has "^TOPIC_AUTHORIZATION_FAILED$" client topic-ops acl-secret
+check "DescribeConfigs of the broker without DESCRIBE_CONFIGS: CLUSTER_AUTHORIZATION_FAILED" \
+  has "^CLUSTER_AUTHORIZATION_FAILED$" client broker-configs
+check "consumer-groups --list: only acl-g, which User:ANONYMOUS may describe" \
+  bash -c 'o=$(tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+    --bootstrap-server "$bs" --list) && echo "$o" && grep -qx acl-g <<<"$o" &&
+    [[ $(wc -l <<<"$o") == 1 ]]'
 check "topics --create without CREATE: refused" \
   has "TopicAuthorizationException|Authorization failed" topics --create --topic acl-new
 stop_brookd
