@@ -151,8 +151,10 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
     }
     // As Kafka answers partitions it does not know: empty records and aborted transactions, not
     // null ones.
-    it.out.error_code = code(!it.info && by_id && !follower ? error_code::unknown_topic_id
-                             : !allowed                     ? error_code::topic_authorization_failed
+    // An unknown topic id is reported as such, except to a follower refused altogether.
+    const bool unknown_id = !it.info && by_id && (!follower || follower_allowed);
+    it.out.error_code = code(unknown_id ? error_code::unknown_topic_id
+                             : !allowed ? error_code::topic_authorization_failed
                                         : error_code::unknown_topic_or_partition);
     it.out.records = wire::shared_bytes();
     if (v >= 4) it.out.aborted_transactions.emplace();
