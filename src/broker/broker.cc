@@ -657,6 +657,52 @@ asio::awaitable<broker::config_edit_error> broker::alter_scram_credentials(scram
       });
 }
 
+asio::awaitable<broker::topic_change_result> broker::create_acls(
+    std::vector<security::acl_binding> bindings) {
+  co_return co_await net::run_on(_shards->context(0),
+                                 [&, this]() -> asio::awaitable<topic_change_result> {
+                                   auto turn = co_await _topic_changes.acquire();
+                                   topic_change_result r;
+                                   auto acls = _states[0]->cluster->acls;
+                                   size_t added = 0;
+                                   for (const auto& b : bindings) added += acls.add(b) ? 1 : 0;
+                                   if (added == 0) co_return r;
+                                   auto next = _states[0]->cluster->with_acls(std::move(acls));
+                                   if (!persist(_options.log_dir, *next, r)) co_return r;
+                                   co_await publish(next);
+                                   lg.info("{} ACL(s) created", added);
+                                   r.snapshot = next;
+                                   co_return r;
+                                 });
+}
+
+asio::awaitable<broker::acl_delete_result> broker::delete_acls(
+    std::vector<security::acl_filter> filters) {
+  co_return co_await net::run_on(_shards->context(0),
+                                 [&, this]() -> asio::awaitable<acl_delete_result> {
+                                   auto turn = co_await _topic_changes.acquire();
+                                   acl_delete_result r;
+                                   auto acls = _states[0]->cluster->acls;
+                                   size_t removed = 0;
+                                   for (const auto& f : filters) {
+                                     r.removed.push_back(acls.remove(f));
+                                     removed += r.removed.back().size();
+                                   }
+                                   if (removed == 0) co_return r;
+                                   auto next = _states[0]->cluster->with_acls(std::move(acls));
+                                   topic_change_result saved;
+                                   if (!persist(_options.log_dir, *next, saved)) {
+                                     r.error_code = saved.error_code;
+                                     r.message = saved.message;
+                                     r.removed.clear();
+                                     co_return r;
+                                   }
+                                   co_await publish(next);
+                                   lg.info("{} ACL(s) deleted", removed);
+                                   co_return r;
+                                 });
+}
+
 asio::awaitable<broker::topic_change_result> broker::add_partitions(std::string name, int32_t count,
                                                                     bool validate_only) {
   using protocol::error_code;

@@ -74,6 +74,8 @@ struct broker_options {
   int32_t txn_segment_bytes = 104857600;
   // What each SASL listener offers, by listener name.
   std::map<std::string, security::listener_sasl> sasl;
+  // authorizer.class.name, super.users, allow.everyone.if.no.acl.found.
+  security::authorizer_config authorizer;
   // Every setting as read from server.properties and --override (DescribeConfigs of the broker).
   std::map<std::string, std::string> static_configs;
 };
@@ -187,6 +189,16 @@ class broker {
   // is saved and published.
   using scram_editor = std::function<void(scram_credentials&)>;
   asio::awaitable<config_edit_error> alter_scram_credentials(scram_editor edit);
+  // CreateAcls: the bindings added (those already there are kept once), saved and published.
+  asio::awaitable<topic_change_result> create_acls(std::vector<security::acl_binding> bindings);
+  // DeleteAcls: removes what each filter selects; `removed[i]` is what filter i removed (a binding
+  // two filters select goes to the first).
+  struct acl_delete_result {
+    int16_t error_code = 0;
+    std::string message;
+    std::vector<std::vector<security::acl_binding>> removed;
+  };
+  asio::awaitable<acl_delete_result> delete_acls(std::vector<security::acl_filter> filters);
   // CreatePartitions: grows a topic to `count` partitions.
   asio::awaitable<topic_change_result> add_partitions(std::string name, int32_t count,
                                                       bool validate_only);

@@ -154,6 +154,13 @@ std::shared_ptr<const cluster_snapshot> cluster_snapshot::with_scram(
   return next;
 }
 
+std::shared_ptr<const cluster_snapshot> cluster_snapshot::with_acls(
+    security::acl_set next_acls) const {
+  auto next = std::make_shared<cluster_snapshot>(*this);
+  next->acls = std::move(next_acls);
+  return next;
+}
+
 result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const fs::path& log_dir) {
   auto snapshot = std::make_shared<cluster_snapshot>();
   const fs::path file = topics_file(log_dir);
@@ -230,6 +237,17 @@ result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const 
       c.stored_key = std::move(*stored_bytes);
       c.server_key = std::move(*server_bytes);
       snapshot->scram[unescape(user)][*m] = std::move(c);
+    } else if (kind == "acl") {
+      std::string type, pattern, op, perm, name, principal, host;
+      ls >> type >> pattern >> op >> perm >> name >> principal >> host;
+      auto t = security::parse_resource_type(type);
+      auto p = security::parse_pattern_type(pattern);
+      auto o = security::parse_operation(op);
+      auto a = security::parse_permission(perm);
+      if (!ls || !t || !p || !o || !a) return bad("bad acl line");
+      security::acl_binding b{*t, unescape(name), *p, unescape(principal), unescape(host), *o, *a};
+      if (auto why = security::validate_new_acl(b)) return bad("bad acl line: " + *why);
+      snapshot->acls.add(b);
     } else {
       return bad("unknown record '" + kind + "'");
     }
@@ -266,6 +284,11 @@ result<void, std::string> save_cluster(const fs::path& log_dir, const cluster_sn
       text += fmt::format("scram {} {} {} {} {} {}\n", escape_token(user),
                           security::mechanism_name(m), c.iterations, bytes_token(c.salt),
                           bytes_token(c.stored_key), bytes_token(c.server_key));
+  for (const auto& b : snapshot.acls.all())
+    text += fmt::format("acl {} {} {} {} {} {} {}\n", security::name_of(b.type),
+                        security::name_of(b.pattern), security::name_of(b.operation),
+                        security::name_of(b.permission), escape_token(b.name),
+                        escape_token(b.principal), escape_token(b.host));
   const fs::path tmp = file.string() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)

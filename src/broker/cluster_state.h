@@ -16,8 +16,10 @@
 //   featuresepoch <epoch of the finalized feature levels>
 //   scram <user> <mechanism> <iterations> <salt> <stored key> <server key>
 //                                            (a SCRAM credential; the keys in standard base64)
-// Group ids and user names may hold any character: they are percent-encoded for '%' and every
-// character up to and including the space.
+//   acl <resource type> <pattern type> <operation> <permission> <resource name> <principal> <host>
+//                                              (Kafka's names for the enums, e.g. TOPIC PREFIXED)
+// Group ids, user names, and the names, principals and hosts of ACLs, may hold any character:
+// they are percent-encoded for '%' and every character up to and including the space.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +34,7 @@
 #include "base/result.h"
 #include "protocol/wire/types.h"
 #include "security/scram.h"
+#include "security/acl.h"
 
 namespace brook::broker {
 
@@ -86,6 +89,8 @@ struct cluster_snapshot {
   int64_t features_epoch = 1;
   // SCRAM credentials; a user is present only with at least one mechanism.
   scram_credentials scram;
+  // The ACLs CreateAcls stored (read by the authorizer when authorizer.class.name is set).
+  security::acl_set acls;
 
   const topic_info* find(const std::string& name) const {
     auto it = by_name.find(name);
@@ -113,6 +118,8 @@ struct cluster_snapshot {
                                                         security::scram_mechanism m) const;
   // A copy with these SCRAM credentials.
   std::shared_ptr<const cluster_snapshot> with_scram(scram_credentials credentials) const;
+  // A copy with these ACLs.
+  std::shared_ptr<const cluster_snapshot> with_acls(security::acl_set next_acls) const;
 };
 
 // Reads the topics file; a missing file is an empty cluster. Errors name the file and the line.

@@ -193,6 +193,8 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "queued.max.requests",
              "brook.shards",
              "authorizer.class.name",
+             "super.users",
+             "allow.everyone.if.no.acl.found",
              "offsets.topic.num.partitions",
              "offsets.topic.segment.bytes",
              "offset.metadata.max.bytes",
@@ -770,8 +772,26 @@ broker_options apply(const settings& s) {
           "process.roles",
           "Brook is always a broker (and its own controller); use 'broker,controller'");
   }
-  if (s.has("authorizer.class.name") && !s.string("authorizer.class.name").empty())
-    s.invalid_because("authorizer.class.name", "authorizers and ACLs are not supported yet");
+  // Authorization: Kafka's StandardAuthorizer (AclAuthorizer is its ZooKeeper-era name), with ACLs
+  // kept in the cluster metadata.
+  if (s.has("authorizer.class.name")) {
+    const std::string cls = s.string("authorizer.class.name");
+    if (cls == "org.apache.kafka.metadata.authorizer.StandardAuthorizer" ||
+        cls == "kafka.security.authorizer.AclAuthorizer")
+      o.authorizer.enabled = true;
+    else if (!cls.empty())
+      s.invalid_because("authorizer.class.name",
+                        "Brook's authorizer is org.apache.kafka.metadata.authorizer."
+                        "StandardAuthorizer (or kafka.security.authorizer.AclAuthorizer); no other "
+                        "class can be loaded");
+  }
+  if (s.has("super.users")) {
+    std::string why;
+    auto users = security::parse_super_users(s.string("super.users"), &why);
+    if (!users) s.invalid_because("super.users", why);
+    o.authorizer.super_users = std::move(*users);
+  }
+  s.read_bool("allow.everyone.if.no.acl.found", o.authorizer.allow_if_no_acl);
 
   // Listeners.
   std::map<std::string, std::string> protocol_of;

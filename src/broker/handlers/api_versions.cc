@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -75,6 +76,14 @@ asio::awaitable<protocol::update_features_response> update_features(
   r.error_message = std::nullopt;
   const int16_t v = ctx.version;
   auto cluster = ctx.b.local().cluster;
+  if (!authorize_cluster(ctx, acl_operation::alter)) {
+    r.error_code = static_cast<int16_t>(error_code::cluster_authorization_failed);
+    r.error_message = std::string(k_cluster_auth_message);
+    if (v < 2)
+      for (const auto& u : req.feature_updates)
+        r.results.push_back({u.feature, r.error_code, r.error_message, {}});
+    co_return r;
+  }
   // Kafka's checks, in request order; the first refusal fails them all.
   std::map<std::string, int16_t> levels;
   std::optional<std::string> refusal;

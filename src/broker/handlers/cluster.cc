@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -52,7 +53,8 @@ asio::awaitable<protocol::describe_cluster_response> describe_cluster(
       b.is_fenced = false;
     }
   if (req.include_cluster_authorized_operations)
-    r.cluster_authorized_operations = k_all_cluster_operations;
+    r.cluster_authorized_operations =
+        authorized_operations(ctx, resource_type::cluster, security::k_cluster_name);
   co_return r;
 }
 
@@ -65,8 +67,13 @@ asio::awaitable<protocol::describe_topic_partitions_response> describe_topic_par
   const std::string cursor_topic = req.cursor ? req.cursor->topic_name : std::string();
 
   std::set<std::string> names;
+  auto may_describe = [&](const std::string& name) {
+    return authorize(ctx, acl_operation::describe, resource_type::topic, name);
+  };
   if (all) {
-    for (const auto& [name, t] : cluster->by_name) names.insert(name);
+    // Topics the caller may not describe are left out.
+    for (const auto& [name, t] : cluster->by_name)
+      if (may_describe(name)) names.insert(name);
   } else {
     for (const auto& t : req.topics) names.insert(t.name);
   }
@@ -100,6 +107,13 @@ asio::awaitable<protocol::describe_topic_partitions_response> describe_topic_par
       r.next_cursor = std::move(next);
       break;
     }
+    if (!all && !may_describe(name)) {
+      // Refused whether it exists or not.
+      auto& out = r.topics.emplace_back();
+      out.name = name;
+      out.error_code = code(error_code::topic_authorization_failed);
+      continue;
+    }
     const topic_info* t = cluster->find(name);
     if (!t) {
       if (all) continue;
@@ -108,14 +122,14 @@ asio::awaitable<protocol::describe_topic_partitions_response> describe_topic_par
       out.error_code = code(error_code::unknown_topic_or_partition);
       out.is_internal = name == "__consumer_offsets" || name == "__transaction_state";
       // Kafka reports the operations the caller may perform on the name, known or not.
-      out.topic_authorized_operations = k_all_topic_operations;
+      out.topic_authorized_operations = authorized_operations(ctx, resource_type::topic, name);
       continue;
     }
     auto& out = r.topics.emplace_back();
     out.name = name;
     out.topic_id = t->id;
     out.is_internal = t->is_internal;
-    out.topic_authorized_operations = k_all_topic_operations;
+    out.topic_authorized_operations = authorized_operations(ctx, resource_type::topic, name);
     const int32_t start = req.cursor && name == cursor_topic ? req.cursor->partition_index : 0;
     const int32_t end = static_cast<int32_t>(
         std::min<int64_t>(t->partitions, static_cast<int64_t>(start) + remaining));

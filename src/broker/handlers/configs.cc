@@ -7,6 +7,7 @@
 #include <charconv>
 #include <set>
 
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/config.h"
 #include "broker/group_configs.h"
@@ -39,6 +40,34 @@ std::string resource_type_name(int8_t t) {
     default:
       return "UNKNOWN";
   }
+}
+
+// The error for a resource the caller may not describe or alter (`op`: DESCRIBE_CONFIGS or
+// ALTER_CONFIGS) as Kafka checks it before anything else: topics and groups by name, brokers,
+// broker loggers and client metrics on the cluster. nullopt when allowed.
+std::optional<error_code> config_auth_error(request_context& ctx, int8_t type,
+                                            const std::string& name, acl_operation op) {
+  switch (type) {
+    case k_resource_topic:
+      if (authorize(ctx, op, resource_type::topic, name)) return std::nullopt;
+      return error_code::topic_authorization_failed;
+    case k_resource_group:
+      if (authorize(ctx, op, resource_type::group, name)) return std::nullopt;
+      return error_code::group_authorization_failed;
+    case k_resource_broker:
+    case 8:   // BROKER_LOGGER
+    case 16:  // CLIENT_METRICS
+      if (authorize_cluster(ctx, op)) return std::nullopt;
+      return error_code::cluster_authorization_failed;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string_view auth_message(error_code e) {
+  return e == error_code::topic_authorization_failed   ? k_topic_auth_message
+         : e == error_code::group_authorization_failed ? k_group_auth_message
+                                                       : k_cluster_auth_message;
 }
 
 struct failure {
@@ -148,6 +177,11 @@ asio::awaitable<protocol::describe_configs_response> describe_configs(
       out.error_code = f.error_code;
       out.error_message = std::move(f.message);
     };
+    if (auto e = config_auth_error(ctx, res.resource_type, res.resource_name,
+                                   acl_operation::describe_configs)) {
+      fail({code(*e), std::string(auth_message(*e))});
+      continue;
+    }
     std::vector<config_entry> entries;
     if (res.resource_type == k_resource_topic) {
       if (res.resource_name.empty()) {
@@ -230,6 +264,11 @@ asio::awaitable<protocol::alter_configs_response> alter_configs(
       out.error_code = f.error_code;
       out.error_message = std::move(f.message);
     };
+    if (auto e = config_auth_error(ctx, res.resource_type, res.resource_name,
+                                   acl_operation::alter_configs)) {
+      out.error_code = code(*e);
+      continue;
+    }
     std::map<std::string, std::string> configs;
     std::vector<std::string> names;
     std::optional<failure> bad;
@@ -291,6 +330,11 @@ asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_
       out.error_code = f.error_code;
       out.error_message = std::move(f.message);
     };
+    if (auto e = config_auth_error(ctx, res.resource_type, res.resource_name,
+                                   acl_operation::alter_configs)) {
+      out.error_code = code(*e);
+      continue;
+    }
     std::set<std::string> seen;
     std::vector<std::string> names;
     std::optional<failure> bad;

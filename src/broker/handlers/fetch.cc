@@ -10,7 +10,9 @@
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
+#include <map>
 
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -124,20 +126,36 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
   // `session` must not be used across the waits below: it is looked up again after them.
   const int32_t session_id = session ? session->id : 0;
   std::vector<item*> readable;
+  // A fetch with a replica id comes from a follower: it needs CLUSTER_ACTION instead of READ
+  // (and a client that claims to be one without it reads nothing; CVE-2018-1288).
+  const int32_t replica_id = v >= 15 ? req.replica_state.replica_id : req.replica_id;
+  const bool follower = replica_id >= 0;
+  const bool follower_allowed = follower && authorize_cluster(ctx, acl_operation::cluster_action);
+  std::map<std::string, bool> may_read;
   for (auto& it : items) {
     it.out.partition_index = it.index;
     it.out.high_watermark = -1;
     it.out.aborted_transactions = std::nullopt;
     it.info = by_id ? cluster->find(it.topic_id) : cluster->find(it.topic);
+    bool allowed = follower_allowed;
+    if (!follower && (it.info || !by_id)) {
+      const std::string& name = it.info ? it.info->name : it.topic;
+      auto [m, fresh] = may_read.try_emplace(name, false);
+      if (fresh) m->second = authorize(ctx, acl_operation::read, resource_type::topic, name);
+      allowed = m->second;
+    }
     const bool known = has_partition(it.info, it.index);
-    if (known) {
+    if (known && allowed) {
       readable.push_back(&it);
       continue;
     }
     // As Kafka answers partitions it does not know: empty records and aborted transactions, not
     // null ones.
-    it.out.error_code = code(!it.info && by_id ? error_code::unknown_topic_id
-                                               : error_code::unknown_topic_or_partition);
+    // An unknown topic id is reported as such, except to a follower refused altogether.
+    const bool unknown_id = !it.info && by_id && (!follower || follower_allowed);
+    it.out.error_code = code(unknown_id ? error_code::unknown_topic_id
+                             : !allowed ? error_code::topic_authorization_failed
+                                        : error_code::unknown_topic_or_partition);
     it.out.records = wire::shared_bytes();
     if (v >= 4) it.out.aborted_transactions.emplace();
   }

@@ -5,6 +5,10 @@
 // (broker::on_group); the state machine is coordinator::group_coordinator.
 #include <fmt/format.h>
 
+#include <map>
+#include <set>
+
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -23,6 +27,13 @@ std::string client_host(const request_context& ctx) {
   return "/" + ctx.connection.peer.address().to_string();
 }
 std::string client_id(const request_context& ctx) { return ctx.header.client_id.value_or(""); }
+
+bool may(request_context& ctx, acl_operation op, const std::string& group) {
+  return authorize(ctx, op, resource_type::group, group);
+}
+bool may_topic(request_context& ctx, acl_operation op, const std::string& topic) {
+  return authorize(ctx, op, resource_type::topic, topic);
+}
 }  // namespace
 
 asio::awaitable<protocol::find_coordinator_response> find_coordinator(
@@ -38,7 +49,14 @@ asio::awaitable<protocol::find_coordinator_response> find_coordinator(
     c.key = key;
     c.node_id = -1;
     c.port = -1;
-    if (req.key_type == k_key_group || req.key_type == k_key_transaction) {
+    if (req.key_type == k_key_group && !may(ctx, acl_operation::describe, key)) {
+      c.error_code = code(error_code::group_authorization_failed);
+      c.error_message = std::string(k_group_auth_message);
+    } else if (req.key_type == k_key_transaction &&
+               !authorize(ctx, acl_operation::describe, resource_type::transactional_id, key)) {
+      c.error_code = code(error_code::transactional_id_authorization_failed);
+      c.error_message = std::string(k_txn_id_auth_message);
+    } else if (req.key_type == k_key_group || req.key_type == k_key_transaction) {
       // This node coordinates every group and transactional id, once the internal topic that
       // keeps their state exists.
       const topic_info* t =
@@ -72,6 +90,12 @@ asio::awaitable<protocol::find_coordinator_response> find_coordinator(
 asio::awaitable<protocol::join_group_response> join_group(request_context& ctx,
                                                           protocol::join_group_request& req) {
   const std::string group = req.group_id;
+  if (!may(ctx, acl_operation::read, group)) {
+    protocol::join_group_response r;
+    r.error_code = code(error_code::group_authorization_failed);
+    if (ctx.version >= 7) r.protocol_name = std::nullopt;
+    co_return r;
+  }
   auto r = co_await ctx.b.on_group(
       group, [req = std::move(req), v = ctx.version, id = client_id(ctx),
               host = client_host(ctx)](coordinator::group_coordinator& c) mutable {
@@ -85,6 +109,11 @@ asio::awaitable<protocol::join_group_response> join_group(request_context& ctx,
 asio::awaitable<protocol::sync_group_response> sync_group(request_context& ctx,
                                                           protocol::sync_group_request& req) {
   const std::string group = req.group_id;
+  if (!may(ctx, acl_operation::read, group)) {
+    protocol::sync_group_response r;
+    r.error_code = code(error_code::group_authorization_failed);
+    co_return r;
+  }
   co_return co_await ctx.b.on_group(
       group, [req = std::move(req), v = ctx.version](coordinator::group_coordinator& c) mutable {
         return c.sync(std::move(req), v);
@@ -93,6 +122,11 @@ asio::awaitable<protocol::sync_group_response> sync_group(request_context& ctx,
 
 asio::awaitable<protocol::heartbeat_response> heartbeat(request_context& ctx,
                                                         protocol::heartbeat_request& req) {
+  if (!may(ctx, acl_operation::read, req.group_id)) {
+    protocol::heartbeat_response r;
+    r.error_code = code(error_code::group_authorization_failed);
+    co_return r;
+  }
   co_return co_await ctx.b.on_group(
       req.group_id, [&req](coordinator::group_coordinator& c) { return c.heartbeat(req); });
 }
@@ -100,6 +134,11 @@ asio::awaitable<protocol::heartbeat_response> heartbeat(request_context& ctx,
 asio::awaitable<protocol::leave_group_response> leave_group(request_context& ctx,
                                                             protocol::leave_group_request& req) {
   const std::string group = req.group_id;
+  if (!may(ctx, acl_operation::read, group)) {
+    protocol::leave_group_response r;
+    r.error_code = code(error_code::group_authorization_failed);
+    co_return r;
+  }
   co_return co_await ctx.b.on_group(
       group, [req = std::move(req), v = ctx.version](coordinator::group_coordinator& c) mutable {
         return c.leave(std::move(req), v);
@@ -113,14 +152,23 @@ asio::awaitable<protocol::offset_commit_response> offset_commit(
   auto cluster = ctx.b.local().cluster;
   std::vector<coordinator::offset_commit_entry> entries;
   std::vector<protocol::offset_commit_response::offset_commit_response_partition*> slots;
+  // READ on the group, then READ on each topic.
+  const bool group_ok = may(ctx, acl_operation::read, req.group_id);
   for (const auto& t : req.topics) {
     auto& tout = r.topics.emplace_back();
     tout.name = t.name;
     tout.topic_id = t.topic_id;
     const topic_info* info = v >= 10 ? cluster->find(t.topic_id) : cluster->find(t.name);
+    const bool topic_ok =
+        (v >= 10 && !info) || may_topic(ctx, acl_operation::read, info ? info->name : t.name);
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
+      if (!group_ok || !topic_ok) {
+        out.error_code = code(!group_ok ? error_code::group_authorization_failed
+                                        : error_code::topic_authorization_failed);
+        continue;
+      }
       if (v == 0) {
         // v0 kept offsets in ZooKeeper; Kafka without ZooKeeper refuses it partition by
         // partition.
@@ -232,10 +280,62 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
   };
   for (auto& a : asks) {
     coordinator::group_coordinator::fetched f;
+    // DESCRIBE on the group; the topics the caller may not describe are answered
+    // TOPIC_AUTHORIZATION_FAILED when named and left out when every offset is asked for.
+    if (!may(ctx, acl_operation::describe, a.group)) {
+      if (v < 8) {
+        r.error_code = code(error_code::group_authorization_failed);
+        if (v < 2 && a.wanted)
+          for (const auto& [topic, parts] : *a.wanted) {
+            auto& t = r.topics.emplace_back();
+            t.name = topic;
+            for (int32_t p : parts) {
+              auto& o = t.partitions.emplace_back();
+              o.partition_index = p;
+              o.committed_offset = -1;
+              o.error_code = code(error_code::group_authorization_failed);
+            }
+          }
+      } else {
+        auto& g = r.groups.emplace_back();
+        g.group_id = a.group;
+        g.error_code = code(error_code::group_authorization_failed);
+      }
+      continue;
+    }
+    std::map<std::string, std::vector<int32_t>> refused;
+    if (a.wanted)
+      for (auto it = a.wanted->begin(); it != a.wanted->end();) {
+        if (!it->first.empty() && !may_topic(ctx, acl_operation::describe, it->first)) {
+          refused.insert(*it);
+          it = a.wanted->erase(it);
+        } else {
+          ++it;
+        }
+      }
     if (!a.group.empty() || v >= 8)
       f = co_await ctx.b.on_group(a.group, [&a](coordinator::group_coordinator& c) {
         return c.fetch_offsets(a.group, a.wanted, a.member);
       });
+    if (!a.wanted)
+      std::erase_if(f.offsets, [&](const auto& e) {
+        return !may_topic(ctx, acl_operation::describe, e.first);
+      });
+    // The refused topics, answered after the others.
+    auto add_refused = [&](auto& topics) {
+      for (const auto& [topic, parts] : refused) {
+        auto& t = topics.emplace_back();
+        t.name = topic;
+        if constexpr (requires { t.topic_id; })
+          if (auto it = a.ids.find(topic); it != a.ids.end()) t.topic_id = it->second;
+        for (int32_t p : parts) {
+          auto& o = t.partitions.emplace_back();
+          o.partition_index = p;
+          o.committed_offset = -1;
+          o.error_code = code(error_code::topic_authorization_failed);
+        }
+      }
+    };
     if (v < 8) {
       r.error_code = f.error_code;
       for (const auto& [topic, parts] : f.offsets) {
@@ -250,6 +350,7 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
           mark_unstable(o, f, topic, p);
         }
       }
+      add_refused(r.topics);
       continue;
     }
     auto& g = r.groups.emplace_back();
@@ -276,6 +377,7 @@ asio::awaitable<protocol::offset_fetch_response> offset_fetch(request_context& c
         if (v >= 10 && topic.empty()) o.error_code = code(error_code::unknown_topic_id);
       }
     }
+    add_refused(g.topics);
   }
   co_return r;
 }
@@ -285,8 +387,19 @@ asio::awaitable<protocol::offset_delete_response> offset_delete(
   protocol::offset_delete_response r;
   std::map<std::string, std::vector<int32_t>> wanted;
   auto cluster = ctx.b.local().cluster;
-  for (const auto& t : req.topics)
+  // DELETE on the group, READ on each topic.
+  if (!may(ctx, acl_operation::remove, req.group_id)) {
+    r.error_code = code(error_code::group_authorization_failed);
+    co_return r;
+  }
+  std::set<std::string> refused;
+  for (const auto& t : req.topics) {
+    if (!may_topic(ctx, acl_operation::read, t.name)) {
+      refused.insert(t.name);
+      continue;
+    }
     for (const auto& p : t.partitions) wanted[t.name].push_back(p.partition_index);
+  }
   auto done =
       co_await ctx.b.on_group(req.group_id, [&req, &wanted](coordinator::group_coordinator& c) {
         return c.delete_offsets(req.group_id, wanted);
@@ -300,6 +413,10 @@ asio::awaitable<protocol::offset_delete_response> offset_delete(
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
+      if (refused.contains(t.name)) {
+        out.error_code = code(error_code::topic_authorization_failed);
+        continue;
+      }
       if (!has_partition(info, p.partition_index)) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
@@ -315,10 +432,16 @@ asio::awaitable<protocol::describe_groups_response> describe_groups(
   protocol::describe_groups_response r;
   const int16_t v = ctx.version;
   for (const auto& id : req.groups) {
+    if (!may(ctx, acl_operation::describe, id)) {
+      auto& d = r.groups.emplace_back();
+      d.group_id = id;
+      d.error_code = code(error_code::group_authorization_failed);
+      continue;
+    }
     auto d = co_await ctx.b.on_group(
         id, [&id, v](coordinator::group_coordinator& c) { return c.describe(id, v); });
     if (v >= 3 && req.include_authorized_operations)
-      d.authorized_operations = k_all_group_operations;
+      d.authorized_operations = authorized_operations(ctx, resource_type::group, id);
     r.groups.push_back(std::move(d));
   }
   co_return r;
@@ -335,6 +458,10 @@ asio::awaitable<protocol::list_groups_response> list_groups(request_context& ctx
     });
     for (auto& g : part) r.groups.push_back(std::move(g));
   }
+  // DESCRIBE on the cluster lists every group; otherwise those the caller may describe.
+  if (!authorize_cluster(ctx, acl_operation::describe))
+    std::erase_if(r.groups,
+                  [&](const auto& g) { return !may(ctx, acl_operation::describe, g.group_id); });
   co_return r;
 }
 
@@ -344,6 +471,10 @@ asio::awaitable<protocol::delete_groups_response> delete_groups(
   for (const auto& id : req.groups_names) {
     auto& out = r.results.emplace_back();
     out.group_id = id;
+    if (!may(ctx, acl_operation::remove, id)) {
+      out.error_code = code(error_code::group_authorization_failed);
+      continue;
+    }
     out.error_code = co_await ctx.b.on_group(
         id, [&id](coordinator::group_coordinator& c) { return c.delete_group(id); });
   }
@@ -361,6 +492,22 @@ asio::awaitable<protocol::consumer_group_heartbeat_response> consumer_group_hear
     r.assignment = std::nullopt;
     co_return r;
   }
+  // READ on the group; DESCRIBE on every topic the member subscribes to by name.
+  auto refuse = [](error_code e, std::optional<std::string> message) {
+    protocol::consumer_group_heartbeat_response r;
+    r.error_code = code(e);
+    r.error_message = std::move(message);
+    r.member_id = std::nullopt;
+    r.heartbeat_interval_ms = 0;
+    r.assignment = std::nullopt;
+    return r;
+  };
+  if (!may(ctx, acl_operation::read, req.group_id))
+    co_return refuse(error_code::group_authorization_failed, std::string(k_group_auth_message));
+  if (req.subscribed_topic_names)
+    for (const auto& t : *req.subscribed_topic_names)
+      if (!may_topic(ctx, acl_operation::describe, t))
+        co_return refuse(error_code::topic_authorization_failed, std::nullopt);
   const std::string group = req.group_id;
   co_return co_await ctx.b.on_group(
       group, [req = std::move(req), v = ctx.version, id = client_id(ctx),
@@ -384,10 +531,33 @@ asio::awaitable<protocol::consumer_group_describe_response> consumer_group_descr
       d.error_code = code(error_code::unsupported_version);
       continue;
     }
+    if (!may(ctx, acl_operation::describe, id)) {
+      auto& d = r.groups.emplace_back();
+      d.group_id = id;
+      d.error_code = code(error_code::group_authorization_failed);
+      d.error_message = std::string(k_group_auth_message);
+      continue;
+    }
     auto d = co_await ctx.b.on_group(
         id, [&id](coordinator::group_coordinator& c) { return c.consumer_describe(id); });
+    // A group whose members hold topics the caller may not describe is not described.
+    bool hidden_topics = false;
+    for (const auto& m : d.members)
+      for (const auto* a : {&m.assignment, &m.target_assignment})
+        for (const auto& tp : a->topic_partitions)
+          if (!hidden_topics && !may_topic(ctx, acl_operation::describe, tp.topic_name))
+            hidden_topics = true;
+    if (hidden_topics) {
+      d = {};
+      d.group_id = id;
+      d.error_code = code(error_code::topic_authorization_failed);
+      d.error_message =
+          "The group has described topic(s) that the client is not authorized to describe.";
+      r.groups.push_back(std::move(d));
+      continue;
+    }
     if (req.include_authorized_operations && d.error_code == 0)
-      d.authorized_operations = k_all_group_operations;
+      d.authorized_operations = authorized_operations(ctx, resource_type::group, id);
     r.groups.push_back(std::move(d));
   }
   co_return r;

@@ -18,10 +18,14 @@
 #include "protocol/generated/consumer_group_describe_response.h"
 #include "protocol/generated/consumer_group_heartbeat_request.h"
 #include "protocol/generated/consumer_group_heartbeat_response.h"
+#include "protocol/generated/create_acls_request.h"
+#include "protocol/generated/create_acls_response.h"
 #include "protocol/generated/create_partitions_request.h"
 #include "protocol/generated/create_partitions_response.h"
 #include "protocol/generated/create_topics_request.h"
 #include "protocol/generated/create_topics_response.h"
+#include "protocol/generated/delete_acls_request.h"
+#include "protocol/generated/delete_acls_response.h"
 #include "protocol/generated/delete_groups_request.h"
 #include "protocol/generated/delete_groups_response.h"
 #include "protocol/generated/delete_records_request.h"
@@ -30,6 +34,8 @@
 #include "protocol/generated/delete_topics_response.h"
 #include "protocol/generated/describe_client_quotas_request.h"
 #include "protocol/generated/describe_client_quotas_response.h"
+#include "protocol/generated/describe_acls_request.h"
+#include "protocol/generated/describe_acls_response.h"
 #include "protocol/generated/describe_cluster_request.h"
 #include "protocol/generated/describe_cluster_response.h"
 #include "protocol/generated/describe_configs_request.h"
@@ -94,17 +100,6 @@
 #include "protocol/generated/write_txn_markers_response.h"
 
 namespace brook::broker::handlers {
-
-// Without an authorizer every operation is allowed: READ, WRITE, CREATE, DELETE, ALTER,
-// DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS (Kafka's AclOperation codes 3..8, 10, 11).
-inline constexpr int32_t k_all_topic_operations =
-    (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
-// READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS on a group.
-inline constexpr int32_t k_all_group_operations =
-    (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11);
-// ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE.
-inline constexpr int32_t k_all_cluster_operations =
-    (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
 
 asio::awaitable<protocol::api_versions_response> api_versions(request_context&,
                                                               protocol::api_versions_request&);
@@ -219,5 +214,13 @@ bool expects_raw_sasl_token(const net::connection_info& conn);
 // Throws to close the connection when authentication fails.
 net::response_frame raw_sasl_token(broker& b, const net::connection_info& conn,
                                    const wire::byte_buffer& frame);
+
+// ACLs (acls.cc).
+asio::awaitable<protocol::create_acls_response> create_acls(request_context&,
+                                                            protocol::create_acls_request&);
+asio::awaitable<protocol::describe_acls_response> describe_acls(request_context&,
+                                                                protocol::describe_acls_request&);
+asio::awaitable<protocol::delete_acls_response> delete_acls(request_context&,
+                                                            protocol::delete_acls_request&);
 
 }  // namespace brook::broker::handlers

@@ -3,6 +3,7 @@
 // With isolation_level 1 (read_committed) latest is the last stable offset, and an offset found
 // by timestamp (or max timestamp) at or past it is not given, as Kafka answers.
 #include "base/clock.h"
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -30,9 +31,14 @@ asio::awaitable<resp_t> list_offsets(request_context& ctx, protocol::list_offset
     auto& tout = r.topics.emplace_back();
     tout.name = t.name;
     const topic_info* info = cluster->find(t.name);
+    const bool may_describe = authorize(ctx, acl_operation::describe, resource_type::topic, t.name);
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
+      if (!may_describe) {
+        out.error_code = code(error_code::topic_authorization_failed);
+        continue;
+      }
       if (!has_partition(info, p.partition_index)) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -61,6 +62,10 @@ asio::awaitable<protocol::create_partitions_response> create_partitions(
       fail(error_code::invalid_request, "Duplicate topic name.");
       continue;
     }
+    if (!authorize(ctx, acl_operation::alter, resource_type::topic, t.name)) {
+      fail(error_code::topic_authorization_failed, std::nullopt);
+      continue;
+    }
     const topic_info* info = ctx.b.local().cluster->find(t.name);
     if (info && t.assignments && !t.assignments->empty()) {
       if (t.count > info->partitions &&
@@ -96,10 +101,15 @@ asio::awaitable<protocol::delete_records_response> delete_records(
     auto& tout = r.topics.emplace_back();
     tout.name = t.name;
     const topic_info* info = cluster->find(t.name);
+    const bool may_delete = authorize(ctx, acl_operation::remove, resource_type::topic, t.name);
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
       out.low_watermark = -1;
+      if (!may_delete) {
+        out.error_code = code(error_code::topic_authorization_failed);
+        continue;
+      }
       if (!has_partition(info, p.partition_index)) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
@@ -129,13 +139,21 @@ asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_ep
     request_context& ctx, protocol::offset_for_leader_epoch_request& req) {
   protocol::offset_for_leader_epoch_response r;
   auto cluster = ctx.b.local().cluster;
+  // Followers use it with CLUSTER_ACTION; consumers (KIP-320) with DESCRIBE on the topic.
+  const bool cluster_action = authorize_cluster(ctx, acl_operation::cluster_action);
   for (const auto& t : req.topics) {
     auto& tout = r.topics.emplace_back();
     tout.topic = t.topic;
     const topic_info* info = cluster->find(t.topic);
+    const bool allowed =
+        cluster_action || authorize(ctx, acl_operation::describe, resource_type::topic, t.topic);
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition = p.partition;
+      if (!allowed) {
+        out.error_code = code(error_code::topic_authorization_failed);
+        continue;
+      }
       if (!has_partition(info, p.partition)) {
         out.error_code = code(error_code::unknown_topic_or_partition);
         continue;
@@ -177,6 +195,10 @@ asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_ep
 asio::awaitable<protocol::describe_log_dirs_response> describe_log_dirs(
     request_context& ctx, protocol::describe_log_dirs_request& req) {
   protocol::describe_log_dirs_response r;
+  if (!authorize_cluster(ctx, acl_operation::describe)) {
+    r.error_code = code(error_code::cluster_authorization_failed);
+    co_return r;
+  }
   auto cluster = ctx.b.local().cluster;
   // Wanted partitions by topic name; every partition when the request names none (null).
   std::map<std::string, std::set<int32_t>> wanted;

@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "base/clock.h"
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -70,6 +71,40 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
   auto done = std::make_shared<net::event>(ex);
   auto left = std::make_shared<size_t>(0);
   const int64_t now = wall_clock_ms();
+
+  // Transactional batches (by their flag, whatever the request says) need WRITE on the request's
+  // transactional id, and a transactional id at all; otherwise nothing of the request is written
+  // (Kafka, CVE-2018-17196). Idempotent batches need only WRITE on their topic, as in Kafka 3.0+
+  // (KIP-679): their producer id came from InitProducerId, which checks IDEMPOTENT_WRITE.
+  bool has_txn_batches = false;
+  for (const auto& t : req.topic_data)
+    for (const auto& p : t.partition_data) {
+      if (!p.records) continue;
+      auto b = p.records->span();
+      if (b.size() >= protocol::records::k_batch_header_size &&
+          static_cast<int8_t>(b[protocol::records::k_magic_offset]) ==
+              protocol::records::k_magic_v2 &&
+          (protocol::records::load_be<int16_t>(b.data() + 21) &
+           protocol::records::k_attr_transactional))
+        has_txn_batches = true;
+    }
+  if (has_txn_batches && (!req.transactional_id ||
+                          !authorize(ctx, acl_operation::write, resource_type::transactional_id,
+                                     *req.transactional_id))) {
+    for (const auto& t : req.topic_data) {
+      auto& tout = r.responses.emplace_back();
+      tout.name = t.name;
+      tout.topic_id = t.topic_id;
+      for (const auto& p : t.partition_data) {
+        auto& out = tout.partition_responses.emplace_back();
+        out.index = p.index;
+        out.base_offset = -1;
+        out.error_code = code(error_code::transactional_id_authorization_failed);
+      }
+    }
+    if (req.acks == 0) throw std::runtime_error("acks=0 produce refused; closing as Kafka does");
+    co_return r;
+  }
 
   // KIP-890: a transactional batch is written only to a partition that its producer's open
   // transaction holds, at the producer's current epoch. Below v12 (transactions version 1) the
@@ -132,6 +167,10 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
     tout.name = t.name;
     tout.topic_id = t.topic_id;
     const topic_info* info = v >= 13 ? cluster->find(t.topic_id) : cluster->find(t.name);
+    // WRITE on the topic is checked before its existence, except for an unknown topic id.
+    const bool may_write =
+        (v >= 13 && !info) ||
+        authorize(ctx, acl_operation::write, resource_type::topic, info ? info->name : t.name);
     tout.partition_responses.reserve(t.partition_data.size());
     for (auto& p : t.partition_data) {
       auto& out = tout.partition_responses.emplace_back();
@@ -139,6 +178,10 @@ asio::awaitable<std::optional<resp_t>> produce(request_context& ctx,
       out.base_offset = -1;
       if (bad_acks) {
         out.error_code = code(error_code::invalid_required_acks);
+        continue;
+      }
+      if (!may_write) {
+        out.error_code = code(error_code::topic_authorization_failed);
         continue;
       }
       if (!info) {

@@ -2,6 +2,7 @@
 // go to the transaction coordinator), and the producer state that partitions keep
 // (storage/producer_state.h).
 #include "base/log.h"
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -23,6 +24,19 @@ asio::awaitable<protocol::init_producer_id_response> init_producer_id(
     r.producer_epoch = -1;
     return r;
   };
+  // A transactional producer needs WRITE on its id; an idempotent one IDEMPOTENT_WRITE on the
+  // cluster or WRITE on some topic (Kafka 3.0+, KIP-679).
+  if (req.transactional_id &&
+      !authorize(ctx, acl_operation::write, resource_type::transactional_id, *req.transactional_id))
+    co_return fail(error_code::transactional_id_authorization_failed);
+  // Two-phase commit (KIP-939) needs TWO_PHASE_COMMIT on the id too.
+  if (req.transactional_id && req.enable2_pc &&
+      !authorize(ctx, acl_operation::two_phase_commit, resource_type::transactional_id,
+                 *req.transactional_id))
+    co_return fail(error_code::transactional_id_authorization_failed);
+  if (!req.transactional_id && !authorize_cluster(ctx, acl_operation::idempotent_write) &&
+      !authorize_any(ctx, acl_operation::write, resource_type::topic))
+    co_return fail(error_code::cluster_authorization_failed);
   // Both or neither of the producer id and epoch (KIP-360).
   if ((req.producer_id == -1) != (req.producer_epoch == -1))
     co_return fail(error_code::invalid_request);
@@ -64,9 +78,14 @@ asio::awaitable<protocol::describe_producers_response> describe_producers(
     auto& tout = r.topics.emplace_back();
     tout.name = t.name;
     const topic_info* info = cluster->find(t.name);
+    const bool may_read = authorize(ctx, acl_operation::read, resource_type::topic, t.name);
     for (int32_t p : t.partition_indexes) {
       auto& pout = tout.partitions.emplace_back();
       pout.partition_index = p;
+      if (!may_read) {
+        pout.error_code = code(error_code::topic_authorization_failed);
+        continue;
+      }
       if (!has_partition(info, p)) {
         // Kafka names the problem for an unknown topic, not for an unknown partition of one.
         pout.error_code = code(error_code::unknown_topic_or_partition);

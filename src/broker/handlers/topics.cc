@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/config.h"
 #include "broker/handlers/handlers.h"
@@ -20,6 +21,8 @@ asio::awaitable<protocol::create_topics_response> create_topics(
   protocol::create_topics_response r;
   std::map<std::string, int> seen;
   for (const auto& t : req.topics) ++seen[t.name];
+  // CREATE on the cluster covers every topic; otherwise each topic needs CREATE on its name.
+  const bool create_any = authorize_cluster(ctx, acl_operation::create);
   for (auto& t : req.topics) {
     auto& out = r.topics.emplace_back();
     out.name = t.name;
@@ -32,6 +35,10 @@ asio::awaitable<protocol::create_topics_response> create_topics(
     };
     if (seen[t.name] > 1) {
       fail(error_code::invalid_request, "Found multiple entries for this topic.");
+      continue;
+    }
+    if (!create_any && !authorize(ctx, acl_operation::create, resource_type::topic, t.name)) {
+      fail(error_code::topic_authorization_failed, "Authorization failed.");
       continue;
     }
     int32_t partitions = t.num_partitions;
@@ -102,7 +109,12 @@ asio::awaitable<protocol::create_topics_response> create_topics(
     out.topic_id = result.topic->id;
     out.num_partitions = result.topic->partitions;
     out.replication_factor = 1;
-    if (ctx.version >= 5) {
+    if (ctx.version >= 5 &&
+        !authorize(ctx, acl_operation::describe_configs, resource_type::topic, t.name)) {
+      // Created, but its configs are not the caller's to see.
+      out.topic_config_error_code = code(error_code::topic_authorization_failed);
+      out.configs.emplace();
+    } else if (ctx.version >= 5) {
       out.configs.emplace();
       for (const auto& e : describe_topic_configs(ctx.b, *result.topic)) {
         auto& c = out.configs->emplace_back();
@@ -160,10 +172,17 @@ asio::awaitable<protocol::delete_topics_response> delete_topics(
       name = *w.name;
     } else if (const topic_info* t = cluster->find(w.topic_id)) {
       name = t->name;
-      out.name = name;
+      // The name of a topic the caller may not describe stays hidden.
+      if (authorize(ctx, acl_operation::describe, resource_type::topic, name)) out.name = name;
     } else {
       out.error_code = code(error_code::unknown_topic_id);
       out.error_message = "This server does not host this topic ID.";
+      continue;
+    }
+    // Checked before existence: a topic the caller may not delete is not revealed either.
+    if (!authorize(ctx, acl_operation::remove, resource_type::topic, name)) {
+      out.error_code = code(error_code::topic_authorization_failed);
+      if (ctx.version >= 5) out.error_message = std::string(k_topic_auth_message);
       continue;
     }
     if (!ctx.b.options().delete_topic_enable) {

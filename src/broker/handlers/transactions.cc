@@ -3,6 +3,7 @@
 // the group coordinator serves once the transaction coordinator has verified it. InitProducerId
 // with a transactional id is in producers.cc, FindCoordinator in groups.cc.
 #include "base/clock.h"
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -18,6 +19,10 @@ int16_t fenced_for(int16_t e, int16_t version, int16_t first_with_fenced) {
   if (e == code(error_code::producer_fenced) && version < first_with_fenced)
     return code(error_code::invalid_producer_epoch);
   return e;
+}
+
+bool may_write_txn(request_context& ctx, const std::string& id) {
+  return authorize(ctx, acl_operation::write, resource_type::transactional_id, id);
 }
 }  // namespace
 
@@ -36,17 +41,27 @@ asio::awaitable<protocol::add_partitions_to_txn_response> add_partitions_to_txn(
     std::vector<resp_t::add_partitions_to_txn_topic_result> out;
     std::vector<coordinator::txn_partition> parts;
     bool unknown = false;
+    // Clients (v0-3) need WRITE on the transactional id; every caller WRITE on the topics.
+    const bool id_ok = v >= 4 || may_write_txn(ctx, id);
+    std::set<std::string> refused;
     for (const auto& t : topics) {
       const topic_info* info = cluster->find(t.name);
+      const bool topic_ok = authorize(ctx, acl_operation::write, resource_type::topic, t.name);
+      if (!topic_ok) refused.insert(t.name);
       for (int32_t p : t.partitions) {
-        if (!has_partition(info, p)) unknown = true;
+        if (!topic_ok || !has_partition(info, p)) unknown = true;
         parts.push_back({t.name, p});
       }
     }
     std::map<coordinator::txn_partition, int16_t> errors;
-    if (unknown) {
+    if (!id_ok) {
       for (const auto& p : parts)
-        errors[p] = has_partition(cluster->find(p.topic), p.partition)
+        errors[p] = code(error_code::transactional_id_authorization_failed);
+    } else if (unknown) {
+      // One refused partition fails the request: the others are not attempted.
+      for (const auto& p : parts)
+        errors[p] = refused.contains(p.topic) ? code(error_code::topic_authorization_failed)
+                    : has_partition(cluster->find(p.topic), p.partition)
                         ? code(error_code::operation_not_attempted)
                         : code(error_code::unknown_topic_or_partition);
     } else if (verify_only) {
@@ -80,6 +95,11 @@ asio::awaitable<protocol::add_partitions_to_txn_response> add_partitions_to_txn(
                        req.v3_and_below_producer_epoch, false, req.v3_and_below_topics);
     co_return r;
   }
+  // v4+ comes from brokers verifying a transaction: CLUSTER_ACTION.
+  if (!authorize_cluster(ctx, acl_operation::cluster_action)) {
+    r.error_code = code(error_code::cluster_authorization_failed);
+    co_return r;
+  }
   for (const auto& t : req.transactions) {
     auto& out = r.results_by_transaction.emplace_back();
     out.transactional_id = t.transactional_id;
@@ -92,6 +112,14 @@ asio::awaitable<protocol::add_partitions_to_txn_response> add_partitions_to_txn(
 asio::awaitable<protocol::add_offsets_to_txn_response> add_offsets_to_txn(
     request_context& ctx, protocol::add_offsets_to_txn_request& req) {
   protocol::add_offsets_to_txn_response r;
+  if (!may_write_txn(ctx, req.transactional_id)) {
+    r.error_code = code(error_code::transactional_id_authorization_failed);
+    co_return r;
+  }
+  if (!authorize(ctx, acl_operation::read, resource_type::group, req.group_id)) {
+    r.error_code = code(error_code::group_authorization_failed);
+    co_return r;
+  }
   // The group's partition of __consumer_offsets joins the transaction.
   const coordinator::txn_partition p{k_offsets_topic_name, ctx.b.offsets_partition(req.group_id)};
   auto e = co_await ctx.b.on_txn(req.transactional_id, [&](coordinator::txn_coordinator& c) {
@@ -104,6 +132,10 @@ asio::awaitable<protocol::add_offsets_to_txn_response> add_offsets_to_txn(
 asio::awaitable<protocol::end_txn_response> end_txn(request_context& ctx,
                                                     protocol::end_txn_request& req) {
   protocol::end_txn_response r;
+  if (!may_write_txn(ctx, req.transactional_id)) {
+    r.error_code = code(error_code::transactional_id_authorization_failed);
+    co_return r;
+  }
   // Version 5 is the client of transactions version 2: the epoch moves on, and the answer names
   // the producer id and epoch of its next transaction.
   const int16_t tv = ctx.version >= 5 ? 2 : 1;
@@ -126,6 +158,10 @@ asio::awaitable<protocol::describe_transactions_response> describe_transactions(
   for (const auto& id : req.transactional_ids) {
     auto& out = r.transaction_states.emplace_back();
     out.transactional_id = id;
+    if (!authorize(ctx, acl_operation::describe, resource_type::transactional_id, id)) {
+      out.error_code = code(error_code::transactional_id_authorization_failed);
+      continue;
+    }
     auto found =
         co_await ctx.b.on_txn(id, [&](coordinator::txn_coordinator& c) { return c.describe(id); });
     if (!found) {
@@ -143,7 +179,10 @@ asio::awaitable<protocol::describe_transactions_response> describe_transactions(
     out.producer_id = m.producer_id;
     out.producer_epoch = m.epoch;
     std::map<std::string, std::vector<int32_t>> by_topic;
-    for (const auto& p : m.partitions) by_topic[p.topic].push_back(p.partition);
+    // Only the topics the caller may describe are shown.
+    for (const auto& p : m.partitions)
+      if (authorize(ctx, acl_operation::describe, resource_type::topic, p.topic))
+        by_topic[p.topic].push_back(p.partition);
     for (auto& [topic, parts] : by_topic) out.topics.push_back({topic, std::move(parts), {}});
   }
   co_return r;
@@ -170,8 +209,9 @@ asio::awaitable<protocol::list_transactions_response> list_transactions(
                                       req.transactional_id_pattern, now);
     });
     for (const auto& m : found)
-      r.transaction_states.push_back(
-          {m.id, m.producer_id, coordinator::txn_state_name(m.state), {}});
+      if (authorize(ctx, acl_operation::describe, resource_type::transactional_id, m.id))
+        r.transaction_states.push_back(
+            {m.id, m.producer_id, coordinator::txn_state_name(m.state), {}});
   }
   co_return r;
 }
@@ -182,15 +222,29 @@ asio::awaitable<protocol::txn_offset_commit_response> txn_offset_commit(
   const int16_t v = ctx.version;
   auto cluster = ctx.b.local().cluster;
   std::vector<coordinator::offset_commit_entry> entries;
+  // WRITE on the transactional id, READ on the group (each failing the whole request), then
+  // READ on each topic.
+  std::optional<error_code> refused;
+  if (!may_write_txn(ctx, req.transactional_id))
+    refused = error_code::transactional_id_authorization_failed;
+  else if (!authorize(ctx, acl_operation::read, resource_type::group, req.group_id))
+    refused = error_code::group_authorization_failed;
   for (const auto& t : req.topics) {
     auto& tout = r.topics.emplace_back();
     tout.name = t.name;
     tout.topic_id = t.topic_id;
     // v6 names topics by id (KIP-1319); offsets are kept by name.
     const topic_info* info = v >= 6 ? cluster->find(t.topic_id) : cluster->find(t.name);
+    const bool topic_ok =
+        (v >= 6 && !info) ||
+        authorize(ctx, acl_operation::read, resource_type::topic, info ? info->name : t.name);
     for (const auto& p : t.partitions) {
       auto& out = tout.partitions.emplace_back();
       out.partition_index = p.partition_index;
+      if (refused || !topic_ok) {
+        out.error_code = code(refused ? *refused : error_code::topic_authorization_failed);
+        continue;
+      }
       if (!has_partition(info, p.partition_index)) {
         out.error_code = code(!info && v >= 6 ? error_code::unknown_topic_id
                                               : error_code::unknown_topic_or_partition);

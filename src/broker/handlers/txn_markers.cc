@@ -12,6 +12,7 @@
 // for `kafka-transactions abort` on a __consumer_offsets partition, whose marker the transaction
 // coordinator never sends.
 #include "base/clock.h"
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -27,6 +28,10 @@ asio::awaitable<protocol::write_txn_markers_response> write_txn_markers(
     request_context& ctx, protocol::write_txn_markers_request& req) {
   protocol::write_txn_markers_response r;
   auto cluster = ctx.b.local().cluster;
+  // Brokers (CLUSTER_ACTION) and administrators aborting a transaction (ALTER on the cluster)
+  // write markers; anyone else gets the error on every partition.
+  const bool allowed = authorize_cluster(ctx, acl_operation::alter) ||
+                       authorize_cluster(ctx, acl_operation::cluster_action);
   for (const auto& m : req.markers) {
     auto& mout = r.markers.emplace_back();
     mout.producer_id = m.producer_id;
@@ -38,6 +43,10 @@ asio::awaitable<protocol::write_txn_markers_response> write_txn_markers(
       for (int32_t index : t.partition_indexes) {
         auto& out = tout.partitions.emplace_back();
         out.partition_index = index;
+        if (!allowed) {
+          out.error_code = code(error_code::cluster_authorization_failed);
+          continue;
+        }
         if (!has_partition(info, index)) {
           out.error_code = code(error_code::unknown_topic_or_partition);
           continue;

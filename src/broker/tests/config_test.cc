@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -596,4 +597,22 @@ TEST(topic_config, describe_gives_types_and_synonyms) {
   EXPECT_EQ(topic_config_type("no.such.config"), 0);
   EXPECT_EQ(broker_synonym("segment.ms"), "log.roll.ms");
   EXPECT_EQ(broker_synonym("no.such.config"), "");
+}
+
+TEST(options, authorizer_settings) {
+  EXPECT_FALSE(load_ok("").authorizer.enabled);
+  auto o = load_ok(
+      "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n"
+      "super.users=User:admin;User:ops\n"
+      "allow.everyone.if.no.acl.found=true\n");
+  EXPECT_TRUE(o.authorizer.enabled);
+  EXPECT_EQ(o.authorizer.super_users, (std::set<std::string>{"User:admin", "User:ops"}));
+  EXPECT_TRUE(o.authorizer.allow_if_no_acl);
+  EXPECT_TRUE(load_ok("authorizer.class.name=kafka.security.authorizer.AclAuthorizer\n")
+                  .authorizer.enabled);
+  auto e = load_error("", {{"authorizer.class.name", "com.example.Mine"}});
+  EXPECT_NE(e.find("'com.example.Mine' for setting 'authorizer.class.name'"), std::string::npos)
+      << e;
+  e = load_error("", {{"super.users", "admin"}});
+  EXPECT_NE(e.find("super.users"), std::string::npos) << e;
 }
