@@ -226,7 +226,23 @@ TEST(options, bad_listeners) {
                       {"listener.security.protocol.map", "A:PLAINTEXT,B:PLAINTEXT"}});
   EXPECT_NE(e.find("port 9092"), std::string::npos) << e;
   e = load_error("", {{"listeners", "SSL://:9093"}});
-  EXPECT_NE(e.find("security protocol SSL is not supported yet"), std::string::npos) << e;
+  EXPECT_NE(e.find("'ssl.keystore.location': an SSL listener needs a key store"), std::string::npos)
+      << e;
+  e = load_error("", {{"listeners", "SSL://:9093"},
+                      {"ssl.keystore.location", "/nonexistent/brook.p12"},
+                      {"ssl.keystore.type", "PKCS12"}});
+  EXPECT_NE(e.find("cannot read /nonexistent/brook.p12"), std::string::npos) << e;
+  e = load_error("", {{"listeners", "SASL_PLAINTEXT://:9093"}});
+  EXPECT_NE(e.find("sasl.enabled.mechanisms is not set"), std::string::npos) << e;
+  e = load_error("",
+                 {{"listeners", "SASL_PLAINTEXT://:9093"}, {"sasl.enabled.mechanisms", "PLAIN"}});
+  EXPECT_NE(e.find("plain.sasl.jaas.config"), std::string::npos) << e;
+  e = load_error("",
+                 {{"listeners", "SASL_PLAINTEXT://:9093"}, {"sasl.enabled.mechanisms", "MAGIC"}});
+  EXPECT_NE(e.find("unknown SASL mechanism MAGIC"), std::string::npos) << e;
+  e = load_error(
+      "", {{"listeners", "SASL_PLAINTEXT://:9093"}, {"sasl.enabled.mechanisms", "OAUTHBEARER"}});
+  EXPECT_NE(e.find("sasl.oauthbearer.jwks.endpoint.url is not set"), std::string::npos) << e;
   e = load_error("", {{"listeners", "CLIENT://:9093"}});
   EXPECT_NE(e.find("listener.security.protocol.map"), std::string::npos) << e;
   e = load_error("", {{"listener.security.protocol.map", "PLAINTEXT:TLS"}});
