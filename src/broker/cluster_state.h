@@ -33,8 +33,8 @@
 
 #include "base/result.h"
 #include "protocol/wire/types.h"
-#include "security/scram.h"
 #include "security/acl.h"
+#include "security/scram.h"
 
 namespace brook::broker {
 

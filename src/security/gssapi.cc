@@ -13,10 +13,37 @@ namespace {
 std::once_flag g_init;
 int g_init_result = SASL_OK;
 
+// A client may name an authorization id (Java names its own principal); as in Kafka it must be
+// the authenticated principal itself, with or without the realm Cyrus left off.
+// The context is the exchange's gssapi_config: Cyrus leaves the broker's realm off the
+// authenticated name.
+int proxy_policy(sasl_conn_t* conn, void* context, const char* requested, unsigned rlen,
+                 const char* authenticated, unsigned alen, const char* realm, unsigned urlen,
+                 struct propctx*) {
+  const std::string_view want(requested, rlen), have(authenticated, alen);
+  std::string_view r(realm ? realm : "", realm ? urlen : 0);
+  if (r.empty() && context) r = static_cast<const gssapi_config*>(context)->realm;
+  auto same = [&](std::string_view a, std::string_view b) {
+    if (a == b) return true;
+    return !r.empty() && a.size() == b.size() + 1 + r.size() && a.starts_with(b) &&
+           a[b.size()] == '@' && a.substr(b.size() + 1) == r;
+  };
+  if (same(want, have) || same(have, want)) return SASL_OK;
+  sasl_seterror(conn, 0, "authorization id %s differs from the authenticated principal %s",
+                std::string(want).c_str(), std::string(have).c_str());
+  return SASL_NOAUTHZ;
+}
+
+using callback_fn = int (*)();
+
 class gssapi_exchange : public sasl_exchange {
  public:
   explicit gssapi_exchange(std::shared_ptr<const gssapi_config> config)
-      : _config(std::move(config)) {}
+      : _config(std::move(config)) {
+    _callbacks[0] = {SASL_CB_PROXY_POLICY, reinterpret_cast<callback_fn>(&proxy_policy),
+                     const_cast<gssapi_config*>(_config.get())};
+    _callbacks[1] = {SASL_CB_LIST_END, nullptr, nullptr};
+  }
   ~gssapi_exchange() override {
     if (_conn) sasl_dispose(&_conn);
   }
@@ -29,7 +56,7 @@ class gssapi_exchange : public sasl_exchange {
     unsigned answer_len = 0;
     if (!_conn) {
       rc = sasl_server_new(_config->service_name.c_str(), _config->host.c_str(), nullptr, nullptr,
-                           nullptr, nullptr, 0, &_conn);
+                           nullptr, _callbacks, 0, &_conn);
       if (rc != SASL_OK) return failed(out, sasl_errstring(rc, nullptr, nullptr));
       // Authentication only: no integrity or confidentiality layer, as Kafka negotiates.
       sasl_security_properties_t props{};
@@ -77,6 +104,7 @@ class gssapi_exchange : public sasl_exchange {
   }
 
   std::shared_ptr<const gssapi_config> _config;
+  sasl_callback_t _callbacks[2];
   sasl_conn_t* _conn = nullptr;
   bool _done = false;
 };

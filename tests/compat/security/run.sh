@@ -3,7 +3,7 @@
 # principal mapping), SASL (PLAIN, and the others as they land), refusals, bad input on secured
 # listeners and re-authentication (security_check.py), with confluent-kafka, kafka-python, the
 # Java client (kafka-clients from Maven Central), franz-go and KafkaJS; SCRAM credentials with
-# kafka-configs (scram_users.sh); ACLs with kafka-acls and real clients (acls.sh).
+# kafka-configs (scram_users.sh); GSSAPI with a real KDC (gssapi_check.py); ACLs with kafka-acls and real clients (acls.sh).
 #
 # Usage: tests/compat/security/run.sh path/to/brookd
 # Environment: BROOK_TEST_PORTS (port range of the brookd it starts).
@@ -23,6 +23,8 @@ javac -nowarn -d "$work" -cp "$java_cp" "$here/JavaSecurityCheck.java"
 status=0
 # SCRAM credentials through kafka-configs and librdkafka's admin client.
 timeout 600 "$here/scram_users.sh" "$(realpath "$1")" || status=1
+# GSSAPI with a real KDC (krb5-kdc), kcat and the Java client.
+BROOK_JAVA_SECURITY_CP="$java_cp" timeout 300 "$py" -u "$here/gssapi_check.py" "$1" || status=1
 # ACLs: kafka-acls and real clients against brookd with the StandardAuthorizer.
 timeout 900 "$here/acls.sh" "$(realpath "$1")" || status=1
 BROOK_JAVA_SECURITY_CP="$java_cp" BROOK_FRANZ_SECURITY="$work/franz-security" \
