@@ -15,6 +15,9 @@ refused:    wrong PLAIN and SCRAM passwords, an expired token, a token signed by
 bad input:  a plaintext client on a TLS port, garbage instead of a TLS handshake, requests before
             SASL authentication, an oversized frame before authentication, and slow-loris
             connections trickling bytes: each is closed (or just waits) while clients keep working.
+principals: with the StandardAuthorizer, ACLs for User:alice (her certificate's CN, mapped),
+            User:carol (SCRAM) and User:erin (a token's subject) let each write only topics
+            prefixed with their own name.
 reauth:     across sessions that expire every 2 s, the Java client re-authenticates (KIP-368) and
             librdkafka (which cannot) reconnects: a steady producer of each loses nothing.
 
@@ -625,6 +628,46 @@ def reauth(setup, families):
               f"error {error}, lifetime {lifetime}, served {served}, closed {closed}")
 
 
+def principals(setup):
+    """brookd again with the StandardAuthorizer (User:ANONYMOUS, the PLAINTEXT admin, is a super
+    user): alice (mutual TLS, CN=alice mapped by ssl.principal.mapping.rules) and carol (SCRAM)
+    may each write only topics prefixed with their name, erin (an OAUTHBEARER token's subject)
+    only erin-*. Each can write its own and is refused the others': the principals ACLs see are
+    the ones authentication made."""
+    from confluent_kafka.admin import (AclBinding, AclOperation, AclPermissionType,
+                                       ResourcePatternType, ResourceType)
+    setup.brookd.stop()
+    setup.brookd.overrides += [
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "super.users=User:ANONYMOUS"]
+    setup.brookd.start()
+    admin = AdminClient({"bootstrap.servers": setup.bootstrap("PLAINTEXT")})
+    names = ("alice", "carol", "erin")
+    bindings = [AclBinding(ResourceType.TOPIC, f"{n}-", ResourcePatternType.PREFIXED, f"User:{n}",
+                           "*", AclOperation.ALL, AclPermissionType.ALLOW) for n in names]
+    for f in admin.create_acls(bindings).values():
+        f.result(30)
+    for f in admin.create_topics([NewTopic(f"{n}-t", 1) for n in names]).values():
+        f.result(30)
+    profiles = {"alice": "mtls", "carol": "sasl_ssl_scram256", "erin": "sasl_ssl_oauth"}
+    for who, profile in profiles.items():
+        conf = librdkafka_conf(setup.profile(profile))
+        for topic_owner in names:
+            results_ = []
+            producer = Producer(dict(conf, **{"message.timeout.ms": 10000}))
+            producer.produce(f"{topic_owner}-t", b"x", partition=0,
+                             on_delivery=lambda err, msg: results_.append(err))
+            producer.flush(20)
+            err = results_[0] if results_ else None
+            if topic_owner == who:
+                check(f"principals: {who} ({profile}) writes {topic_owner}-t", results_ == [None],
+                      str(err))
+            else:
+                refused = err is not None and err.name() == "TOPIC_AUTHORIZATION_FAILED"
+                check(f"principals: {who} ({profile}) is refused {topic_owner}-t", refused,
+                      str(err))
+
+
 def main():
     brookd = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="brook-security-") as work:
@@ -649,6 +692,7 @@ def main():
                     check(f"refused: {family} with {prof}", ok, detail)
             bad_input(setup, families)
             reauth(setup, families)
+            principals(setup)
         finally:
             if any(not r for r in results):
                 print("brookd log (last 40 lines):")
