@@ -8,6 +8,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <algorithm>
 #include <new>
 
 namespace brook::net {
@@ -15,6 +16,8 @@ namespace brook::net {
 namespace {
 // What one receive may take from the socket: the bytes of a large request in few calls.
 constexpr size_t k_receive_bytes = 256 * 1024;
+// What one write seals before sending it: four full records.
+constexpr size_t k_seal_bytes = 64 * 1024;
 // Buffers grown past these by a large request or response are given back once empty, so that
 // an idle connection holds little.
 constexpr size_t k_keep_input_bytes = 64 * 1024;
@@ -118,14 +121,22 @@ asio::awaitable<void> tls_stream::read(asio::mutable_buffer buffer) {
 }
 
 asio::awaitable<void> tls_stream::write(asio::const_buffer buffer) {
-  if (buffer.size() > 0) {
-    size_t n = 0;
-    ERR_clear_error();
-    // The output is a memory buffer, so the whole of it is sealed now.
-    const int r = SSL_write_ex(_ssl, buffer.data(), buffer.size(), &n);
-    if (r != 1) throw std::system_error(failure(r));
-  }
-  co_await flush();
+  const auto* at = static_cast<const uint8_t*>(buffer.data());
+  size_t left = buffer.size();
+  do {
+    // A few records at a time: the client decrypts the first while the next are sealed.
+    const size_t chunk = std::min(left, k_seal_bytes);
+    if (chunk > 0) {
+      size_t n = 0;
+      ERR_clear_error();
+      // The output is a memory buffer, so the whole chunk is sealed now.
+      const int r = SSL_write_ex(_ssl, at, chunk, &n);
+      if (r != 1) throw std::system_error(failure(r));
+      at += chunk;
+      left -= chunk;
+    }
+    co_await flush();
+  } while (left > 0);
 }
 
 asio::awaitable<void> tls_stream::receive() {

@@ -6,7 +6,8 @@
 // 1 MB request took some 60 receive calls and hundreds of loop passes, and a 1 MB response some 60
 // sends. Here a receive takes whatever the socket holds (up to 256 KiB, into a buffer shared by
 // the shard's connections) and every whole record in it is decrypted in one go; a write seals
-// its bytes in full records and sends them in one call. Buffers grown by a large request or
+// its bytes in full records, 64 KiB at a time, and sends each 64 KiB in one call (the client
+// decrypts the first while the next are sealed). Buffers grown by a large request or
 // response are given back once empty, so an idle connection holds a few KiB.
 //
 // Ownership: owned by its connection, on the connection's shard, and used only there; the socket
