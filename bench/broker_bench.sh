@@ -45,6 +45,8 @@
 #                              (default 3): these rows are bound by the client's single fetch
 #                              thread and the scheduler on few cores, and one run varies by ±25%
 #   BROOK_BENCH_TXN_RECORDS    records per transaction of the transactional row (default 10000)
+#   BROOK_BENCH_BROOKD         the brookd to run (default: the release build's), e.g. an older
+#                              build to compare with, with --only brook
 #
 # Output: one results line per run on stderr as it goes, then a table on stdout:
 # row | brook | kafka | ratio, where ratio is Brook / Kafka for throughput and Kafka / Brook for
@@ -126,7 +128,7 @@ if ((build)); then
   log "building brookd and brook_load (release preset)"
   (cd "$root" && cmake --preset release >/dev/null && cmake --build --preset release --target brook_load brookd) >&2
 fi
-BROOKD=$root/build/release/src/app/brookd
+BROOKD=${BROOK_BENCH_BROOKD:-$root/build/release/src/app/brookd}
 LOAD=${BROOK_BENCH_LOAD:-$root/build/release/bench/load/brook_load}
 [[ -x $LOAD ]] || die "no $LOAD: install librdkafka-dev and build the release preset"
 
