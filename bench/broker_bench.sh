@@ -18,8 +18,9 @@
 # PLAINTEXT one, with the same settings on both: the same PKCS12 key store (an RSA 2048 key signed
 # by a test CA, made by tests/compat/security/make_certs.sh into the run's temporary folder),
 # TLS 1.3 only, the default cipher suites, no client certificates. On Debian 12 (OpenSSL 3.0,
-# OpenJDK 17) both brokers negotiate TLSv1.3 with TLS_AES_256_GCM_SHA384 and X25519 with
-# librdkafka; the table's header shows what `openssl s_client` negotiated with each in the run.
+# OpenJDK 17) both brokers negotiate TLSv1.3, TLS_AES_256_GCM_SHA384, X25519 with `openssl
+# s_client`, which offers what librdkafka offers (OpenSSL's defaults); the table's footer shows
+# what each broker negotiated in the run.
 # TLS costs both brokers their zero-copy consume path (sendfile), since records must be
 # encrypted in user space. Each TLS row whose plaintext row also ran adds a "TLS/plaintext" line:
 # each broker's TLS throughput as a share of its own plaintext throughput.
