@@ -18,6 +18,10 @@
 // consume assigns the partitions directly from the beginning (no group protocol) and reads
 // --count records (data records: a read_committed consumer skips the transaction markers and
 // aborted records and stops at the last stable offset).
+//
+// Every mode takes --config key=value (repeatable), given to librdkafka after brook_load's own
+// settings, so it can connect over TLS or SASL or override a default, e.g.
+//   --config security.protocol=SSL --config ssl.ca.location=ca.pem
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -28,6 +32,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -48,6 +53,8 @@ struct Options {
   std::string transactional_id;
   std::int64_t txn_records = 10000;
   std::string isolation = "read_committed";
+  // librdkafka settings from --config, in order.
+  std::vector<std::pair<std::string, std::string>> config;
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -64,7 +71,8 @@ void usage() {
                "no --rate)\n"
                "       brook_load consume --bootstrap B --topic T [--count N] [--partitions N]\n"
                "                          [--isolation read_committed|read_uncommitted]\n"
-               "       (all modes: [--timeout SECONDS], default 120)\n");
+               "       (all modes: [--timeout SECONDS], default 120; [--config key=value]...,\n"
+               "        librdkafka settings applied after brook_load's own)\n");
   std::exit(2);
 }
 
@@ -99,6 +107,10 @@ Options parse(int argc, char** argv) {
       o.transactional_id = v;
     } else if (k == "--txn-records") {
       o.txn_records = std::stoll(v);
+    } else if (k == "--config") {
+      const auto eq = v.find('=');
+      if (eq == std::string::npos || eq == 0) usage();
+      o.config.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     } else if (k == "--isolation") {
       if (v != "read_committed" && v != "read_uncommitted") usage();
       o.isolation = v;
@@ -129,7 +141,9 @@ void log_cb(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   if (level <= 4) std::fprintf(stderr, "rdkafka %d %s: %s\n", level, fac, buf);
 }
 
-rd_kafka_t* make(rd_kafka_type_t type, rd_kafka_conf_t* conf) {
+// Applies --config last, so that it may override any setting above.
+rd_kafka_t* make(rd_kafka_type_t type, rd_kafka_conf_t* conf, const Options& o) {
+  for (const auto& [key, value] : o.config) set(conf, key.c_str(), value);
   rd_kafka_conf_set_log_cb(conf, log_cb);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
@@ -172,7 +186,7 @@ int wait_for_topic(rd_kafka_t* rk, const std::string& name, int timeout_s) {
 int run_create(const Options& o) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set(conf, "bootstrap.servers", o.bootstrap);
-  rd_kafka_t* rk = make(RD_KAFKA_PRODUCER, conf);
+  rd_kafka_t* rk = make(RD_KAFKA_PRODUCER, conf, o);
 
   rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(o.topic.c_str(), o.partitions, 1, nullptr, 0);
   if (nt == nullptr) die("NewTopic_new failed");
@@ -272,7 +286,7 @@ int run_produce(const Options& o) {
   set(conf, "queue.buffering.max.kbytes", "1048576");
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_opaque(conf, &s);
-  rd_kafka_t* rk = make(RD_KAFKA_PRODUCER, conf);
+  rd_kafka_t* rk = make(RD_KAFKA_PRODUCER, conf, o);
   wait_for_topic(rk, o.topic, o.timeout_s);
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, o.topic.c_str(), nullptr);
   // InitProducerId (after the coordinator lookup) before the clock starts, as the metadata.
@@ -372,7 +386,7 @@ int run_consume(const Options& o) {
   set(conf, "enable.auto.offset.store", "false");
   set(conf, "enable.partition.eof", "false");
   set(conf, "isolation.level", o.isolation);
-  rd_kafka_t* rk = make(RD_KAFKA_CONSUMER, conf);
+  rd_kafka_t* rk = make(RD_KAFKA_CONSUMER, conf, o);
   int partitions = wait_for_topic(rk, o.topic, o.timeout_s);
 
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);

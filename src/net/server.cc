@@ -8,7 +8,7 @@
 #include <asio/detached.hpp>
 #include <asio/read.hpp>
 #include <asio/redirect_error.hpp>
-#include <asio/ssl/stream.hpp>
+#include <asio/ssl/error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -18,6 +18,7 @@
 
 #include "base/log.h"
 #include "net/tls.h"
+#include "net/tls_stream.h"
 
 namespace brook::net {
 
@@ -105,12 +106,9 @@ class server::connection : public std::enable_shared_from_this<connection> {
   }
 
  private:
-  using tls_stream = asio::ssl::stream<asio::ip::tcp::socket&>;
-
-  template <class Buffer>
-  asio::awaitable<void> read(Buffer buffer) {
+  asio::awaitable<void> read(asio::mutable_buffer buffer) {
     if (_tls)
-      co_await asio::async_read(*_tls, buffer, asio::use_awaitable);
+      co_await _tls->read(buffer);
     else
       co_await asio::async_read(_socket, buffer, asio::use_awaitable);
   }
@@ -127,9 +125,7 @@ class server::connection : public std::enable_shared_from_this<connection> {
         _socket.cancel(ignored);
       }
     });
-    std::error_code ec;
-    co_await _tls->async_handshake(asio::ssl::stream_base::server,
-                                   asio::redirect_error(asio::use_awaitable, ec));
+    const std::error_code ec = co_await _tls->handshake();
     done = true;
     deadline.cancel();
     if (ec) {
@@ -246,15 +242,15 @@ class server::connection : public std::enable_shared_from_this<connection> {
     close();
   }
 
-  // Plaintext: one gathered write. TLS: the buffers are joined first, since the TLS stream
-  // would otherwise seal each small buffer in a record of its own.
+  // Plaintext: one gathered write. TLS: the buffers are joined first, since each would otherwise
+  // be sealed in records of its own (a 4-byte size in a record of its own, say).
   asio::awaitable<void> write(const std::vector<asio::const_buffer>& buffers) {
     if (!_tls) {
       co_await asio::async_write(_socket, buffers, asio::use_awaitable);
       co_return;
     }
     if (buffers.size() == 1) {
-      co_await asio::async_write(*_tls, buffers.front(), asio::use_awaitable);
+      co_await _tls->write(buffers.front());
       co_return;
     }
     _joined.clear();
@@ -262,7 +258,7 @@ class server::connection : public std::enable_shared_from_this<connection> {
       const auto* p = static_cast<const uint8_t*>(b.data());
       _joined.insert(_joined.end(), p, p + b.size());
     }
-    co_await asio::async_write(*_tls, asio::buffer(_joined), asio::use_awaitable);
+    co_await _tls->write(asio::buffer(_joined));
     if (_joined.capacity() > (1u << 20)) std::vector<uint8_t>().swap(_joined);
   }
 

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "net/server.h"
+#include "net/tests/harness.h"
 
 using namespace brook;
 using namespace brook::net;
@@ -65,38 +66,17 @@ struct client {
   asio::ip::tcp::socket sock{io};
   explicit client(uint16_t port) { sock.connect({asio::ip::make_address("127.0.0.1"), port}); }
   void send_raw(const std::string& bytes) { asio::write(sock, asio::buffer(bytes)); }
-  void send(const std::string& payload) {
-    uint32_t n = static_cast<uint32_t>(payload.size());
-    std::string f{char(n >> 24), char(n >> 16), char(n >> 8), char(n)};
-    send_raw(f + payload);
-  }
+  void send(const std::string& payload) { send_raw(harness::framed(payload)); }
   // The next response body, or "<closed>".
-  std::string receive() {
-    uint8_t size[4];
-    std::error_code ec;
-    asio::read(sock, asio::buffer(size), ec);
-    if (ec) return "<closed>";
-    uint32_t n = (uint32_t{size[0]} << 24) | (size[1] << 16) | (size[2] << 8) | size[3];
-    std::string body(n, '\0');
-    asio::read(sock, asio::buffer(body), ec);
-    if (ec) return "<closed>";
-    return body;
-  }
+  std::string receive() { return harness::read_frame(sock); }
 };
 
-struct fixture : ::testing::Test {
-  shard_set shards{2};
-  server srv{shards, echo};
+struct fixture : harness::server_fixture<echo> {
   void SetUp() override {
     listener_config c;
     c.port = 0;
     c.max_frame_bytes = 1000;
-    srv.listen(c);
-    shards.start();
-  }
-  void TearDown() override {
-    shards.stop();
-    shards.join();
+    listen(c);
   }
 };
 
