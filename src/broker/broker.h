@@ -30,6 +30,7 @@
 #include "broker/group_sync.h"
 #include "broker/partition.h"
 #include "broker/producer_ids.h"
+#include "broker/quota.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/txn_coordinator.h"
 #include "net/event.h"
@@ -74,6 +75,8 @@ struct broker_options {
   int32_t txn_segment_bytes = 104857600;
   // What each SASL listener offers, by listener name.
   std::map<std::string, security::listener_sasl> sasl;
+  // quota.window.num and quota.window.size.seconds: the samples client quotas are measured over.
+  quota_window_config quota_window;
   // Every setting as read from server.properties and --override (DescribeConfigs of the broker).
   std::map<std::string, std::string> static_configs;
 };
@@ -109,6 +112,8 @@ struct shard_state {
   std::unique_ptr<coordinator::group_coordinator> groups;
   // The transactional ids whose __transaction_state partitions this shard owns.
   std::unique_ptr<coordinator::txn_coordinator> txns;
+  // What the clients of this shard's connections used of their quotas.
+  client_quota_meter quotas{quota_window_config{}};
 };
 
 class broker {
@@ -181,6 +186,11 @@ class broker {
   // Changes a group's config overrides (GROUP resources) as alter_topic_configs does a topic's:
   // the result is validated against the broker's group settings, saved and published.
   asio::awaitable<config_edit_error> alter_group_configs(std::string group, config_editor edit,
+                                                         bool validate_only);
+  // AlterClientQuotas: `edit` changes the client quotas in place on shard 0 (and notes its
+  // results for the response); the result is saved and published unless validate_only.
+  using client_quota_editor = std::function<void(client_quota_map&)>;
+  asio::awaitable<config_edit_error> alter_client_quotas(client_quota_editor edit,
                                                          bool validate_only);
   // CreatePartitions: grows a topic to `count` partitions.
   asio::awaitable<topic_change_result> add_partitions(std::string name, int32_t count,

@@ -14,8 +14,10 @@
 //   groupconfig <group id> <key> <value>
 //   feature <name> <finalized level>          (a level UpdateFeatures changed)
 //   featuresepoch <epoch of the finalized feature levels>
-// Group ids may hold any character: they are percent-encoded for '%' and every character up to
-// and including the space.
+//   quota <key> <value> <entity type>[=<name>]...  (a client quota; a type without a name is
+//                                                    the default entity of that type)
+// Group ids and quota entity names may hold any character: they are percent-encoded for '%' and
+// every character up to and including the space.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@
 #include <unordered_map>
 
 #include "base/result.h"
+#include "broker/quota.h"
 #include "protocol/wire/types.h"
 
 namespace brook::broker {
@@ -76,6 +79,8 @@ struct cluster_snapshot {
   // and the epoch of the finalized levels (ApiVersions' FinalizedFeaturesEpoch).
   std::map<std::string, int16_t> features;
   int64_t features_epoch = 1;
+  // Client quotas (AlterClientQuotas), never an entity with no quota.
+  client_quota_map client_quotas;
 
   const topic_info* find(const std::string& name) const {
     auto it = by_name.find(name);
@@ -97,6 +102,8 @@ struct cluster_snapshot {
   // A copy with these levels set and the features epoch bumped.
   std::shared_ptr<const cluster_snapshot> with_features(
       const std::map<std::string, int16_t>& levels) const;
+  // A copy with these client quotas.
+  std::shared_ptr<const cluster_snapshot> with_client_quotas(client_quota_map quotas) const;
 };
 
 // Reads the topics file; a missing file is an empty cluster. Errors name the file and the line.

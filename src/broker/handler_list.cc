@@ -83,6 +83,10 @@ const std::vector<handler_spec> k_handlers{
     all_versions(api_key::list_transactions,
                  typed_handler<p::list_transactions_request, h::list_transactions>),
     all_versions(api_key::sasl_authenticate, h::sasl_authenticate),
+    all_versions(api_key::describe_client_quotas,
+                 typed_handler<p::describe_client_quotas_request, h::describe_client_quotas>),
+    all_versions(api_key::alter_client_quotas,
+                 typed_handler<p::alter_client_quotas_request, h::alter_client_quotas>),
     all_versions(api_key::describe_topic_partitions,
                  typed_handler<p::describe_topic_partitions_request, h::describe_topic_partitions>),
 };
