@@ -185,7 +185,12 @@ asio::awaitable<protocol::alter_client_quotas_response> alter_client_quotas(
     } else {
       e.error_message = std::nullopt;
     }
-    for (auto& [type, name] : o.parts) e.entity.push_back({type, name, {}});
+    // Kafka answers with the entity as a map (the order of its types here); one that is not a
+    // map (a type twice) as it came.
+    if (o.entity.size() == o.parts.size())
+      for (const auto& [type, name] : o.entity) e.entity.push_back({type, name, {}});
+    else
+      for (auto& [type, name] : o.parts) e.entity.push_back({type, name, {}});
     r.entries.push_back(std::move(e));
   }
   co_return r;
