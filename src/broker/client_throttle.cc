@@ -98,12 +98,14 @@ int32_t record_client_quotas(request_context& ctx, std::chrono::steady_clock::ti
     throttle = meter.record(quotas, quota_type::fetch, user, client,
                             static_cast<double>(response_bytes), now);
   // Request time as a percentage of one second, as Kafka counts a request handler thread's time
-  // (brookd counts the handler's elapsed time, its waits included). WriteTxnMarkers is a
-  // cluster action, which Kafka does not throttle.
+  // (brookd counts the handler's elapsed time but for a long poll's wait, so a wait for a
+  // partition on another shard or for the disk counts). WriteTxnMarkers is a cluster action,
+  // which Kafka does not throttle.
   if (answered && key != api_key::write_txn_markers) {
-    const auto elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count();
+    const auto elapsed_ns =
+        std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now() - started - ctx.idle)
+                                 .count());
     const double percent = static_cast<double>(elapsed_ns) * 100.0 / 1e9;
     // Kafka caps a request-time throttle at one window.
     throttle = std::max(throttle, meter.record(quotas, quota_type::request, user, client, percent,

@@ -36,6 +36,9 @@ struct request_context {
   std::shared_ptr<wire::byte_buffer> frame;
   // Set when later requests of the connection may start before this one is answered.
   net::event& dispatched;
+  // Time the handler spent waiting for data to arrive (a Fetch's long poll): not handling time
+  // for client quotas (request_percentage).
+  std::chrono::nanoseconds idle{0};
 };
 
 // Decodes the body, handles it, and returns the encoded response frame (size prefix and header
@@ -73,8 +76,8 @@ net::response_frame encode_response(int16_t key, int16_t version, int32_t correl
 
 // Client quotas (quota.h) on a request just handled, started at `started`: records what it used
 // (Produce: its request bytes; Fetch: `response_bytes`; every API but WriteTxnMarkers: its
-// handling time, unless `answered` is false) and returns the throttle time in ms (0: within its
-// quotas).
+// handling time, less ctx.idle, unless `answered` is false) and returns the throttle time in ms (0:
+// within its quotas).
 int32_t record_client_quotas(request_context& ctx, std::chrono::steady_clock::time_point started,
                              size_t response_bytes, bool answered);
 // Holds a throttled client back: versions of an API from KIP-219 on are answered at once and the

@@ -13,7 +13,8 @@ throttle:  confluent-kafka producers with client.id=slow (producer_byte_rate=102
            client.id=fast send the same 20 KB; librdkafka's statistics report the broker's
            throttle time: above zero for slow, zero for fast; a consumer with client.id=slow
            (consumer_byte_rate=2048) reading them back is throttled too; after --delete-config of
-           producer_byte_rate the slow producer is no longer throttled.
+           producer_byte_rate the slow producer is no longer throttled; a raw Produce v2 (before
+           KIP-219, answered late) over its quota carries its throttle time.
 
 Usage: quotas.py BROOKD. Environment: BROOK_KAFKA_TOOLS_JARS (Kafka's jars with kafka-tools,
 from scripts/fetch-kafka-tools.sh 4.1.1), BROOK_TEST_PORTS. Prints one line per check; exits 1
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 from confluent_kafka import Consumer, Producer, TopicPartition, OFFSET_BEGINNING
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -86,10 +88,10 @@ class Reader:
         return s
 
 
-def roundtrip(bs, api_key, version, body):
+def roundtrip(bs, api_key, version, body, client_id="quotas-check"):
     host, port = bs.split(":")
-    with socket.create_connection((host, int(port)), 10) as s:
-        req = struct.pack(">hhi", api_key, version, 7) + string("quotas-check") + body
+    with socket.create_connection((host, int(port)), 60) as s:
+        req = struct.pack(">hhi", api_key, version, 7) + string(client_id) + body
         s.sendall(struct.pack(">i", len(req)) + req)
         f = s.makefile("rb")  # read(n) waits for all n bytes
         r = Reader(f.read(struct.unpack(">i", f.read(4))[0]))
@@ -221,6 +223,27 @@ def check_errors(bs):
     check("removing every key removes the entities", code == 0 and entries == {}, str(entries))
 
 
+def produce_v2(bs, client_id, topic, size):
+    """A raw Produce v2 (from before KIP-219) of one magic-1 message; its throttle_time_ms."""
+    value = os.urandom(size)
+    msg = struct.pack(">bbq", 1, 0, int(time.time() * 1000)) + struct.pack(">i", -1) \
+        + struct.pack(">i", len(value)) + value
+    msg = struct.pack(">I", zlib.crc32(msg)) + msg
+    message_set = struct.pack(">qi", 0, len(msg)) + msg
+    body = struct.pack(">hi", 1, 30000) + struct.pack(">i", 1) + string(topic) \
+        + struct.pack(">i", 1) + struct.pack(">ii", 0, len(message_set)) + message_set
+    r = roundtrip(bs, 0, 2, body, client_id)
+    errors = []
+    for _ in range(r.take(">i")):
+        r.string()
+        for _ in range(r.take(">i")):
+            r.take(">i")
+            errors.append(r.take(">h"))
+            r.take(">q")
+            r.take(">q")
+    return errors, r.take(">i")
+
+
 # --- throttling ----------------------------------------------------------------------------------
 
 def max_throttle(stats_list):
@@ -321,6 +344,15 @@ def main():
             n, cthrottle = consume(bs, "slow", "quota-t", 40)
             check("the consumer over its quota is throttled", n == 40 and cthrottle > 0,
                   f"{n} read, throttle max {cthrottle} ms")
+
+            # Produce v2 predates KIP-219: the answer itself is held back, and says for how long.
+            alter(bs, [([("client-id", "old-slow")], [("producer_byte_rate", 1024.0, False)])])
+            errors, t = produce_v2(bs, "old-slow", "quota-t", 12000)
+            check("a Produce v2 over its quota is answered with its throttle time",
+                  errors == [0] and t > 0, f"errors {errors}, throttle_time_ms {t}")
+            errors, t = produce_v2(bs, "old-fast", "quota-t", 12000)
+            check("a Produce v2 within its quota is not throttled", errors == [0] and t == 0,
+                  f"errors {errors}, throttle_time_ms {t}")
 
             rc, out = configs(bs, jars, work, "--alter", "--delete-config", "producer_byte_rate",
                               "--entity-type", "clients", "--entity-name", "slow")
