@@ -86,7 +86,8 @@ int32_t record_client_quotas(request_context& ctx, std::chrono::steady_clock::ti
   // The user is the principal's name, whatever its type (Kafka's KafkaPrincipal.getName()).
   std::string_view user = ctx.connection.auth->principal;
   if (auto colon = user.find(':'); colon != std::string_view::npos) user.remove_prefix(colon + 1);
-  const std::string_view client = ctx.header.client_id ? *ctx.header.client_id : "";
+  const std::string_view client =
+      ctx.header.client_id ? std::string_view(*ctx.header.client_id) : std::string_view();
   const auto key = static_cast<api_key>(ctx.header.request_api_key);
   const int64_t now = now_ms();
   auto& meter = state.quotas;

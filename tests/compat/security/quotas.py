@@ -366,7 +366,8 @@ def main():
             check("without its quota the producer is not throttled", n == 20 and after == 0,
                   f"{n} delivered, throttle max {after} ms")
         finally:
-            b.stop()
+            rc = b.stop()
+            check("brookd stops cleanly (exit code 0, no sanitizer report)", rc == 0, f"exit {rc}")
             if not all(results):
                 sys.stdout.writelines(l for l in b.log_lines()[-30:])
     print(f"quotas: {results.count(True)} passed, {results.count(False)} failed")
