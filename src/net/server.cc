@@ -260,6 +260,7 @@ class server::connection : public std::enable_shared_from_this<connection> {
     }
     _closing = true;
     _space.set();
+    _mute_timer.cancel();
     close();
   }
 
