@@ -64,7 +64,7 @@ tests/compat/compaction/run.sh "$root/build/sanitize/src/app/brookd"
 step "transactions: markers, last stable offset and aborted transactions (raw protocol); confluent-kafka, kafka-python and KafkaJS (version 1), Java and franz-go (version 2) transactional producers: commit, abort, consume-transform-produce, fencing, kill -9; brookd and producers killed at random, read_committed checked"
 tests/compat/transactions/run.sh "$root/build/sanitize/src/app/brookd"
 
-step "security: TLS, mutual TLS and SASL with every client family; refusals, bad input and re-authentication on secured listeners; SCRAM credentials with kafka-configs; ACLs with kafka-acls and real clients"
+step "security: TLS, mutual TLS and SASL with every client family; refusals, bad input and re-authentication on secured listeners; SCRAM credentials with kafka-configs; GSSAPI with a KDC; ACLs with kafka-acls and real clients; client quotas (kafka-configs, throttled clients)"
 tests/compat/security/run.sh "$root/build/sanitize/src/app/brookd"
 
 step "differential conformance: the same requests to Apache Kafka 4.4 and brookd, answers compared"

@@ -125,6 +125,7 @@ void broker::start() {
   _shards = std::make_unique<net::shard_set>(_options.shards);
   for (uint32_t i = 0; i < _options.shards; ++i) {
     _states.push_back(std::make_unique<shard_state>());
+    _states.back()->quotas = client_quota_meter(_options.quota_window);
     _states.back()->syncer = std::make_unique<group_sync>(_shards->context(i));
     _states.back()->groups = std::make_unique<coordinator::group_coordinator>(
         _shards->context(i).get_executor(), _options.groups,
@@ -653,6 +654,25 @@ asio::awaitable<broker::config_edit_error> broker::alter_scram_credentials(scram
           co_return config_edit_error{r.error_code, r.message};
         co_await publish(next);
         lg.info("altered SCRAM credentials ({} users)", next->scram.size());
+        co_return config_edit_error{};
+      });
+}
+
+asio::awaitable<broker::config_edit_error> broker::alter_client_quotas(client_quota_editor edit,
+                                                                       bool validate_only) {
+  co_return co_await net::run_on(
+      _shards->context(0), [&, this]() -> asio::awaitable<config_edit_error> {
+        auto turn = co_await _topic_changes.acquire();
+        auto& state = *_states[0];
+        client_quota_map quotas = state.cluster->client_quotas;
+        edit(quotas);
+        if (validate_only || quotas == state.cluster->client_quotas) co_return config_edit_error{};
+        auto next = state.cluster->with_client_quotas(std::move(quotas));
+        topic_change_result r;
+        if (!persist(_options.log_dir, *next, r))
+          co_return config_edit_error{r.error_code, r.message};
+        co_await publish(next);
+        lg.info("altered client quotas ({} entities have quotas)", next->client_quotas.size());
         co_return config_edit_error{};
       });
 }

@@ -30,6 +30,7 @@
 #include "broker/group_sync.h"
 #include "broker/partition.h"
 #include "broker/producer_ids.h"
+#include "broker/quota.h"
 #include "coordinator/group_coordinator.h"
 #include "coordinator/txn_coordinator.h"
 #include "net/event.h"
@@ -76,6 +77,8 @@ struct broker_options {
   std::map<std::string, security::listener_sasl> sasl;
   // authorizer.class.name, super.users, allow.everyone.if.no.acl.found.
   security::authorizer_config authorizer;
+  // quota.window.num and quota.window.size.seconds: the samples client quotas are measured over.
+  quota_window_config quota_window;
   // Every setting as read from server.properties and --override (DescribeConfigs of the broker).
   std::map<std::string, std::string> static_configs;
 };
@@ -111,6 +114,8 @@ struct shard_state {
   std::unique_ptr<coordinator::group_coordinator> groups;
   // The transactional ids whose __transaction_state partitions this shard owns.
   std::unique_ptr<coordinator::txn_coordinator> txns;
+  // What the clients of this shard's connections used of their quotas.
+  client_quota_meter quotas{quota_window_config{}};
 };
 
 class broker {
@@ -199,6 +204,11 @@ class broker {
     std::vector<std::vector<security::acl_binding>> removed;
   };
   asio::awaitable<acl_delete_result> delete_acls(std::vector<security::acl_filter> filters);
+  // AlterClientQuotas: `edit` changes the client quotas in place on shard 0 (and notes its
+  // results for the response); the result is saved and published unless validate_only.
+  using client_quota_editor = std::function<void(client_quota_map&)>;
+  asio::awaitable<config_edit_error> alter_client_quotas(client_quota_editor edit,
+                                                         bool validate_only);
   // CreatePartitions: grows a topic to `count` partitions.
   asio::awaitable<topic_change_result> add_partitions(std::string name, int32_t count,
                                                       bool validate_only);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -161,6 +162,13 @@ std::shared_ptr<const cluster_snapshot> cluster_snapshot::with_acls(
   return next;
 }
 
+std::shared_ptr<const cluster_snapshot> cluster_snapshot::with_client_quotas(
+    client_quota_map quotas) const {
+  auto next = std::make_shared<cluster_snapshot>(*this);
+  next->client_quotas = std::move(quotas);
+  return next;
+}
+
 result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const fs::path& log_dir) {
   auto snapshot = std::make_shared<cluster_snapshot>();
   const fs::path file = topics_file(log_dir);
@@ -248,6 +256,24 @@ result<std::shared_ptr<const cluster_snapshot>, std::string> load_cluster(const 
       security::acl_binding b{*t, unescape(name), *p, unescape(principal), unescape(host), *o, *a};
       if (auto why = security::validate_new_acl(b)) return bad("bad acl line: " + *why);
       snapshot->acls.add(b);
+    } else if (kind == "quota") {
+      // strtod, unlike operator>>, reads back "inf", which fmt writes for an infinite quota.
+      std::string key, number;
+      ls >> key >> number;
+      char* end = nullptr;
+      const double value = std::strtod(number.c_str(), &end);
+      if (!ls || key.empty() || number.empty() || *end != '\0') return bad("bad quota line");
+      quota_entity entity;
+      std::string part;
+      while (ls >> part) {
+        const auto eq = part.find('=');
+        if (eq == std::string::npos)
+          entity[part] = std::nullopt;
+        else
+          entity[part.substr(0, eq)] = unescape(part.substr(eq + 1));
+      }
+      if (entity.empty()) return bad("quota line without an entity");
+      snapshot->client_quotas[std::move(entity)][key] = value;
     } else {
       return bad("unknown record '" + kind + "'");
     }
@@ -289,6 +315,12 @@ result<void, std::string> save_cluster(const fs::path& log_dir, const cluster_sn
                         security::name_of(b.pattern), security::name_of(b.operation),
                         security::name_of(b.permission), escape_token(b.name),
                         escape_token(b.principal), escape_token(b.host));
+  for (const auto& [entity, values] : snapshot.client_quotas) {
+    std::string parts;
+    for (const auto& [type, name] : entity)
+      parts += name ? fmt::format(" {}={}", type, escape_token(*name)) : " " + type;
+    for (const auto& [k, v] : values) text += fmt::format("quota {} {}{}\n", k, v, parts);
+  }
   const fs::path tmp = file.string() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)

@@ -18,8 +18,11 @@
 //                                            (a SCRAM credential; the keys in standard base64)
 //   acl <resource type> <pattern type> <operation> <permission> <resource name> <principal> <host>
 //                                              (Kafka's names for the enums, e.g. TOPIC PREFIXED)
-// Group ids, user names, and the names, principals and hosts of ACLs, may hold any character:
-// they are percent-encoded for '%' and every character up to and including the space.
+//   quota <key> <value> <entity type>[=<name>]...  (a client quota; a type without a name is
+//                                                    the default entity of that type)
+// Group ids, user names, quota entity names, and the names, principals and hosts of ACLs, may
+// hold any character: they are percent-encoded for '%' and every character up to and including
+// the space.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,7 @@
 #include <unordered_map>
 
 #include "base/result.h"
+#include "broker/quota.h"
 #include "protocol/wire/types.h"
 #include "security/acl.h"
 #include "security/scram.h"
@@ -91,6 +95,8 @@ struct cluster_snapshot {
   scram_credentials scram;
   // The ACLs CreateAcls stored (read by the authorizer when authorizer.class.name is set).
   security::acl_set acls;
+  // Client quotas (AlterClientQuotas), never an entity with no quota.
+  client_quota_map client_quotas;
 
   const topic_info* find(const std::string& name) const {
     auto it = by_name.find(name);
@@ -120,6 +126,8 @@ struct cluster_snapshot {
   std::shared_ptr<const cluster_snapshot> with_scram(scram_credentials credentials) const;
   // A copy with these ACLs.
   std::shared_ptr<const cluster_snapshot> with_acls(security::acl_set next_acls) const;
+  // A copy with these client quotas.
+  std::shared_ptr<const cluster_snapshot> with_client_quotas(client_quota_map quotas) const;
 };
 
 // Reads the topics file; a missing file is an empty cluster. Errors name the file and the line.

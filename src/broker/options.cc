@@ -229,6 +229,8 @@ const std::map<std::string, key_def, std::less<>>& known_keys() {
              "transaction.state.log.segment.bytes",
              "transaction.max.timeout.ms",
              "transactional.id.expiration.ms",
+             "quota.window.num",
+             "quota.window.size.seconds",
          })
       m[k] = {kind::handled, 0};
     // Replication, coordinators, threads, the controller quorum: no effect on one
@@ -1076,6 +1078,12 @@ broker_options apply(const settings& s) {
   s.read_long("log.cleaner.min.compaction.lag.ms", d.min_compaction_lag_ms, 0);
   s.read_long("log.cleaner.max.compaction.lag.ms", d.max_compaction_lag_ms, 1);
   s.read_double("log.cleaner.min.cleanable.ratio", d.min_cleanable_dirty_ratio, 0, 1);
+
+  // Client quotas: the samples each rate is measured over.
+  s.read_int("quota.window.num", o.quota_window.samples, 1);
+  int32_t window_seconds = 1;
+  s.read_int("quota.window.size.seconds", window_seconds, 1);
+  o.quota_window.window_ms = int64_t{window_seconds} * 1000;
 
   // Accepted for compatibility, checked, no effect.
   for (const auto& [key, value] : s.all()) {

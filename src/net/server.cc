@@ -48,7 +48,8 @@ class server::connection : public std::enable_shared_from_this<connection> {
         _info(std::move(info)),
         _config(config),
         _wake_writer(_socket.get_executor()),
-        _space(_socket.get_executor()) {
+        _space(_socket.get_executor()),
+        _mute_timer(_socket.get_executor()) {
     if (_config.tls) _tls = std::make_unique<tls_stream>(_socket, *_config.tls);
   }
 
@@ -79,6 +80,7 @@ class server::connection : public std::enable_shared_from_this<connection> {
         }
         auto frame = std::make_shared<wire::byte_buffer>(static_cast<size_t>(size));
         co_await read(asio::buffer(*frame));
+        co_await wait_unmuted();
         auto s = std::make_shared<slot>(_socket.get_executor());
         _queue.push_back(s);
         asio::co_spawn(_socket.get_executor(), process(std::move(frame), s), asio::detached);
@@ -103,6 +105,8 @@ class server::connection : public std::enable_shared_from_this<connection> {
   void stop_reading() {
     std::error_code ec;
     _socket.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+    _stop_requested = true;
+    _mute_timer.cancel();
   }
 
  private:
@@ -111,6 +115,16 @@ class server::connection : public std::enable_shared_from_this<connection> {
       co_await _tls->read(buffer);
     else
       co_await asio::async_read(_socket, buffer, asio::use_awaitable);
+  }
+
+  // Returns once the connection is no longer muted (or is stopping).
+  asio::awaitable<void> wait_unmuted() {
+    while (!_closing && !_stop_requested && std::chrono::steady_clock::now() < _muted_until) {
+      _mute_timer.expires_at(_muted_until);
+      std::error_code ec;
+      co_await _mute_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+    }
   }
 
   // The TLS handshake, bounded in time; false (logged) when it failed. Sets the principal from
@@ -182,6 +196,9 @@ class server::connection : public std::enable_shared_from_this<connection> {
     try {
       s->response = co_await _server._handler(_info, std::move(frame), s->dispatched);
       if (s->response && s->response->close_after) s->close = true;
+      if (s->response && s->response->mute_for.count() > 0)
+        _muted_until =
+            std::max(_muted_until, std::chrono::steady_clock::now() + s->response->mute_for);
     } catch (const std::exception& e) {
       lg.warn("closing connection {} from {}: {}", _info.id, endpoint_text(_info.peer), e.what());
       s->response.reset();
@@ -239,6 +256,7 @@ class server::connection : public std::enable_shared_from_this<connection> {
     }
     _closing = true;
     _space.set();
+    _mute_timer.cancel();
     close();
   }
 
@@ -307,8 +325,11 @@ class server::connection : public std::enable_shared_from_this<connection> {
   std::deque<std::shared_ptr<slot>> _queue;
   event _wake_writer;
   event _space;
+  asio::steady_timer _mute_timer;
+  std::chrono::steady_clock::time_point _muted_until{};
   bool _reading_done = false;
   bool _closing = false;
+  bool _stop_requested = false;
 };
 
 server::server(shard_set& shards, frame_handler handler)

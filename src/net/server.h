@@ -9,6 +9,11 @@
 // requests of one connection are in flight at once, at most max_in_flight. Responses that finish
 // out of order wait for the ones before them.
 //
+// Throttling (client quotas): a response may ask that the connection be muted for a while
+// (response_frame::mute_for), as Kafka mutes the channel of a client over its quota. The
+// response is sent at once; the next request already read, or the next one read, is dispatched
+// only once the mute ends. Requests in flight are not held back.
+//
 // Bad input: a size below 0 or above max_frame_bytes, or an exception from the handler, closes
 // that connection with a log line; other connections go on.
 //
@@ -21,6 +26,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -82,6 +88,9 @@ struct response_frame {
   // Close the connection once this response (and those before it) is written.
   bool close_after = false;
   std::vector<wire::file_splice> splices;
+  // Read no further request of the connection for this long (a client throttled for its quota).
+  // A response with no bytes is not sent and only mutes.
+  std::chrono::milliseconds mute_for{0};
 };
 
 // Turns one request frame (without its size prefix) into a response. Runs on the connection's

@@ -239,7 +239,9 @@ asio::awaitable<resp_t> fetch(request_context& ctx, protocol::fetch_request& req
       }
     }
     if (total >= req.min_bytes || last_round || readable.empty()) break;
+    const auto waiting = std::chrono::steady_clock::now();
     co_await wake->wait_until(deadline);
+    ctx.idle += std::chrono::steady_clock::now() - waiting;
   }
 
   resp_t r;

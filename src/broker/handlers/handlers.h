@@ -8,6 +8,8 @@
 #include "protocol/generated/add_offsets_to_txn_response.h"
 #include "protocol/generated/add_partitions_to_txn_request.h"
 #include "protocol/generated/add_partitions_to_txn_response.h"
+#include "protocol/generated/alter_client_quotas_request.h"
+#include "protocol/generated/alter_client_quotas_response.h"
 #include "protocol/generated/alter_configs_request.h"
 #include "protocol/generated/alter_configs_response.h"
 #include "protocol/generated/alter_user_scram_credentials_request.h"
@@ -137,6 +139,11 @@ asio::awaitable<protocol::alter_configs_response> alter_configs(request_context&
                                                                 protocol::alter_configs_request&);
 asio::awaitable<protocol::incremental_alter_configs_response> incremental_alter_configs(
     request_context&, protocol::incremental_alter_configs_request&);
+// Client quotas (quotas.cc).
+asio::awaitable<protocol::describe_client_quotas_response> describe_client_quotas(
+    request_context&, protocol::describe_client_quotas_request&);
+asio::awaitable<protocol::alter_client_quotas_response> alter_client_quotas(
+    request_context&, protocol::alter_client_quotas_request&);
 // A client's view of the leader epoch against the partition's (-1: not checked): 0, or
 // FENCED_LEADER_EPOCH when the client's is older, UNKNOWN_LEADER_EPOCH when it is newer.
 int16_t check_leader_epoch(int32_t current, int32_t leader_epoch);
@@ -197,8 +204,6 @@ asio::awaitable<protocol::offset_for_leader_epoch_response> offset_for_leader_ep
     request_context&, protocol::offset_for_leader_epoch_request&);
 asio::awaitable<protocol::describe_log_dirs_response> describe_log_dirs(
     request_context&, protocol::describe_log_dirs_request&);
-asio::awaitable<protocol::describe_client_quotas_response> describe_client_quotas(
-    request_context&, protocol::describe_client_quotas_request&);
 asio::awaitable<protocol::describe_user_scram_credentials_response> describe_user_scram_credentials(
     request_context&, protocol::describe_user_scram_credentials_request&);
 asio::awaitable<protocol::alter_user_scram_credentials_response> alter_user_scram_credentials(

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "broker/authorize.h"
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/errors.h"
@@ -28,6 +29,11 @@ struct api_error {
 asio::awaitable<protocol::describe_user_scram_credentials_response> describe_user_scram_credentials(
     request_context& ctx, protocol::describe_user_scram_credentials_request& req) {
   protocol::describe_user_scram_credentials_response r;
+  if (!authorize_cluster(ctx, acl_operation::describe)) {
+    r.error_code = static_cast<int16_t>(error_code::cluster_authorization_failed);
+    r.error_message = std::string(k_cluster_auth_message);
+    co_return r;
+  }
   const auto cluster = ctx.b.local().cluster;
   // Each user asked for, and whether it was asked for more than once; no list: every user.
   std::map<std::string, bool> users;
@@ -78,6 +84,13 @@ asio::awaitable<protocol::alter_user_scram_credentials_response> alter_user_scra
   std::map<std::string, security::scram_mechanism> deletions;
   std::map<std::string, security::scram_credential> upsertions;
   std::map<std::string, api_error> errors;
+  // AlterUserScramCredentials needs ALTER on the cluster; without it every user is refused.
+  if (!authorize_cluster(ctx, acl_operation::alter)) {
+    const api_error refused{error_code::cluster_authorization_failed,
+                            std::string(k_cluster_auth_message)};
+    for (const auto& d : req.deletions) errors[d.name] = refused;
+    for (const auto& u : req.upsertions) errors[u.name] = refused;
+  }
 
   auto done = co_await ctx.b.alter_scram_credentials([&](scram_credentials& credentials) {
     // As ScramControlManager.alterCredentials: a user may be named once in the whole request.

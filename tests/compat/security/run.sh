@@ -3,7 +3,9 @@
 # principal mapping), SASL (PLAIN, and the others as they land), refusals, bad input on secured
 # listeners and re-authentication (security_check.py), with confluent-kafka, kafka-python, the
 # Java client (kafka-clients from Maven Central), franz-go and KafkaJS; SCRAM credentials with
-# kafka-configs (scram_users.sh); GSSAPI with a real KDC (gssapi_check.py); ACLs with kafka-acls and real clients (acls.sh).
+# kafka-configs (scram_users.sh); GSSAPI with a real KDC (gssapi_check.py); ACLs with kafka-acls
+# and real clients (acls.sh); client quotas set with kafka-configs and enforced on confluent-kafka
+# clients (quotas.py).
 #
 # Usage: tests/compat/security/run.sh path/to/brookd
 # Environment: BROOK_TEST_PORTS (port range of the brookd it starts).
@@ -30,4 +32,6 @@ timeout 900 "$here/acls.sh" "$(realpath "$1")" || status=1
 BROOK_JAVA_SECURITY_CP="$java_cp" BROOK_FRANZ_SECURITY="$work/franz-security" \
   BROOK_KAFKAJS_SECURITY="$here/../clients/kafkajs/security.js" timeout 1200 "$py" -u \
   "$here/security_check.py" "$1" || status=1
+BROOK_KAFKA_TOOLS_JARS=$("$here/../../../scripts/fetch-kafka-tools.sh" 4.1.1) timeout 900 "$py" -u \
+  "$here/quotas.py" "$1" || status=1
 exit $status

@@ -666,6 +666,19 @@ def principals(setup):
                 refused = err is not None and err.name() == "TOPIC_AUTHORIZATION_FAILED"
                 check(f"principals: {who} ({profile}) is refused {topic_owner}-t", refused,
                       str(err))
+    # Credentials are the cluster's: a user without ALTER on the cluster may not change them.
+    from confluent_kafka.admin import (ScramCredentialInfo, ScramMechanism,
+                                       UserScramCredentialUpsertion)
+    carol = AdminClient(librdkafka_conf(setup.profile("sasl_ssl_scram256")))
+    upsert = UserScramCredentialUpsertion(
+        "carol", ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 8192), b"new-password")
+    try:
+        list(carol.alter_user_scram_credentials([upsert]).values())[0].result(20)
+        outcome = "changed"
+    except KafkaException as e:
+        outcome = e.args[0].name()
+    check("principals: carol may not change SCRAM credentials (ALTER on the cluster)",
+          outcome == "CLUSTER_AUTHORIZATION_FAILED", outcome)
 
 
 def main():
