@@ -1087,7 +1087,10 @@ broker_options apply(const settings& s) {
 
   // Accepted for compatibility, checked, no effect.
   for (const auto& [key, value] : s.all()) {
-    const auto& def = known_keys().find(key)->second;
+    // TLS and SASL settings are read per listener above.
+    const auto known = known_keys().find(key);
+    if (known == known_keys().end()) continue;
+    const auto& def = known->second;
     switch (def.k) {
       case kind::handled:
       case kind::ignored_string:
