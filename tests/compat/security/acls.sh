@@ -23,30 +23,11 @@ root=$(cd "$here/../../.." && pwd)
 brookd=${1:?usage: acls.sh path/to/brookd}
 brookd=$(cd "$(dirname "$brookd")" && pwd)/$(basename "$brookd")
 
-jars=$("$root/scripts/fetch-kafka-tools.sh" 4.1.1)
-py=$("$root/tests/compat/clients-venv.sh")
-work=$(mktemp -d "${TMPDIR:-/tmp}/brook-acls.XXXXXX")
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cat >"$work/log4j2.xml" <<'XML'
-<Configuration status="ERROR">
-  <Appenders><Console name="err" target="SYSTEM_ERR"><PatternLayout pattern="%p %c: %m%n"/></Console></Appenders>
-  <Loggers><Root level="ERROR"><AppenderRef ref="err"/></Root></Loggers>
-</Configuration>
-XML
+# shellcheck source=../kafka-tools-env.sh
+source "$root/tests/compat/kafka-tools-env.sh" acls
 port=$(cd "$here/.." && python3 -c 'from brookd_process import pick_port; print(pick_port())')
 bs="127.0.0.1:$port"
-export bs jars work py here
-tool() {  # main class, arguments...
-  local cls=$1
-  shift
-  timeout 120 java -Dlog4j2.configurationFile="$work/log4j2.xml" -cp "$jars/*" "$cls" "$@"
-}
+export bs here
 acls() { tool org.apache.kafka.tools.AclCommand --bootstrap-server "$bs" "$@"; }
 topics() { tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" "$@"; }
 client() { timeout 120 "$py" "$here/acl_clients.py" "$bs" "$@"; }

@@ -14,28 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 brookd=${1:?usage: scram_users.sh path/to/brookd}
 
-jars=$("$root/scripts/fetch-kafka-tools.sh" 4.1.1)
-py=$("$root/tests/compat/clients-venv.sh")
-work=$(mktemp -d "${TMPDIR:-/tmp}/brook-scram-users.XXXXXX")
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cat >"$work/log4j2.xml" <<'EOF'
-<Configuration status="ERROR">
-  <Appenders><Console name="err" target="SYSTEM_ERR"><PatternLayout pattern="%p %c: %m%n"/></Console></Appenders>
-  <Loggers><Root level="ERROR"><AppenderRef ref="err"/></Root></Loggers>
-</Configuration>
-EOF
+# shellcheck source=../kafka-tools-env.sh
+source "$root/tests/compat/kafka-tools-env.sh" scram-users
 port=$(cd "$here/.." && python3 -c 'from brookd_process import pick_port; print(pick_port())')
-export bs="127.0.0.1:$port" jars work py here
-configs() {
-  timeout 120 java -Dlog4j2.configurationFile="$work/log4j2.xml" -cp "$jars/*" \
-    kafka.admin.ConfigCommand --bootstrap-server "$bs" "$@"
-}
+export bs="127.0.0.1:$port" here
+configs() { tool kafka.admin.ConfigCommand --bootstrap-server "$bs" "$@"; }
 admin() { timeout 120 "$py" "$here/scram_admin.py" "$bs" "$@"; }
 # The output of a command, which must also succeed (or fail, with `fails`), holds each pattern.
 prints() {  # command... -- pattern...

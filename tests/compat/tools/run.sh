@@ -23,30 +23,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 brookd=${1:?usage: run.sh path/to/brookd}
-v=4.1.1
 
-# Kafka's jars with kafka-tools and what it needs.
-jars=$("$root/scripts/fetch-kafka-tools.sh" "$v")
-py=$("$root/tests/compat/clients-venv.sh")
-work=$(mktemp -d "${TMPDIR:-/tmp}/brook-tools.XXXXXX")
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cat >"$work/log4j2.xml" <<'EOF'
-<Configuration status="ERROR">
-  <Appenders><Console name="err" target="SYSTEM_ERR"><PatternLayout pattern="%p %c: %m%n"/></Console></Appenders>
-  <Loggers><Root level="ERROR"><AppenderRef ref="err"/></Root></Loggers>
-</Configuration>
-EOF
-tool() {  # main class, arguments...
-  local cls=$1
-  shift
-  timeout 120 java -Dlog4j2.configurationFile="$work/log4j2.xml" -cp "$jars/*" "$cls" "$@"
-}
+# shellcheck source=../kafka-tools-env.sh
+source "$root/tests/compat/kafka-tools-env.sh" tools
 topics() { tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" "$@"; }
 configs() { tool kafka.admin.ConfigCommand --bootstrap-server "$bs" "$@"; }
 offsets() { tool org.apache.kafka.tools.GetOffsetShell --bootstrap-server "$bs" "$@"; }
