@@ -13,8 +13,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # Real clients and the reference broker for the compatibility tests; python3-venv for the
   # virtual environment that holds kafka-python.
   # A Kerberos KDC (krb5-kdc, kadmin.local from krb5-admin-server, kinit from krb5-user) for
-  # the GSSAPI tests.
-  packages+=(kcat default-jdk-headless maven python3-venv curl krb5-kdc krb5-admin-server krb5-user)
+  # the GSSAPI tests; the openssl command makes the TLS tests' certificates and signed tokens.
+  packages+=(kcat default-jdk-headless maven python3-venv curl openssl krb5-kdc krb5-admin-server
+    krb5-user)
 fi
 
 missing=()
