@@ -67,6 +67,9 @@ tests/compat/transactions/run.sh "$root/build/sanitize/src/app/brookd"
 step "security: TLS, mutual TLS and SASL with every client family; refusals, bad input and re-authentication on secured listeners; SCRAM credentials with kafka-configs; GSSAPI with a KDC; ACLs with kafka-acls and real clients; client quotas (kafka-configs, throttled clients)"
 tests/compat/security/run.sh "$root/build/sanitize/src/app/brookd"
 
+step "Brook's client library against brookd and against Apache Kafka 4.4 and 3.9"
+tests/client/run.sh "$root/build/sanitize/src/app/brookd" "$root/build/sanitize/tests/client/brook_client_it"
+
 step "differential conformance: the same requests to Apache Kafka 4.4 and brookd, answers compared"
 tests/conformance/run.sh "$root/build/sanitize/src/app/brookd"
 
