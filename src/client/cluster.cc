@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "client/sasl.h"
+#include "client/tls.h"
 #include "protocol/generated/find_coordinator_request.h"
 #include "protocol/generated/find_coordinator_response.h"
 #include "protocol/generated/metadata_request.h"
@@ -77,9 +79,20 @@ connection_options cluster::make_connection_options() const {
   o.client_id = _settings.get_string("client.id");
   o.request_timeout = _settings.get_ms("request.timeout.ms");
   o.connect_timeout = _settings.get_ms("socket.connection.setup.timeout.ms");
-  const std::string protocol = _settings.get_string("security.protocol");
-  if (protocol != "PLAINTEXT" && protocol != "plaintext")
-    throw config_error(fmt::format("security.protocol: {} is not supported yet", protocol));
+  std::string protocol = _settings.get_string("security.protocol");
+  std::transform(protocol.begin(), protocol.end(), protocol.begin(),
+                 [](unsigned char ch) { return std::toupper(ch); });
+  const bool tls = protocol == "SSL" || protocol == "SASL_SSL";
+  const bool sasl = protocol == "SASL_PLAINTEXT" || protocol == "SASL_SSL";
+  if (!tls && !sasl && protocol != "PLAINTEXT")
+    throw config_error(fmt::format(
+        "security.protocol: '{}' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", protocol));
+  if (tls) {
+    client_tls t = make_client_tls(_settings);
+    o.tls = std::move(t.context);
+    o.verify_host_name = t.verify_host_name;
+  }
+  if (sasl) o.authenticate = make_sasl_authenticator(read_sasl_credentials(_settings));
   return o;
 }
 

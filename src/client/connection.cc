@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <random>
 
 #include "base/log.h"
 #include "protocol/generated/api_versions_request.h"
@@ -63,11 +64,17 @@ struct connection::pending {
   int16_t header_version = 0;
   std::shared_ptr<wire::byte_buffer> body;
   std::string failure;
+  error_code failure_code = error_code::network_exception;
   bool done = false;
 };
 
 connection::connection(asio::any_io_executor ex, broker_address address, connection_options options)
-    : _executor(std::move(ex)), _address(std::move(address)), _options(std::move(options)) {
+    : _executor(std::move(ex)),
+      _address(std::move(address)),
+      _options(std::move(options)),
+      _reauth_timer(_executor),
+      _resumed(_executor),
+      _drained(_executor) {
   if (_options.tls)
     _tls = std::make_unique<tls_socket>(_executor, *_options.tls);
   else
@@ -87,7 +94,10 @@ asio::awaitable<std::shared_ptr<connection>> connection::open(broker_address add
   asio::co_spawn(ex, c->read_loop(c), asio::detached);
   try {
     co_await c->negotiate_versions();
-    if (c->_options.authenticate) co_await c->_options.authenticate(*c);
+    if (c->_options.authenticate) {
+      co_await c->_options.authenticate(*c);
+      ++c->_authentications;
+    }
   } catch (...) {
     c->close();
     throw;
@@ -198,10 +208,17 @@ int16_t connection::require_version(protocol::api_key key, int16_t hi, int16_t l
 asio::awaitable<response_body> connection::roundtrip(
     protocol::api_key key, int16_t version, const std::function<void(wire::writer&)>& encode,
     bool expect_response, std::chrono::milliseconds extra_timeout) {
-  if (!_open)
-    throw kafka_error(error_code::network_exception,
-                      fmt::format("connection to {} is closed", _address.to_string()));
   const auto k = static_cast<int16_t>(key);
+  // While re-authenticating, only the SASL exchange goes out; the rest waits for its end.
+  while (_open && _paused && key != protocol::api_key::sasl_handshake &&
+         key != protocol::api_key::sasl_authenticate) {
+    std::error_code ignored;
+    co_await _resumed.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  if (!_open)
+    throw kafka_error(_closed_code,
+                      fmt::format("connection to {} is closed{}", _address.to_string(),
+                                  _closed_reason.empty() ? "" : ": " + _closed_reason));
   const int16_t header_version = protocol::request_header_version(k, version);
   if (header_version < 0)
     throw kafka_error(error_code::unsupported_version,
@@ -239,12 +256,13 @@ asio::awaitable<response_body> connection::roundtrip(
   co_await p->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   if (!p->done) {
     _pending.erase(id);
+    if (_paused && _pending.empty()) _drained.cancel();
     throw kafka_error(
         error_code::request_timed_out,
         fmt::format("no answer from {} to API {} v{} within {} ms", _address.to_string(), k,
                     version, (_options.request_timeout + extra_timeout).count()));
   }
-  if (!p->failure.empty()) throw kafka_error(error_code::network_exception, p->failure);
+  if (!p->failure.empty()) throw kafka_error(p->failure_code, p->failure);
   wire::reader r(*p->body, p->body);
   protocol::response_header::decode(r, p->header_version);
   co_return response_body{p->body, r.position()};
@@ -269,13 +287,15 @@ asio::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
     }
   } catch (const std::system_error& e) {
     lg.debug("writing to {}: {}", _address.to_string(), e.what());
-    fail_all(fmt::format("writing to {}: {}", _address.to_string(), e.what()));
+    fail_all(fmt::format("writing to {}: {}", _address.to_string(), e.what()),
+             error_code::network_exception);
   }
   _writing = false;
 }
 
 asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
   std::string why = "closed";
+  error_code code = error_code::network_exception;
   try {
     for (;;) {
       uint8_t size_bytes[4];
@@ -299,25 +319,88 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
       if (it == _pending.end()) continue;  // its caller gave up waiting
       auto p = std::move(it->second);
       _pending.erase(it);
+      _answered = true;
       p->body = std::move(body);
       p->done = true;
       p->timer.cancel();
+      if (_paused && _pending.empty()) _drained.cancel();
     }
   } catch (const std::system_error& e) {
     why = e.what();
+    // A TLS alert before any answer: the broker refused the handshake (a client certificate it
+    // does not accept, with TLS 1.3 reported only now). Not worth retrying, as Kafka's
+    // SslAuthenticationException is not.
+    if (_tls && !_answered && e.code().category() == asio::error::get_ssl_category()) {
+      code = error_code::sasl_authentication_failed;
+      why = fmt::format("refused the TLS handshake: {}", e.what());
+    }
   }
-  fail_all(fmt::format("connection to {} {}", _address.to_string(), why));
+  fail_all(fmt::format("connection to {} {}", _address.to_string(), why), code);
 }
 
-void connection::fail_all(const std::string& why) {
+void connection::fail_all(const std::string& why, error_code code) {
+  if (_closed_reason.empty()) {
+    _closed_reason = why;
+    _closed_code = code;
+  }
   close();
   auto pending = std::move(_pending);
   _pending.clear();
   for (auto& [id, p] : pending) {
     p->failure = why;
+    p->failure_code = code;
     p->done = true;
     p->timer.cancel();
   }
+}
+
+void connection::expire_session_after(std::chrono::milliseconds lifetime) {
+  // Like Kafka's Java client: at a random point between 85% and 95% of the session, so that many
+  // connections do not re-authenticate at once.
+  static thread_local std::mt19937 random{std::random_device{}()};
+  std::uniform_real_distribution<double> share(0.85, 0.95);
+  _reauthenticate_after = std::max(std::chrono::milliseconds(1),
+                                   std::chrono::milliseconds(static_cast<int64_t>(
+                                       static_cast<double>(lifetime.count()) * share(random))));
+  if (!_reauthenticating)
+    asio::co_spawn(_executor, reauthenticate_loop(shared_from_this()), asio::detached);
+}
+
+asio::awaitable<void> connection::reauthenticate_loop(std::shared_ptr<connection> self) {
+  _reauthenticating = true;
+  while (_open && _reauthenticate_after.count() > 0) {
+    _reauth_timer.expires_after(_reauthenticate_after);
+    _reauthenticate_after = std::chrono::milliseconds(0);
+    std::error_code ec;
+    co_await _reauth_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!_open) break;
+    _paused = true;
+    _resumed.expires_at(asio::steady_timer::time_point::max());
+    while (_open && !_pending.empty()) {
+      _drained.expires_at(asio::steady_timer::time_point::max());
+      co_await _drained.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!_open) break;
+    try {
+      co_await _options.authenticate(*this);
+      ++_authentications;
+      lg.debug("re-authenticated with {}", _address.to_string());
+    } catch (const kafka_error& e) {
+      lg.warn("re-authentication with {} failed: {}", _address.to_string(), e.what());
+      // The broker closes the socket too; calls made later learn why from this.
+      _closed_reason = e.what();
+      _closed_code = e.code();
+      fail_all(e.what(), e.code());
+    } catch (const std::exception& e) {
+      lg.warn("re-authentication with {} failed: {}", _address.to_string(), e.what());
+      fail_all(e.what(), error_code::network_exception);
+    }
+    _paused = false;
+    _resumed.cancel();
+  }
+  _paused = false;
+  _resumed.cancel();
+  _reauthenticating = false;
 }
 
 void connection::close() {
@@ -327,6 +410,9 @@ void connection::close() {
   tcp().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   tcp().close(ignored);
   _outgoing.clear();
+  _reauth_timer.cancel();
+  _resumed.cancel();
+  _drained.cancel();
   // Waiting calls learn of it from the read loop, which ends now.
 }
 

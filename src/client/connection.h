@@ -6,6 +6,11 @@
 // only there. It is shared (std::shared_ptr) by the coroutines waiting on it; close() fails every
 // waiting call with NETWORK_EXCEPTION and the read and write loops end on their own once the
 // socket is closed. Requests go out in the order call() is entered; any number may wait at once.
+//
+// Re-authentication (KIP-368): when the authenticate hook reports a session lifetime
+// (expire_session_after), the connection runs the hook again at 85-95% of it, as Kafka's Java
+// client does: new requests are held back, those in flight are answered, the hook runs (its SASL
+// requests pass), then the held-back requests go out. The socket stays; nothing in flight is lost.
 #pragma once
 
 #include <asio.hpp>
@@ -108,6 +113,12 @@ class connection : public std::enable_shared_from_this<connection> {
 
   const connection_options& options() const { return _options; }
 
+  // For the authenticate hook: the broker ends the session after `lifetime`; the connection runs
+  // the hook again before then (see the file comment). Each successful run may call it again.
+  void expire_session_after(std::chrono::milliseconds lifetime);
+  // How many times the authenticate hook has completed on this connection (1 after open()).
+  int authentications() const { return _authentications; }
+
  private:
   struct pending;
   using plain_socket = asio::ip::tcp::socket;
@@ -118,8 +129,9 @@ class connection : public std::enable_shared_from_this<connection> {
   asio::awaitable<void> negotiate_versions();
   asio::awaitable<void> read_loop(std::shared_ptr<connection> self);
   asio::awaitable<void> write_loop(std::shared_ptr<connection> self);
-  void fail_all(const std::string& why);
+  void fail_all(const std::string& why, protocol::error_code code);
   plain_socket& tcp();
+  asio::awaitable<void> reauthenticate_loop(std::shared_ptr<connection> self);
 
   asio::any_io_executor _executor;
   broker_address _address;
@@ -133,6 +145,23 @@ class connection : public std::enable_shared_from_this<connection> {
   std::map<int32_t, std::shared_ptr<pending>> _pending;
   // Per API key, the broker's [min, max]; {-1, -1} when it lacks the API.
   std::vector<std::pair<int16_t, int16_t>> _broker_versions;
+  // Whether any response arrived: a TLS error before the first one is a refused handshake
+  // (TLS 1.3 reports a refused client certificate only after the client's handshake ends).
+  bool _answered = false;
+  // Why the connection closed, for calls made after that.
+  std::string _closed_reason;
+  protocol::error_code _closed_code = protocol::error_code::network_exception;
+  // Re-authentication: when to run the hook again (zero: not scheduled), whether its loop runs
+  // (_reauthenticating), whether new requests are held back (_paused; they wait on _resumed) and
+  // the timer that wakes the re-authentication when the last request in flight is answered
+  // (_drained).
+  std::chrono::milliseconds _reauthenticate_after{0};
+  bool _reauthenticating = false;
+  bool _paused = false;
+  int _authentications = 0;
+  asio::steady_timer _reauth_timer;
+  asio::steady_timer _resumed;
+  asio::steady_timer _drained;
 };
 
 }  // namespace brook::client

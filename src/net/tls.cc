@@ -242,28 +242,12 @@ std::shared_ptr<asio::ssl::context> make_server_tls_context(const tls_settings& 
   SSL_CTX_set_max_proto_version(ctx, highest);
   if (!s.cipher_suites.empty()) set_cipher_suites(ctx, s.cipher_suites);
 
-  auto keys = load_keystore(s);
-  if (SSL_CTX_use_certificate(ctx, keys.certificates.front().get()) != 1)
-    throw tls_error("ssl.keystore.location", "its certificate is unusable: " + openssl_reason());
-  for (size_t i = 1; i < keys.certificates.size(); ++i)
-    if (SSL_CTX_add1_chain_cert(ctx, keys.certificates[i].get()) != 1)
-      throw tls_error("ssl.keystore.location", "its chain is unusable: " + openssl_reason());
-  if (SSL_CTX_use_PrivateKey(ctx, keys.key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1)
-    throw tls_error("ssl.keystore.location",
-                    "its private key does not match its certificate: " + openssl_reason());
-
-  auto trusted = load_truststore(s);
-  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
-  for (auto& c : trusted) {
-    X509_STORE_add_cert(store, c.get());
-    sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(c.get())));
-  }
-  SSL_CTX_set_client_CA_list(ctx, names);
+  use_keystore(*context, s);
+  const size_t trusted = use_truststore(*context, s);
 
   const std::string mode = s.client_auth;
   if (mode == "required") {
-    if (trusted.empty())
+    if (trusted == 0)
       throw tls_error("ssl.client.auth", "required needs a trust store (ssl.truststore.location)");
     context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
   } else if (mode == "requested") {
@@ -274,6 +258,32 @@ std::shared_ptr<asio::ssl::context> make_server_tls_context(const tls_settings& 
     throw tls_error("ssl.client.auth", "'" + mode + "' is not none, requested or required");
   }
   return context;
+}
+
+void use_keystore(asio::ssl::context& context, const tls_settings& s) {
+  SSL_CTX* ctx = context.native_handle();
+  auto keys = load_keystore(s);
+  if (SSL_CTX_use_certificate(ctx, keys.certificates.front().get()) != 1)
+    throw tls_error("ssl.keystore.location", "its certificate is unusable: " + openssl_reason());
+  for (size_t i = 1; i < keys.certificates.size(); ++i)
+    if (SSL_CTX_add1_chain_cert(ctx, keys.certificates[i].get()) != 1)
+      throw tls_error("ssl.keystore.location", "its chain is unusable: " + openssl_reason());
+  if (SSL_CTX_use_PrivateKey(ctx, keys.key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+    throw tls_error("ssl.keystore.location",
+                    "its private key does not match its certificate: " + openssl_reason());
+}
+
+size_t use_truststore(asio::ssl::context& context, const tls_settings& s) {
+  SSL_CTX* ctx = context.native_handle();
+  auto trusted = load_truststore(s);
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+  for (auto& c : trusted) {
+    X509_STORE_add_cert(store, c.get());
+    sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(c.get())));
+  }
+  SSL_CTX_set_client_CA_list(ctx, names);
+  return trusted.size();
 }
 
 std::string certificate_subject(const void* x509) {

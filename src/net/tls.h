@@ -1,4 +1,6 @@
-// TLS for listeners: an OpenSSL server context built from Kafka's ssl.* settings.
+// TLS for listeners: an OpenSSL server context built from Kafka's ssl.* settings. The key store and
+// trust store loaders are shared with the client library, which builds its client context from the
+// same settings (client/tls.h).
 //
 // Key stores: PKCS12 (ssl.keystore.type=PKCS12, or JKS naming a PKCS12 file, which is what Java's
 // keytool writes by default since Java 9; a real JKS file is refused with a message), PEM files
@@ -42,6 +44,14 @@ struct tls_error : std::runtime_error {
 };
 
 std::shared_ptr<asio::ssl::context> make_server_tls_context(const tls_settings& s);
+
+// Loads the key store that `s` names (ssl.keystore.location, or the inline PEM pair) into
+// `context`: certificate, chain and private key. Throws tls_error, also when none is named.
+void use_keystore(asio::ssl::context& context, const tls_settings& s);
+// Trusts the certificates of the trust store that `s` names (ssl.truststore.location or inline
+// PEM): adds them to the context's verify store and to the CA names a server sends when it asks
+// for a client certificate. Returns how many; 0 when no trust store is named. Throws tls_error.
+size_t use_truststore(asio::ssl::context& context, const tls_settings& s);
 
 // The subject of a certificate as Java's X500Principal.getName() prints it (RFC 2253).
 std::string certificate_subject(const void* x509);
