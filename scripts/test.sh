@@ -70,6 +70,9 @@ tests/compat/security/run.sh "$root/build/sanitize/src/app/brookd"
 step "Brook's client library against brookd and against Apache Kafka 4.4 and 3.9"
 tests/client/run.sh "$root/build/sanitize/src/app/brookd" "$root/build/sanitize/tests/client/brook_client_it"
 
+step "Brook's client library over TLS, mutual TLS and SASL (PLAIN, SCRAM, OAUTHBEARER): refusals and re-authentication"
+tests/client/security_run.sh "$root/build/sanitize/src/app/brookd" "$root/build/sanitize/tests/client/brook_client_it"
+
 step "differential conformance: the same requests to Apache Kafka 4.4 and brookd, answers compared"
 tests/conformance/run.sh "$root/build/sanitize/src/app/brookd"
 
