@@ -73,6 +73,9 @@ tests/client/run.sh "$root/build/sanitize/src/app/brookd" "$root/build/sanitize/
 step "Brook's client library over TLS, mutual TLS and SASL (PLAIN, SCRAM, OAUTHBEARER): refusals and re-authentication"
 tests/client/security_run.sh "$root/build/sanitize/src/app/brookd" "$root/build/sanitize/tests/client/brook_client_it"
 
+step "Brook's client library installed (cmake --install) and used by an outside project (examples/client, find_package(BrookClient))"
+tests/client/install_test.sh "$root/build/sanitize" "$root/build/sanitize/src/app/brookd"
+
 step "differential conformance: the same requests to Apache Kafka 4.4 and brookd, answers compared"
 tests/conformance/run.sh "$root/build/sanitize/src/app/brookd"
 

@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
 # Runs the client library's security tests (suites Security* of brook_client_it) against a brookd
-# started here with secured listeners: SSL (PKCS12 key store), MTLS (client certificates required),
-# SASL_SSL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER checked against a JWKS file), SASL_PLAINTEXT
-# (sessions of 2 s, for re-authentication) and WRONGHOST (SSL with a certificate for another host
-# name). Certificates come from tests/compat/security/make_certs.sh; the JWTs are signed here with
-# openssl. Ports, files and secrets reach the tests as BROOK_SEC_* variables (security_it.cc); the
-# tests make their SCRAM users themselves with AlterUserScramCredentials on the plaintext listener.
+# and against Apache Kafka, each started here with the same secured listeners: SSL (PKCS12 key
+# store), MTLS (client certificates required), SASL_SSL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER
+# checked against a JWKS file), SASL_PLAINTEXT (PLAIN and SCRAM; sessions of 2 s, for
+# re-authentication) and WRONGHOST (SSL with a certificate for another host name), beside a
+# PLAINTEXT one. Certificates come from tests/compat/security/make_certs.sh; the JWTs are signed
+# here with openssl. Ports, files and secrets reach the tests as BROOK_SEC_* variables
+# (security_it.cc); the tests make their SCRAM users themselves with AlterUserScramCredentials on
+# the plaintext listener.
 #
-# Usage: tests/client/security_run.sh BROOKD BROOK_CLIENT_IT [gtest args...]
-# Ports: BROOK_CLIENT_PORT (default 30500) + 40..45.
+# Usage: tests/client/security_run.sh BROOKD BROOK_CLIENT_IT [--only brook|kafka] [gtest args...]
+# Kafka versions: BROOK_CLIENT_KAFKA (default "4.4.0 3.9.2"; empty for brookd only).
+# Ports: BROOK_CLIENT_PORT (default 30500) + 40..45 for brookd, + 60..66 and + 70..76 for the
+# Kafkas.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-[[ $# -ge 2 ]] || { sed -n '2,12p' "$0" >&2; exit 2; }
+[[ $# -ge 2 ]] || { sed -n '2,16p' "$0" >&2; exit 2; }
 brookd=$(realpath "$1")
 it=$(realpath "$2")
 shift 2
-base=$((${BROOK_CLIENT_PORT:-30500} + 40))
+only=""
+if [[ ${1:-} == --only ]]; then only=$2; shift 2; fi
+base=${BROOK_CLIENT_PORT:-30500}
+versions=${BROOK_CLIENT_KAFKA-4.4.0 3.9.2}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/brook-client-security.XXXXXX")
 pid=""
+kafka_dirs=()
 cleanup() {
   [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  local d
+  for d in "${kafka_dirs[@]}"; do "$root/scripts/kafka-server.sh" stop "$d" || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -39,6 +49,8 @@ printf 'subjectAltName=DNS:elsewhere.invalid\nextendedKeyUsage=serverAuth\n' >el
 quiet openssl x509 -req -in elsewhere.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
   -out elsewhere.crt -days 3650 -extfile elsewhere.ext
 cat elsewhere.key elsewhere.crt ca.pem >elsewhere.pem
+quiet openssl pkcs12 -export -inkey elsewhere.key -in elsewhere.crt -certfile ca.pem \
+  -name elsewhere -out elsewhere.p12 -passout pass:brook-pass
 # The JWT signing key, its JWKS and two tokens for user erin: valid for an hour, and expired.
 quiet openssl genrsa -out jwt.key 2048
 python3 - "$certs" <<'PY'
@@ -56,7 +68,7 @@ def token(lifetime):
     now = int(time.time())
     head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "client-it"}).encode())
     body = b64url(json.dumps({"sub": "erin", "iss": "brook-test", "aud": "brook", "iat": now - 60,
-                              "exp": now + lifetime}).encode())
+                              "exp": now + lifetime, "scope": "kafka"}).encode())
     signed = f"{head}.{body}".encode()
     sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", f"{folder}/jwt.key"],
                          input=signed, check=True, capture_output=True).stdout
@@ -67,59 +79,122 @@ for name, lifetime in (("token", 3600), ("expired", -600)):
 PY
 cd "$root"
 
-plain_users='user_alice="alice-secret" user_bob="bob-secret"'
-jaas="org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"admin-secret\" $plain_users;"
-p_plain=$base p_ssl=$((base + 1)) p_mtls=$((base + 2)) p_sasl_ssl=$((base + 3))
-p_sasl_plain=$((base + 4)) p_wrong=$((base + 5))
-mkdir -p "$work/data"
-"$brookd" \
-  --override "listeners=PLAINTEXT://127.0.0.1:$p_plain,SSL://127.0.0.1:$p_ssl,MTLS://127.0.0.1:$p_mtls,SASL_SSL://127.0.0.1:$p_sasl_ssl,SASL_PLAINTEXT://127.0.0.1:$p_sasl_plain,WRONGHOST://127.0.0.1:$p_wrong" \
-  --override "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,MTLS:SSL,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,WRONGHOST:SSL" \
-  --override "log.dirs=$work/data" --override num.partitions=1 \
-  --override listener.name.ssl.ssl.keystore.type=PKCS12 \
-  --override "listener.name.ssl.ssl.keystore.location=$certs/broker.p12" \
-  --override listener.name.ssl.ssl.keystore.password=brook-pass \
-  --override listener.name.mtls.ssl.keystore.type=PEM \
-  --override "listener.name.mtls.ssl.keystore.location=$certs/broker.pem" \
-  --override listener.name.mtls.ssl.client.auth=required \
-  --override listener.name.mtls.ssl.truststore.type=PEM \
-  --override "listener.name.mtls.ssl.truststore.location=$certs/ca.pem" \
-  --override listener.name.sasl_ssl.ssl.keystore.type=PEM \
-  --override "listener.name.sasl_ssl.ssl.keystore.location=$certs/broker.pem" \
-  --override listener.name.wronghost.ssl.keystore.type=PEM \
-  --override "listener.name.wronghost.ssl.keystore.location=$certs/elsewhere.pem" \
-  --override sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER \
-  --override "sasl.oauthbearer.jwks.endpoint.url=file://$certs/jwks.json" \
-  --override sasl.oauthbearer.expected.audience=brook \
-  --override sasl.oauthbearer.expected.issuer=brook-test \
-  --override "listener.name.sasl_ssl.plain.sasl.jaas.config=$jaas" \
-  --override "listener.name.sasl_plaintext.plain.sasl.jaas.config=$jaas" \
-  --override listener.name.sasl_plaintext.connections.max.reauth.ms=2000 \
-  >"$work/brookd.log" 2>&1 &
-pid=$!
-for port in $p_plain $p_ssl $p_mtls $p_sasl_ssl $p_sasl_plain $p_wrong; do
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-  done
-done
-
+plain_jaas="org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"admin-secret\" user_alice=\"alice-secret\" user_bob=\"bob-secret\";"
 status=0
-echo "--- brook_client_it Security* against brookd's secured listeners"
-BROOK_SEC_PLAINTEXT=127.0.0.1:$p_plain BROOK_SEC_SSL=127.0.0.1:$p_ssl \
-  BROOK_SEC_MTLS=127.0.0.1:$p_mtls BROOK_SEC_SASL_SSL=127.0.0.1:$p_sasl_ssl \
-  BROOK_SEC_SASL_PLAINTEXT=127.0.0.1:$p_sasl_plain BROOK_SEC_WRONG_HOST=127.0.0.1:$p_wrong \
-  BROOK_SEC_CERTS=$certs BROOK_SEC_PLAIN=alice:alice-secret \
-  BROOK_SEC_SCRAM256=carol:carol-secret BROOK_SEC_SCRAM512=dave:dave-secret \
-  BROOK_SEC_TOKEN=$(cat "$certs/token.jwt") BROOK_SEC_EXPIRED_TOKEN=$(cat "$certs/expired.jwt") \
-  BROOK_TEST_BOOTSTRAP=127.0.0.1:$p_plain BROOK_TEST_BROKER=brook \
-  timeout 900 "$it" --gtest_filter='Security*' "$@" || status=1
-kill "$pid" && wait "$pid" 2>/dev/null || true
-pid=""
-if grep -E "AddressSanitizer|runtime error" "$work/brookd.log" | head -5 | grep -q .; then
-  echo "--- brookd reported memory errors:"
-  grep -E "AddressSanitizer|runtime error" "$work/brookd.log" | head -20
-  status=1
+
+# Runs the suite against the listeners on ports $1 (PLAINTEXT), $2 (SSL), $3 (MTLS), $4 (SASL_SSL),
+# $5 (SASL_PLAINTEXT), $6 (WRONGHOST); $7 names the broker.
+run_suite() {
+  echo "--- brook_client_it Security* against $7's secured listeners"
+  if BROOK_SEC_PLAINTEXT=127.0.0.1:$1 BROOK_SEC_SSL=127.0.0.1:$2 BROOK_SEC_MTLS=127.0.0.1:$3 \
+    BROOK_SEC_SASL_SSL=127.0.0.1:$4 BROOK_SEC_SASL_PLAINTEXT=127.0.0.1:$5 \
+    BROOK_SEC_WRONG_HOST=127.0.0.1:$6 BROOK_SEC_CERTS=$certs BROOK_SEC_PLAIN=alice:alice-secret \
+    BROOK_SEC_SCRAM256=carol:carol-secret BROOK_SEC_SCRAM512=dave:dave-secret \
+    BROOK_SEC_TOKEN=$(cat "$certs/token.jwt") BROOK_SEC_EXPIRED_TOKEN=$(cat "$certs/expired.jwt") \
+    BROOK_TEST_BOOTSTRAP=127.0.0.1:$1 BROOK_TEST_BROKER=$7 \
+    timeout 900 "$it" --gtest_filter='Security*' "${gtest_args[@]}"; then
+    echo "--- $7: passed"
+  else
+    echo "--- $7: FAILED"
+    status=1
+  fi
+}
+gtest_args=("$@")
+
+if [[ -z $only || $only == brook ]]; then
+  p=$((base + 40))
+  mkdir -p "$work/brook"
+  "$brookd" \
+    --override "listeners=PLAINTEXT://127.0.0.1:$p,SSL://127.0.0.1:$((p + 1)),MTLS://127.0.0.1:$((p + 2)),SASL_SSL://127.0.0.1:$((p + 3)),SASL_PLAINTEXT://127.0.0.1:$((p + 4)),WRONGHOST://127.0.0.1:$((p + 5))" \
+    --override "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,MTLS:SSL,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,WRONGHOST:SSL" \
+    --override "log.dirs=$work/brook/data" --override num.partitions=1 \
+    --override listener.name.ssl.ssl.keystore.type=PKCS12 \
+    --override "listener.name.ssl.ssl.keystore.location=$certs/broker.p12" \
+    --override listener.name.ssl.ssl.keystore.password=brook-pass \
+    --override listener.name.mtls.ssl.keystore.type=PEM \
+    --override "listener.name.mtls.ssl.keystore.location=$certs/broker.pem" \
+    --override listener.name.mtls.ssl.client.auth=required \
+    --override listener.name.mtls.ssl.truststore.type=PEM \
+    --override "listener.name.mtls.ssl.truststore.location=$certs/ca.pem" \
+    --override listener.name.sasl_ssl.ssl.keystore.type=PEM \
+    --override "listener.name.sasl_ssl.ssl.keystore.location=$certs/broker.pem" \
+    --override listener.name.wronghost.ssl.keystore.type=PEM \
+    --override "listener.name.wronghost.ssl.keystore.location=$certs/elsewhere.pem" \
+    --override sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER \
+    --override "sasl.oauthbearer.jwks.endpoint.url=file://$certs/jwks.json" \
+    --override sasl.oauthbearer.expected.audience=brook \
+    --override sasl.oauthbearer.expected.issuer=brook-test \
+    --override "listener.name.sasl_ssl.plain.sasl.jaas.config=$plain_jaas" \
+    --override "listener.name.sasl_plaintext.plain.sasl.jaas.config=$plain_jaas" \
+    --override listener.name.sasl_plaintext.connections.max.reauth.ms=2000 \
+    >"$work/brook/brookd.log" 2>&1 &
+  pid=$!
+  for port in $(seq "$p" $((p + 5))); do
+    for _ in $(seq 100); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      sleep 0.1
+    done
+  done
+  run_suite "$p" $((p + 1)) $((p + 2)) $((p + 3)) $((p + 4)) $((p + 5)) brook
+  kill "$pid" && wait "$pid" 2>/dev/null || true
+  pid=""
+  if grep -E "AddressSanitizer|runtime error" "$work/brook/brookd.log" | head -5 | grep -q .; then
+    echo "--- brookd reported memory errors:"
+    grep -E "AddressSanitizer|runtime error" "$work/brook/brookd.log" | head -20
+    status=1
+  fi
+fi
+
+if [[ -z $only || $only == kafka ]]; then
+  offset=60
+  scram="org.apache.kafka.common.security.scram.ScramLoginModule required;"
+  for v in $versions; do
+    d="$work/kafka-$v"
+    kafka_dirs+=("$d")
+    p=$((base + offset))  # the controller takes p + 1
+    offset=$((offset + 10))
+    l="127.0.0.1"
+    listeners="SSL://$l:$((p + 2)),MTLS://$l:$((p + 3)),SASL_SSL://$l:$((p + 4)),SASL_PLAINTEXT://$l:$((p + 5)),WRONGHOST://$l:$((p + 6))"
+    keystore() {  # listener file
+      echo "listener.name.$1.ssl.keystore.type=PKCS12"
+      echo "listener.name.$1.ssl.keystore.location=$certs/$2"
+      echo "listener.name.$1.ssl.keystore.password=brook-pass"
+    }
+    mapfile -t props < <(
+      echo "listeners=PLAINTEXT://$l:$p,CONTROLLER://$l:$((p + 1)),$listeners"
+      echo "advertised.listeners=PLAINTEXT://$l:$p,$listeners"
+      echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,MTLS:SSL,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,WRONGHOST:SSL"
+      keystore ssl broker.p12
+      keystore mtls broker.p12
+      keystore sasl_ssl broker.p12
+      keystore wronghost elsewhere.p12
+      echo "listener.name.mtls.ssl.client.auth=required"
+      echo "listener.name.mtls.ssl.truststore.type=PEM"
+      echo "listener.name.mtls.ssl.truststore.location=$certs/ca.pem"
+      echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER"
+      echo "listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+      for n in sasl_ssl sasl_plaintext; do
+        echo "listener.name.$n.plain.sasl.jaas.config=$plain_jaas"
+        echo "listener.name.$n.scram-sha-256.sasl.jaas.config=$scram"
+        echo "listener.name.$n.scram-sha-512.sasl.jaas.config=$scram"
+      done
+      echo "listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"
+      echo "listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler"
+      echo "sasl.oauthbearer.jwks.endpoint.url=file://$certs/jwks.json"
+      echo "sasl.oauthbearer.expected.audience=brook"
+      echo "sasl.oauthbearer.expected.issuer=brook-test"
+      echo "listener.name.sasl_plaintext.connections.max.reauth.ms=2000"
+    )
+    # Kafka 4 reads a JWKS URL only when this property allows it.
+    if BROOK_KAFKA_JVM_OPTS="-XX:TieredStopAtLevel=1 -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file://$certs/jwks.json" \
+      "$root/scripts/kafka-server.sh" start "$d" "$v" "$p" "${props[@]}"; then
+      run_suite "$p" $((p + 2)) $((p + 3)) $((p + 4)) $((p + 5)) $((p + 6)) "kafka-$v"
+    else
+      echo "--- kafka-$v: did not start"
+      status=1
+    fi
+    "$root/scripts/kafka-server.sh" stop "$d" || true
+  done
 fi
 [[ $status == 0 ]] && echo "--- security: passed" || echo "--- security: FAILED"
 exit $status
