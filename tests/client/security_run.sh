@@ -40,8 +40,14 @@ certs="$work/certs"
 bash "$root/tests/compat/security/make_certs.sh" "$certs"
 cd "$certs"
 quiet() { "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; "$@"; exit 1; }; }
-# A trust store holding only the CA, as PKCS12 (what Java calls JKS by default reads).
-quiet openssl pkcs12 -export -nokeys -in ca.pem -out ca-trust.p12 -passout pass:brook-pass
+# A trust store holding only the CA, as PKCS12 (what Java's default type JKS reads): made by Java's
+# keytool where there is one, as Java users make theirs.
+if command -v keytool >/dev/null; then
+  quiet keytool -importcert -noprompt -alias ca -file ca.pem -keystore ca-trust.p12 \
+    -storetype PKCS12 -storepass brook-pass
+else
+  quiet openssl pkcs12 -export -nokeys -in ca.pem -out ca-trust.p12 -passout pass:brook-pass
+fi
 # A broker certificate for another host name, for the host name check.
 quiet openssl req -newkey rsa:2048 -nodes -keyout elsewhere.key -out elsewhere.csr \
   -subj "/CN=elsewhere.invalid"
