@@ -9,7 +9,7 @@ root=$(pwd)
 
 bash scripts/install-deps.sh --test
 
-step() { printf '\n=== %s\n' "$*"; }
+step() { printf '\n=== %s [%s]\n' "$*" "$(date +%T)"; }
 
 step "codegen: generator tests"
 python3 -m unittest discover -s tools/codegen/tests -t tools/codegen
