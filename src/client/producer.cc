@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "base/log.h"
@@ -112,6 +113,9 @@ struct partition_state {
   std::deque<batch_ptr> queue;
   int in_flight = 0;
   int32_t next_sequence = 0;
+  // The sequence after the last acknowledged batch: a batch starting elsewhere that fails with
+  // OUT_OF_ORDER_SEQUENCE_NUMBER only follows a gap left by an earlier failed batch.
+  int32_t acked_sequence = 0;
   bool in_transaction = false;
   bool add_pending = false;
 };
@@ -131,9 +135,16 @@ struct topic_state {
 
 struct produce_job {
   int32_t node = -1;
+  std::shared_ptr<connection> conn;
   size_t bytes = 0;
   std::vector<batch_ptr> batches;
 };
+
+// The sequence after batch `b` starting at `base`; sequences wrap from INT32_MAX to 0.
+int32_t next_sequence(int32_t base, const batch& b) {
+  const int64_t n = static_cast<int64_t>(base) + static_cast<int64_t>(b.completions.size());
+  return static_cast<int32_t>(n > INT32_MAX ? n - INT32_MAX - 1 : n);
+}
 
 // Writes producer id, epoch and base sequence into a built batch and recomputes its CRC.
 void stamp(wire::byte_buffer& b, int64_t producer_id, int16_t epoch, int32_t sequence) {
@@ -203,6 +214,12 @@ struct producer::impl {
   asio::steady_timer wake_timer;
   bool woken = false;
   std::map<int32_t, int> node_in_flight;
+  // Open connections to partition leaders. Jobs get theirs at collect time, so that requests
+  // reach the socket in the order they were drained (a job waiting for a connection to open
+  // could otherwise overtake an earlier one and break the sequence order).
+  std::map<int32_t, std::shared_ptr<connection>> conns;
+  std::set<int32_t> connecting;
+  std::set<int32_t> want_connect;
   int total_in_flight = 0;
   bool need_metadata = false;
   bool metadata_refreshing = false;
@@ -581,12 +598,18 @@ struct producer::impl {
     pid_busy = true;
     bool failed = false;
     try {
-      co_await init_producer_id(bump);
+      // An idempotent producer bumps its epoch itself, as Java's does; Kafka answers
+      // InitProducerId without a transactional id with a new producer id anyway.
+      if (bump && producer_epoch < INT16_MAX - 1)
+        ++producer_epoch;
+      else
+        co_await init_producer_id(false);
       if (bump) {
         std::lock_guard lock(mu);
         for (auto& [name, t] : topics)
           for (auto& ps : t->partitions) {
             ps.next_sequence = 0;
+            ps.acked_sequence = 0;
             for (auto& b : ps.queue) b->base_sequence = -1;
           }
       }
@@ -709,11 +732,9 @@ struct producer::impl {
         (code == error_code::out_of_order_sequence_number ||
          code == error_code::unknown_producer_id) &&
         now < b->deadline) {
-      bool earlier = false;
-      for (const auto& q : ps.queue)
-        if (q->base_sequence >= 0 && q->base_sequence < b->base_sequence) earlier = true;
-      // An earlier batch is being retried: this one failed only because of the gap.
-      if (!earlier) need_epoch_bump = true;
+      // Unless an earlier batch failed too (this one then only follows its gap), the broker lost
+      // the producer's state: bump the epoch and number the unwritten batches again.
+      if (b->base_sequence == ps.acked_sequence) need_epoch_bump = true;
       ++b->attempts;
       requeue(std::move(b));
       return;
@@ -745,7 +766,9 @@ struct producer::impl {
   void handle_success(batch_ptr b, int64_t base_offset, int64_t log_append_time) {
     {
       std::lock_guard lock(mu);
-      --topics[b->topic]->partitions[static_cast<size_t>(b->partition)].in_flight;
+      auto& ps = topics[b->topic]->partitions[static_cast<size_t>(b->partition)];
+      --ps.in_flight;
+      if (b->base_sequence >= 0) ps.acked_sequence = next_sequence(b->base_sequence, *b);
     }
     finish(*b, base_offset, log_append_time, nullptr);
   }
@@ -753,7 +776,7 @@ struct producer::impl {
   asio::awaitable<void> run_job(produce_job job) {
     std::vector<batch_ptr>& batches = job.batches;
     try {
-      auto conn = co_await cl->connection_to(job.node);
+      auto& conn = job.conn;
       const int16_t v =
           conn->require_version(protocol::api_key::produce, transactional() ? 11 : 12, 3);
       protocol::produce_request req;
@@ -803,8 +826,10 @@ struct producer::impl {
                            "no answer for the partition");
       }
     } catch (const kafka_error& e) {
-      if (e.code() == error_code::network_exception || e.code() == error_code::request_timed_out)
+      if (e.code() == error_code::network_exception || e.code() == error_code::request_timed_out) {
         cl->drop_connection(job.node);
+        conns.erase(job.node);
+      }
       for (auto& b : batches)
         if (b) handle_failure(std::move(b), e.code(), e.what());
     } catch (const std::exception& e) {
@@ -867,10 +892,15 @@ struct producer::impl {
             need_metadata = true;
             continue;
           }
+          auto conn = conns.find(leader);
+          if (conn == conns.end() || !conn->second->is_open()) {
+            want_connect.insert(leader);
+            continue;
+          }
           auto jit = job_of.find(leader);
           if (jit == job_of.end()) {
             if (node_in_flight[leader] + planned[leader] >= settings.max_in_flight) continue;
-            jobs.push_back(produce_job{leader, 0, {}});
+            jobs.push_back(produce_job{leader, conn->second, 0, {}});
             jit = job_of.emplace(leader, jobs.size() - 1).first;
             ++planned[leader];
           }
@@ -898,6 +928,23 @@ struct producer::impl {
         }
       }
     }
+  }
+
+  asio::awaitable<void> connect(int32_t node) {
+    bool failed = false;
+    try {
+      conns[node] = co_await cl->connection_to(node);
+    } catch (const kafka_error& e) {
+      lg.debug("connecting to node {}: {}", node, e.what());
+      failed = true;
+    }
+    if (failed) {
+      need_metadata = true;
+      co_await cl->sleep(std::max(milliseconds(50), cl->settings().get_ms("reconnect.backoff.ms")));
+    }
+    connecting.erase(node);
+    woken = true;
+    wake_timer.cancel();
   }
 
   bool has_queued() {
@@ -937,14 +984,24 @@ struct producer::impl {
         asio::co_spawn(exec, run_job(std::move(job)), asio::detached);
       }
       if (queued && settings.idempotent && !transactional() && !pid_busy &&
-          (producer_id < 0 || (need_epoch_bump && total_in_flight == 0)))
+          (producer_id < 0 || (need_epoch_bump && total_in_flight == 0))) {
+        // The flags are set here, not in the coroutines: co_spawn starts them later.
+        pid_busy = true;
         asio::co_spawn(exec, obtain_producer_id(producer_id >= 0), asio::detached);
-      if (need_add_partitions && !adding_partitions)
+      }
+      for (int32_t node : want_connect)
+        if (connecting.insert(node).second) asio::co_spawn(exec, connect(node), asio::detached);
+      want_connect.clear();
+      if (need_add_partitions && !adding_partitions) {
+        adding_partitions = true;
         asio::co_spawn(exec, add_partitions(), asio::detached);
+      }
       if (need_metadata && !metadata_refreshing) {
         const auto due = last_refresh + settings.retry_backoff;
-        if (clock::now() >= due)
+        if (clock::now() >= due) {
+          metadata_refreshing = true;
           asio::co_spawn(exec, refresh_in_background(), asio::detached);
+        }
         else
           next = std::min(next, due);
       }
