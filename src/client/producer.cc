@@ -476,11 +476,12 @@ struct producer::impl {
 
   // Completes a batch's records and returns its memory.
   void finish(batch& b, int64_t base_offset, int64_t log_append_time, std::exception_ptr error) {
+    // One metadata object for the batch: the topic is copied once, not per record.
+    record_metadata m;
+    m.topic = b.topic;
+    m.partition = b.partition;
     int64_t i = 0;
     for (auto& c : b.completions) {
-      record_metadata m;
-      m.topic = b.topic;
-      m.partition = b.partition;
       m.offset = (error || base_offset < 0) ? -1 : base_offset + i;
       m.timestamp = error ? -1 : (log_append_time >= 0 ? log_append_time : c.timestamp);
       deliver(c, m, error);
@@ -732,9 +733,12 @@ struct producer::impl {
         (code == error_code::out_of_order_sequence_number ||
          code == error_code::unknown_producer_id) &&
         now < b->deadline) {
-      // Unless an earlier batch failed too (this one then only follows its gap), the broker lost
-      // the producer's state: bump the epoch and number the unwritten batches again.
-      if (b->base_sequence == ps.acked_sequence) need_epoch_bump = true;
+      // A batch after the last acknowledged one only follows the gap of an earlier failed batch:
+      // it is retried as it is. Otherwise the broker lost the producer's state, or (a batch
+      // failed and later ones were written, which Kafka accepts from a producer it does not know
+      // yet) it can never take this sequence again: bump the epoch and number the unwritten
+      // batches again, as Java's producer does.
+      if (b->base_sequence <= ps.acked_sequence) need_epoch_bump = true;
       ++b->attempts;
       requeue(std::move(b));
       return;
@@ -1001,8 +1005,7 @@ struct producer::impl {
         if (clock::now() >= due) {
           metadata_refreshing = true;
           asio::co_spawn(exec, refresh_in_background(), asio::detached);
-        }
-        else
+        } else
           next = std::min(next, due);
       }
       if (stopping && total_in_flight == 0 && !pid_busy && !adding_partitions &&
