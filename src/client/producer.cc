@@ -197,7 +197,9 @@ struct producer::impl {
   // --- Shared between user threads and the I/O thread, under mu ---
   std::mutex mu;
   std::condition_variable cv;
+  // Topics are never removed, so pointers to them stay valid.
   std::unordered_map<std::string, std::unique_ptr<topic_state>> topics;
+  topic_state* last_topic = nullptr;
   int64_t buffered = 0;
   int64_t incomplete = 0;
   int flushing = 0;
@@ -270,6 +272,12 @@ struct producer::impl {
       if (t.error != error_code::none && !protocol::is_retriable(t.error) &&
           t.error != error_code::unknown_topic_or_partition)
         throw kafka_error(t.error, fmt::format("metadata of topic {}", name));
+      if (cl->on_io_thread()) {
+        // A send from a callback cannot wait: ask for the metadata for the next one.
+        need_metadata = true;
+        woken = true;
+        wake_timer.cancel();
+      }
       if (clock::now() >= deadline || cl->on_io_thread()) {
         const auto ms = settings.max_block.count();
         if (partition && t.partition_count > 0)
@@ -309,15 +317,24 @@ struct producer::impl {
                                     "the total memory buffer you have configured with the "
                                     "buffer.memory configuration.",
                                     single));
-    const auto deadline = clock::now() + settings.max_block;
     std::unique_lock lock(mu);
     if (closed) throw std::logic_error("Cannot perform operation after producer has been closed");
     if (txn == txn_state::uninitialized || txn == txn_state::ready)
       throw std::logic_error("Cannot send a transactional record outside a transaction");
     if (txn == txn_state::fatal) std::rethrow_exception(txn_failure);
-    topic_state* t = wait_for_topic(lock, r.topic, r.partition, deadline);
+    // The common case costs neither a hash nor a clock reading: the last topic, known.
+    topic_state* t = last_topic;
+    if (!t || t->name != r.topic) {
+      auto it = topics.find(r.topic);
+      t = it == topics.end() ? nullptr : it->second.get();
+    }
+    if (!t || t->partition_count == 0 || (r.partition && *r.partition >= t->partition_count))
+      t = wait_for_topic(lock, r.topic, r.partition, clock::now() + settings.max_block);
+    last_topic = t;
+    std::optional<clock::time_point> deadline;
     while (buffered > 0 && buffered + static_cast<int64_t>(size) > settings.buffer_memory) {
-      if (cl->on_io_thread() || cv.wait_until(lock, deadline) == std::cv_status::timeout)
+      if (!deadline) deadline = clock::now() + settings.max_block;
+      if (cl->on_io_thread() || cv.wait_until(lock, *deadline) == std::cv_status::timeout)
         if (buffered > 0 && buffered + static_cast<int64_t>(size) > settings.buffer_memory)
           throw kafka_error(error_code::request_timed_out,
                             fmt::format("Failed to allocate memory within the configured max "
@@ -352,6 +369,7 @@ struct producer::impl {
       o.compression_options = settings.compression_options;
       o.transactional = transactional();
       nb->builder.emplace(o);
+      nb->completions.reserve(static_cast<size_t>(settings.batch_size) / size + 1);
       nb->created = clock::now();
       nb->deadline = nb->created + settings.delivery_timeout;
       b = nb.get();

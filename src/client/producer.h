@@ -42,9 +42,16 @@
 // constructor.
 //
 // Threads: every method may be called from any thread. Callbacks and future completions run on
-// the producer's single I/O thread, in order per partition; a callback may call send() (it then
-// fails at once rather than block when the topic's metadata or buffer space is missing) but must
-// not call flush(), close() or the transaction methods, which wait for that same thread.
+// the producer's single I/O thread, in order per partition, except for errors that send() finds
+// itself (record too large, metadata or buffer space not available in time), which reach the
+// callback on the calling thread before send() returns, as in Java. A callback may call send()
+// (it then fails at once rather than block when the topic's metadata or buffer space is
+// missing) but must not call flush(), close() or the transaction methods, which wait for that
+// same thread; they throw std::logic_error there.
+//
+// Not done (yet) as Java does: a batch the broker refuses as too large is failed, not split; the
+// transaction protocol is version 1 (no implicit partition adds); metadata is refreshed on
+// errors and for unknown topics, not every metadata.max.age.ms.
 // Ownership: the producer owns its I/O thread, connections and buffered records. The destructor
 // is close() without a time limit: it sends what is buffered (bounded by delivery.timeout.ms).
 #pragma once
@@ -149,8 +156,8 @@ class producer {
   // Flushes, then commits. Throws kafka_error when a record of the transaction failed (the
   // transaction must then be aborted) or the coordinator refuses.
   void commit_transaction();
-  // Drops what is not sent yet (those records fail with TRANSACTION_ABORTABLE... as Java's
-  // aborted batches do), waits for what is in flight, then aborts.
+  // Drops what is not sent yet (those records fail with TRANSACTION_ABORTABLE), waits for what
+  // is in flight, then aborts.
   void abort_transaction();
 
   // The underlying cluster (metadata, connections), for tools and tests.

@@ -14,6 +14,8 @@
 #include "protocol/generated/create_topics_response.h"
 #include "protocol/generated/fetch_request.h"
 #include "protocol/generated/fetch_response.h"
+#include "protocol/generated/offset_fetch_request.h"
+#include "protocol/generated/offset_fetch_response.h"
 #include "protocol/records/record_batch.h"
 #include "protocol/records/record_set.h"
 
@@ -560,6 +562,59 @@ TEST(ProducerIt, AbortDropsRecordsNotSentYet) {
   p.commit_transaction();
   EXPECT_EQ(committed_values(fetch_all(p.get_cluster(), topic, 0, 1)),
             (std::vector<std::string>{"kept"}));
+}
+
+// The group's committed offset of one partition (OffsetFetch with require_stable, which waits for
+// transactional commits to settle), or -1.
+int64_t committed_offset(cluster& c, const std::string& group, const std::string& topic,
+                         int32_t partition) {
+  return c.run([&]() -> asio::awaitable<int64_t> {
+    for (int attempt = 0;; ++attempt) {
+      const int32_t node = co_await c.coordinator(coordinator_type::group, group);
+      auto conn = co_await c.connection_to(node);
+      const int16_t v = conn->require_version(protocol::api_key::offset_fetch, 7, 7);
+      protocol::offset_fetch_request req;
+      req.group_id = group;
+      req.require_stable = true;
+      auto& t = req.topics->emplace_back();
+      t.name = topic;
+      t.partition_indexes = {partition};
+      auto resp = co_await conn->call<protocol::offset_fetch_response>(req, v);
+      int16_t code = resp.error_code;
+      int64_t offset = -1;
+      for (const auto& rt : resp.topics)
+        for (const auto& rp : rt.partitions) {
+          if (rp.error_code != 0) code = rp.error_code;
+          offset = rp.committed_offset;
+        }
+      // UNSTABLE_OFFSET_COMMIT while the transaction's markers are being written.
+      if (code == 0 || attempt >= 100) {
+        throw_if_error(code, "OffsetFetch");
+        co_return offset;
+      }
+      co_await c.sleep(milliseconds(100));
+    }
+  });
+}
+
+TEST(ProducerIt, OffsetsCommitWithTheTransaction) {
+  const std::string topic = test::unique_name("producer-txn-offsets");
+  const std::string group = test::unique_name("producer-txn-group");
+  producer p(test::base_config({{"transactional.id", test::unique_name("txn-offsets")}}));
+  create_topic(p.get_cluster(), topic, 1);
+  p.init_transactions();
+
+  p.begin_transaction();
+  p.send(producer_record{.topic = topic, .value = "x"});
+  p.send_offsets_to_transaction({{{topic, 0}, 41}}, consumer_group_metadata{.group_id = group});
+  p.abort_transaction();
+  EXPECT_EQ(committed_offset(p.get_cluster(), group, topic, 0), -1);
+
+  p.begin_transaction();
+  p.send(producer_record{.topic = topic, .value = "y"});
+  p.send_offsets_to_transaction({{{topic, 0}, 42}}, consumer_group_metadata{.group_id = group});
+  p.commit_transaction();
+  EXPECT_EQ(committed_offset(p.get_cluster(), group, topic, 0), 42);
 }
 
 }  // namespace
