@@ -446,6 +446,42 @@ TEST(ProducerIt, UnknownTopicWithoutAutoCreationTimesOut) {
   }
 }
 
+TEST(ProducerIt, FullBufferBlocksThenTimesOut) {
+  const std::string topic = test::unique_name("producer-buffer");
+  producer p(test::base_config({{"buffer.memory", "10000"},
+                                {"linger.ms", "60000"},
+                                {"batch.size", "1000000"},
+                                {"max.block.ms", "500"}}));
+  create_topic(p.get_cluster(), topic, 1);
+  std::vector<std::future<record_metadata>> futures;
+  for (int i = 0; i < 12; ++i)
+    futures.push_back(p.send(producer_record{.topic = topic, .value = std::string(1000, 'x')}));
+  // About nine records fit in 10000 bytes; the rest waited max.block.ms and failed.
+  try {
+    futures.back().get();
+    FAIL() << "a record beyond buffer.memory was accepted";
+  } catch (const kafka_error& e) {
+    EXPECT_EQ(e.code(), error_code::request_timed_out);
+    EXPECT_NE(std::string(e.what()).find("Failed to allocate memory"), std::string::npos);
+  }
+  p.flush();
+  EXPECT_EQ(futures.front().get().offset, 0);
+}
+
+TEST(ProducerIt, CallbacksMaySend) {
+  const std::string topic = test::unique_name("producer-chain");
+  producer p(test::base_config());
+  create_topic(p.get_cluster(), topic, 1);
+  std::promise<record_metadata> second;
+  p.send(producer_record{.topic = topic, .value = "first"},
+         [&](const record_metadata&, std::exception_ptr e) {
+           ASSERT_FALSE(e);
+           p.send(producer_record{.topic = topic, .value = "second"},
+                  [&](const record_metadata& m, std::exception_ptr) { second.set_value(m); });
+         });
+  EXPECT_EQ(second.get_future().get().offset, 1);
+}
+
 TEST(ProducerIt, PartitionsForListsTheTopic) {
   const std::string topic = test::unique_name("producer-partitions-for");
   producer p(test::base_config());
