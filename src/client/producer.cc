@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -742,11 +743,66 @@ struct producer::impl {
   }
 
   // A batch that came back with `code` (I/O thread): retried or failed.
+  // Splits a batch the broker found too large into two, each keeping its records' timestamps,
+  // completions and (when numbered) sequences, as Java's producer does.
+  std::pair<batch_ptr, batch_ptr> split(batch& b) {
+    const rec::batch_view view(std::span<const uint8_t>(*b.bytes), b.bytes);
+    const auto records = rec::decode_records(view, std::numeric_limits<size_t>::max());
+    const size_t half = records.size() / 2;
+    auto make = [&](size_t from, size_t to) {
+      auto nb = std::make_unique<batch>();
+      nb->topic = b.topic;
+      nb->partition = b.partition;
+      nb->created = b.created;
+      nb->deadline = b.deadline;
+      nb->attempts = b.attempts;
+      nb->full = true;
+      rec::batch_options o;
+      o.compression = settings.compression;
+      o.compression_options = settings.compression_options;
+      o.transactional = transactional();
+      rec::batch_builder builder(o);
+      for (size_t i = from; i < to; ++i) {
+        const auto& r = records[i];
+        std::optional<std::span<const uint8_t>> key, value;
+        if (r.key) key = r.key->span();
+        if (r.value) value = r.value->span();
+        builder.append(view.timestamp_of(r), key, value, r.headers);
+      }
+      nb->bytes = std::make_shared<wire::byte_buffer>(builder.build());
+      nb->completions.assign(
+          std::make_move_iterator(b.completions.begin() + static_cast<long>(from)),
+          std::make_move_iterator(b.completions.begin() + static_cast<long>(to)));
+      nb->reserved =
+          b.reserved * static_cast<int64_t>(to - from) / static_cast<int64_t>(records.size());
+      nb->estimated_size = nb->bytes->size();
+      if (b.base_sequence >= 0) {
+        nb->base_sequence = static_cast<int32_t>(
+            (static_cast<int64_t>(b.base_sequence) + static_cast<int64_t>(from)) %
+            (int64_t{INT32_MAX} + 1));
+        stamp(*nb->bytes, producer_id, producer_epoch, nb->base_sequence);
+      }
+      return nb;
+    };
+    auto first = make(0, half);
+    auto second = make(half, records.size());
+    second->reserved = b.reserved - first->reserved;
+    return {std::move(first), std::move(second)};
+  }
+
   void handle_failure(batch_ptr b, error_code code, const std::string& message) {
     std::unique_lock lock(mu);
     auto& ps = topics[b->topic]->partitions[static_cast<size_t>(b->partition)];
     --ps.in_flight;
     const auto now = clock::now();
+    if (!force && code == error_code::message_too_large && b->completions.size() > 1 &&
+        now < b->deadline) {
+      auto [first, second] = split(*b);
+      ++incomplete;
+      requeue(std::move(second));
+      requeue(std::move(first));
+      return;
+    }
     if (!force && settings.idempotent && !transactional() &&
         (code == error_code::out_of_order_sequence_number ||
          code == error_code::unknown_producer_id) &&

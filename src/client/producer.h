@@ -49,9 +49,11 @@
 // missing) but must not call flush(), close() or the transaction methods, which wait for that
 // same thread; they throw std::logic_error there.
 //
-// Not done (yet) as Java does: a batch the broker refuses as too large is failed, not split; the
-// transaction protocol is version 1 (no implicit partition adds); metadata is refreshed on
-// errors and for unknown topics, not every metadata.max.age.ms.
+// A batch the broker refuses as too large (MESSAGE_TOO_LARGE, over the topic's
+// max.message.bytes) is split in two and sent again, down to single records, as in Java.
+//
+// Not done (yet) as Java does: the transaction protocol is version 1 (no implicit partition
+// adds); metadata is refreshed on errors and for unknown topics, not every metadata.max.age.ms.
 // Ownership: the producer owns its I/O thread, connections and buffered records. The destructor
 // is close() without a time limit: it sends what is buffered (bounded by delivery.timeout.ms).
 #pragma once
