@@ -236,6 +236,16 @@ struct producer::impl {
 
   bool transactional() const { return settings.transactional_id.has_value(); }
 
+  // The options of every batch this producer builds; producer id, epoch and sequence are
+  // stamped in when the batch is sent.
+  rec::batch_options new_batch_options() const {
+    rec::batch_options o;
+    o.compression = settings.compression;
+    o.compression_options = settings.compression_options;
+    o.transactional = transactional();
+    return o;
+  }
+
   // ---------------------------------------------------------------- user side
 
   void wake() {
@@ -365,11 +375,7 @@ struct producer::impl {
       auto nb = std::make_unique<batch>();
       nb->topic = r.topic;
       nb->partition = p;
-      rec::batch_options o;
-      o.compression = settings.compression;
-      o.compression_options = settings.compression_options;
-      o.transactional = transactional();
-      nb->builder.emplace(o);
+      nb->builder.emplace(new_batch_options());
       nb->completions.reserve(static_cast<size_t>(settings.batch_size) / size + 1);
       nb->created = clock::now();
       nb->deadline = nb->created + settings.delivery_timeout;
@@ -742,7 +748,6 @@ struct producer::impl {
     ps.queue.insert(it, std::move(b));
   }
 
-  // A batch that came back with `code` (I/O thread): retried or failed.
   // Splits a batch the broker found too large into two, each keeping its records' timestamps,
   // completions and (when numbered) sequences, as Java's producer does.
   std::pair<batch_ptr, batch_ptr> split(batch& b) {
@@ -757,11 +762,7 @@ struct producer::impl {
       nb->deadline = b.deadline;
       nb->attempts = b.attempts;
       nb->full = true;
-      rec::batch_options o;
-      o.compression = settings.compression;
-      o.compression_options = settings.compression_options;
-      o.transactional = transactional();
-      rec::batch_builder builder(o);
+      rec::batch_builder builder(new_batch_options());
       for (size_t i = from; i < to; ++i) {
         const auto& r = records[i];
         std::optional<std::span<const uint8_t>> key, value;
@@ -790,6 +791,7 @@ struct producer::impl {
     return {std::move(first), std::move(second)};
   }
 
+  // A batch that came back with `code` (I/O thread): split, retried or failed.
   void handle_failure(batch_ptr b, error_code code, const std::string& message) {
     std::unique_lock lock(mu);
     auto& ps = topics[b->topic]->partitions[static_cast<size_t>(b->partition)];
