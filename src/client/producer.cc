@@ -182,13 +182,17 @@ struct producer::impl {
   explicit impl(config c)
       : settings(read_producer_settings(c)),
         cl(std::make_unique<cluster>(std::move(c))),
-        wake_timer(cl->executor()) {
+        wake_timer(std::in_place, cl->executor()) {
     txn = settings.transactional_id ? txn_state::uninitialized : txn_state::none;
     asio::co_spawn(cl->executor(), sender_loop(), asio::detached);
   }
 
   ~impl() {
     close(milliseconds::max());
+    cl->run([this]() -> asio::awaitable<void> {
+      wake_timer.reset();
+      co_return;
+    });
     cl.reset();
   }
 
@@ -214,7 +218,8 @@ struct producer::impl {
   std::atomic<bool> wake_pending{false};
 
   // --- I/O thread only ---
-  asio::steady_timer wake_timer;
+  // Reset on the I/O thread before the cluster (and its io_context) goes.
+  std::optional<asio::steady_timer> wake_timer;
   bool woken = false;
   std::map<int32_t, int> node_in_flight;
   // Open connections to partition leaders. Jobs get theirs at collect time, so that requests
@@ -234,6 +239,12 @@ struct producer::impl {
   bool need_epoch_bump = false;
   bool pid_busy = false;
 
+  // Wakes the sender loop (I/O thread).
+  void poke() {
+    woken = true;
+    if (wake_timer) wake_timer->cancel();
+  }
+
   bool transactional() const { return settings.transactional_id.has_value(); }
 
   // The options of every batch this producer builds; producer id, epoch and sequence are
@@ -249,11 +260,7 @@ struct producer::impl {
   // ---------------------------------------------------------------- user side
 
   void wake() {
-    if (!wake_pending.exchange(true))
-      asio::post(cl->executor(), [this] {
-        woken = true;
-        wake_timer.cancel();
-      });
+    if (!wake_pending.exchange(true)) asio::post(cl->executor(), [this] { poke(); });
   }
 
   void send(producer_record&& r, completion&& c) {
@@ -286,8 +293,7 @@ struct producer::impl {
       if (cl->on_io_thread()) {
         // A send from a callback cannot wait: ask for the metadata for the next one.
         need_metadata = true;
-        woken = true;
-        wake_timer.cancel();
+        poke();
       }
       if (clock::now() >= deadline || cl->on_io_thread()) {
         const auto ms = settings.max_block.count();
@@ -470,10 +476,7 @@ struct producer::impl {
       std::lock_guard lock(mu);
       stop = true;
     }
-    asio::post(cl->executor(), [this] {
-      woken = true;
-      wake_timer.cancel();
-    });
+    asio::post(cl->executor(), [this] { poke(); });
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return loop_done; });
   }
@@ -566,8 +569,7 @@ struct producer::impl {
       lg.debug("metadata refresh: {}", e.what());
     }
     metadata_refreshing = false;
-    woken = true;
-    wake_timer.cancel();
+    poke();
   }
 
   asio::awaitable<std::shared_ptr<connection>> coordinator_connection() {
@@ -646,8 +648,7 @@ struct producer::impl {
     }
     if (failed) co_await cl->sleep(settings.retry_backoff);
     pid_busy = false;
-    woken = true;
-    wake_timer.cancel();
+    poke();
   }
 
   asio::awaitable<void> add_partitions() {
@@ -734,8 +735,7 @@ struct producer::impl {
       for (auto& b : dropped) finish(*b, -1, -1, error);
     }
     adding_partitions = false;
-    woken = true;
-    wake_timer.cancel();
+    poke();
   }
 
   // Puts a batch back for a retry, in sequence order among the batches already numbered.
@@ -918,8 +918,7 @@ struct producer::impl {
     }
     --total_in_flight;
     --node_in_flight[job.node];
-    woken = true;
-    wake_timer.cancel();
+    poke();
   }
 
   // Takes the batches that can go now into per-broker jobs (under mu). `next` becomes the time
@@ -1023,8 +1022,7 @@ struct producer::impl {
       co_await cl->sleep(std::max(milliseconds(50), cl->settings().get_ms("reconnect.backoff.ms")));
     }
     connecting.erase(node);
-    woken = true;
-    wake_timer.cancel();
+    poke();
   }
 
   bool has_queued() {
@@ -1088,9 +1086,9 @@ struct producer::impl {
           !metadata_refreshing)
         break;
       if (!woken) {
-        wake_timer.expires_at(next);
+        wake_timer->expires_at(next);
         std::error_code ec;
-        co_await wake_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await wake_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
       }
     }
     {
