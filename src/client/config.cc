@@ -63,6 +63,8 @@ constexpr setting_info k_settings[] = {
     {"buffer.memory", p, "33554432", "bytes of records waiting to be sent"},
     {"max.request.size", p, "1048576", "largest produce request, and so largest record"},
     {"max.block.ms", p, "60000", "how long send() waits for metadata or buffer space"},
+    {"allow.auto.create.topics", p | c, "true",
+     "whether metadata requests may create a missing topic (when the broker allows it)"},
     // Consumer.
     {"group.id", c, "", "consumer group; needed for subscribe() and commits"},
     {"group.protocol", c, "classic", "classic (JoinGroup/SyncGroup) or consumer (KIP-848)"},
