@@ -1209,7 +1209,7 @@ void producer::begin_transaction() {
 }
 
 void producer::send_offsets_to_transaction(
-    const std::map<std::pair<std::string, int32_t>, int64_t>& offsets,
+    const std::map<topic_partition, offset_and_metadata>& offsets,
     const consumer_group_metadata& group) {
   auto& im = *_impl;
   im.require_transactional();
@@ -1259,14 +1259,16 @@ void producer::send_offsets_to_transaction(
         for (const auto& [tp, offset] : offsets) {
           protocol::txn_offset_commit_request::txn_offset_commit_request_topic* t = nullptr;
           for (auto& x : req.topics)
-            if (x.name == tp.first) t = &x;
+            if (x.name == tp.topic) t = &x;
           if (!t) {
             t = &req.topics.emplace_back();
-            t->name = tp.first;
+            t->name = tp.topic;
           }
           auto& p = t->partitions.emplace_back();
-          p.partition_index = tp.second;
-          p.committed_offset = offset;
+          p.partition_index = tp.partition;
+          p.committed_offset = offset.offset;
+          if (offset.leader_epoch) p.committed_leader_epoch = *offset.leader_epoch;
+          p.committed_metadata = offset.metadata;
         }
         auto resp = co_await conn->call<protocol::txn_offset_commit_response>(req, v);
         for (const auto& t : resp.topics)

@@ -73,6 +73,7 @@
 #include "client/cluster.h"
 #include "client/config.h"
 #include "client/errors.h"
+#include "client/types.h"
 
 namespace brook::client {
 
@@ -108,15 +109,6 @@ struct record_metadata {
 // exception (usually kafka_error) and metadata holding only topic and partition on failure.
 using send_callback = std::function<void(const record_metadata&, std::exception_ptr)>;
 
-// What send_offsets_to_transaction needs of a consumer group (Java's ConsumerGroupMetadata). With
-// only group_id set the broker does not check the member (Java's deprecated group-id form).
-struct consumer_group_metadata {
-  std::string group_id;
-  int32_t generation_id = -1;
-  std::string member_id;
-  std::optional<std::string> group_instance_id;
-};
-
 class producer {
  public:
   // Checks the settings (config_error) and starts the I/O thread; connects lazily.
@@ -150,10 +142,10 @@ class producer {
   // with the same transactional.id and completing their open transaction. Call once, first.
   void init_transactions();
   void begin_transaction();
-  // Adds the consumer's offsets (partition -> next offset to read) to the transaction; they are
-  // committed to the group with it.
+  // Adds the consumer's offsets (partition -> next offset to read, with metadata and leader
+  // epoch) to the transaction; they are committed to the group with it.
   void send_offsets_to_transaction(
-      const std::map<std::pair<std::string, int32_t>, int64_t>& offsets,
+      const std::map<topic_partition, offset_and_metadata>& offsets,
       const consumer_group_metadata& group);
   // Flushes, then commits. Throws kafka_error when a record of the transaction failed (the
   // transaction must then be aborted) or the coordinator refuses.
