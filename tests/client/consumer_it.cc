@@ -229,7 +229,8 @@ struct recording_listener : rebalance_listener {
   }
 };
 
-void two_members_split_and_rebalance(const std::string& protocol) {
+void two_members_split_and_rebalance(const std::string& protocol,
+                                     const std::string& assignor = "range") {
   cluster admin(test::base_config());
   const std::string topic = test::unique_name("group-" + protocol);
   const std::string group = test::unique_name("g");
@@ -241,7 +242,8 @@ void two_members_split_and_rebalance(const std::string& protocol) {
                                      {"heartbeat.interval.ms", "300"},
                                      {"session.timeout.ms", "10000"},
                                      {"auto.commit.interval.ms", "200"}});
-  if (protocol == "classic") settings.set("partition.assignment.strategy", "range");
+  if (protocol == "classic" && !assignor.empty())
+    settings.set("partition.assignment.strategy", assignor);
   recording_listener la, lb;
   auto a = std::make_unique<consumer>(settings);
   consumer b(settings);
@@ -263,8 +265,12 @@ void two_members_split_and_rebalance(const std::string& protocol) {
   EXPECT_EQ(la.owned, a->assignment());
   EXPECT_EQ(lb.owned, b.assignment());
   EXPECT_GE(la.revoked_calls, 1);
+  if (assignor == "cooperative-sticky") {
+    // Cooperative: a kept two of its partitions through the rebalance and never gave up all.
+    EXPECT_EQ(la.revoked_calls, 1);
+  }
   EXPECT_GE(lb.assigned_calls, 1);
-  if (protocol == "classic") {
+  if (protocol == "classic" && assignor == "range") {
     // range: contiguous halves.
     const std::set<topic_partition> low{{topic, 0}, {topic, 1}}, high{{topic, 2}, {topic, 3}};
     EXPECT_TRUE(a->assignment() == low || a->assignment() == high);
@@ -293,6 +299,15 @@ void two_members_split_and_rebalance(const std::string& protocol) {
 }
 
 TEST(ConsumerGroup, ClassicRangeSplitsAndRebalances) { two_members_split_and_rebalance("classic"); }
+
+TEST(ConsumerGroup, ClassicCooperativeStickySplitsAndRebalances) {
+  two_members_split_and_rebalance("classic", "cooperative-sticky");
+}
+
+TEST(ConsumerGroup, ClassicDefaultAssignorsSplitAndRebalance) {
+  // partition.assignment.strategy unset: Java's default, range then cooperative-sticky.
+  two_members_split_and_rebalance("classic", "");
+}
 
 TEST(ConsumerGroup, ConsumerProtocolSplitsAndRebalances) {
   if (test::broker_flavour().rfind("kafka-3.", 0) == 0)
@@ -387,6 +402,21 @@ TEST(ConsumerGroup, StaticMemberKeepsItsPartitions) {
   poll_all_until({&c}, [&] { return c.assignment().size() == 4; });
   EXPECT_EQ(c.assignment().size(), 4u);
   EXPECT_EQ(c.group_metadata().generation_id, generation);
+}
+
+TEST(ConsumerFetch, WakeupInterruptsPoll) {
+  cluster admin(test::base_config());
+  const std::string topic = test::unique_name("wakeup");
+  test::create_topic(admin, topic, 1);
+  consumer c(test::base_config());
+  c.assign({{topic, 0}});
+  std::thread waker([&] {
+    std::this_thread::sleep_for(200ms);
+    c.wakeup();
+  });
+  EXPECT_THROW(c.poll(30s), wakeup_error);
+  waker.join();
+  EXPECT_TRUE(c.poll(10ms).empty());
 }
 
 TEST(ConsumerFetch, Throughput) {
