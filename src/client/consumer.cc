@@ -276,6 +276,10 @@ struct consumer::impl {
   asio::awaitable<void> leave_group();
 
   // ---- user thread ----
+  // Java's IllegalStateException after close().
+  void ensure_open() const {
+    if (closed) throw std::logic_error("the consumer is closed");
+  }
   void set_fatal(std::exception_ptr e) {
     fatal = e;
     cv.notify_all();
@@ -777,10 +781,12 @@ asio::awaitable<void> consumer::impl::commit(
         p.committed_leader_epoch = o.leader_epoch.value_or(-1);
         p.committed_metadata = o.metadata;
       }
+      lg.debug("group {}: OffsetCommit of {} partitions", group_id, offsets.size());
       auto resp = co_await conn->call<protocol::offset_commit_response>(req, v);
       for (const auto& t : resp.topics)
         for (const auto& p : t.partitions)
           if (p.error_code != 0 && failure == error_code::none) failure = code_of(p.error_code);
+      lg.debug("group {}: OffsetCommit answered {}", group_id, protocol::error_name(failure));
       if (failure == error_code::none) co_return;
     } catch (const kafka_error& e) {
       failure = e.code();
@@ -861,7 +867,10 @@ asio::awaitable<bool> consumer::impl::join_once() {
   join.protocol_type = "consumer";
   const auto sub_bytes = encode_embedded(sub, k_consumer_protocol_version);
   for (const auto& a : assignors) join.protocols.push_back({a, sub_bytes, {}});
+  lg.debug("group {}: JoinGroup as '{}'", group_id, me);
   auto jr = co_await conn->call<protocol::join_group_response>(join, jv, rebalance_timeout);
+  lg.debug("group {}: JoinGroup answered {} generation {}", group_id, jr.error_code,
+           jr.generation_id);
   const auto jc = code_of(jr.error_code);
   if (jc == error_code::member_id_required) {
     std::lock_guard lock(mu);
@@ -929,6 +938,7 @@ asio::awaitable<bool> consumer::impl::join_once() {
     }
   }
   auto sr = co_await conn->call<protocol::sync_group_response>(sync, sv, rebalance_timeout);
+  lg.debug("group {}: SyncGroup answered {}", group_id, sr.error_code);
   const auto sc = code_of(sr.error_code);
   if (sc == error_code::rebalance_in_progress || sc == error_code::illegal_generation)
     co_return false;
@@ -982,6 +992,7 @@ asio::awaitable<void> consumer::impl::classic_heartbeat_loop() {
       const int16_t v = conn->require_version(protocol::api_key::heartbeat, 4, 0);
       auto resp = co_await conn->call<protocol::heartbeat_response>(req, v);
       const auto code = code_of(resp.error_code);
+      lg.debug("group {}: Heartbeat answered {}", group_id, resp.error_code);
       std::lock_guard lock(mu);
       if (req.generation_id != generation) continue;  // a join happened meanwhile
       switch (code) {
@@ -1490,6 +1501,7 @@ consumer::~consumer() {
 
 void consumer::assign(const std::vector<topic_partition>& partitions) {
   auto& m = *_impl;
+  m.ensure_open();
   {
     std::lock_guard lock(m.mu);
     if (m.subscribed_mode) throw std::logic_error("assign() after subscribe()");
@@ -1506,6 +1518,7 @@ void consumer::assign(const std::vector<topic_partition>& partitions) {
 
 void consumer::subscribe(const std::vector<std::string>& topics, rebalance_listener* listener) {
   auto& m = *_impl;
+  m.ensure_open();
   if (m.group_id.empty()) throw config_error("group.id: needed for subscribe()");
   bool start = false;
   {
@@ -1533,6 +1546,7 @@ void consumer::subscribe(const std::vector<std::string>& topics, rebalance_liste
 
 void consumer::unsubscribe() {
   auto& m = *_impl;
+  m.ensure_open();
   std::vector<topic_partition> current;
   bool was_subscribed;
   {
@@ -1553,7 +1567,8 @@ void consumer::unsubscribe() {
   m.pending_assignment.reset();
   m.target.reset();
   m.generation = -1;
-  if (!m.classic) m.member_id.clear();
+  m.in_group = false;
+  m.member_id.clear();
   m.wake_group();
 }
 
@@ -1571,6 +1586,7 @@ std::set<topic_partition> consumer::assignment() const {
 
 std::vector<consumer_record> consumer::poll(std::chrono::milliseconds timeout) {
   auto& m = *_impl;
+  m.ensure_open();
   const auto deadline = clock::now() + timeout;
   m.deliver_commit_results();
   m.maybe_auto_commit();
@@ -1590,9 +1606,11 @@ std::vector<consumer_record> consumer::poll(std::chrono::milliseconds timeout) {
   }
 }
 
-void consumer::commit_sync() { _impl->commit_sync(_impl->consumed_offsets()); }
+void consumer::commit_sync() { commit_sync(_impl->consumed_offsets()); }
 
 void consumer::commit_sync(const std::map<topic_partition, offset_and_metadata>& offsets) {
+  _impl->ensure_open();
+  _impl->deliver_commit_results();
   _impl->commit_sync(offsets);
 }
 
@@ -1603,6 +1621,7 @@ void consumer::commit_async(commit_callback callback) {
 void consumer::commit_async(const std::map<topic_partition, offset_and_metadata>& offsets,
                             commit_callback callback) {
   auto& m = *_impl;
+  m.ensure_open();
   if (m.group_id.empty()) throw config_error("group.id: needed to commit offsets");
   asio::co_spawn(
       m.cl->executor(),
@@ -1623,6 +1642,7 @@ void consumer::commit_async(const std::map<topic_partition, offset_and_metadata>
 std::map<topic_partition, offset_and_metadata> consumer::committed(
     const std::set<topic_partition>& partitions) {
   auto& m = *_impl;
+  m.ensure_open();
   m.deliver_commit_results();
   return m.cl->run([&]() { return m.fetch_committed(partitions); });
 }
@@ -1655,6 +1675,7 @@ void consumer::seek_to_end(const std::vector<topic_partition>& partitions) {
 
 int64_t consumer::position(const topic_partition& partition) {
   auto& m = *_impl;
+  m.ensure_open();
   m.ensure_loops();
   m.wake_fetcher();
   const auto deadline = clock::now() + m.request_timeout;

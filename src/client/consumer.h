@@ -29,6 +29,16 @@
 // thread; joining and applying a new assignment are driven by poll(), and the rebalance_listener
 // is called from inside poll() (or close()/unsubscribe()) on the user's thread, as in Java.
 //
+// Errors poll() throws: kafka_error(CORRUPT_MESSAGE) for a batch whose CRC does not match
+// (check.crcs), kafka_error(OFFSET_OUT_OF_RANGE) as above, the group's fatal errors
+// (FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, ...) with their codes.
+// Retriable errors (leader moved, coordinator moved, connection lost) are retried inside.
+//
+// Not done yet: fetch sessions (KIP-227; every Fetch is a full one), fetching from followers
+// (client.rack is only sent), noticing new partitions of subscribed topics (the group is joined
+// again only when the subscription or the group changes), enforcing max.poll.interval.ms on the
+// client, and regex subscriptions.
+//
 // Threads: like Java's consumer, one consumer is used by one thread at a time; only wakeup() may
 // be called from another thread (it makes a blocked or the next poll() throw wakeup_error).
 // Network work runs on the consumer's own I/O thread (client/cluster.h). The destructor calls
