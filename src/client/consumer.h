@@ -59,28 +59,11 @@
 
 #include "client/config.h"
 #include "client/errors.h"
+#include "client/types.h"
 #include "protocol/records/record_batch.h"
 #include "protocol/wire/types.h"
 
 namespace brook::client {
-
-// A partition of a topic. Ordered by topic then partition; hashable.
-struct topic_partition {
-  std::string topic;
-  int32_t partition = 0;
-  auto operator<=>(const topic_partition&) const = default;
-  bool operator==(const topic_partition&) const = default;
-  std::string to_string() const { return topic + "-" + std::to_string(partition); }
-};
-
-// An offset to commit or a committed offset, with the leader epoch of the record before it
-// (when known) and free-form metadata.
-struct offset_and_metadata {
-  int64_t offset = 0;
-  std::string metadata;
-  std::optional<int32_t> leader_epoch;
-  bool operator==(const offset_and_metadata&) const = default;
-};
 
 using record_header = protocol::records::record_header;
 using timestamp_type = protocol::records::timestamp_type;
@@ -164,15 +147,6 @@ class wakeup_error : public std::runtime_error {
   wakeup_error() : std::runtime_error("consumer woken up") {}
 };
 
-// The group membership as Java's ConsumerGroupMetadata describes it.
-struct consumer_group_metadata {
-  std::string group_id;
-  // The classic generation or the KIP-848 member epoch; -1 outside a group.
-  int32_t generation_id = -1;
-  std::string member_id;
-  std::optional<std::string> group_instance_id;
-};
-
 class consumer {
  public:
   // The result of an asynchronous commit: the offsets sent and nullptr, or the failure.
@@ -252,9 +226,3 @@ class consumer {
 
 }  // namespace brook::client
 
-template <>
-struct std::hash<brook::client::topic_partition> {
-  size_t operator()(const brook::client::topic_partition& tp) const noexcept {
-    return std::hash<std::string>()(tp.topic) * 31 + static_cast<size_t>(tp.partition);
-  }
-};
