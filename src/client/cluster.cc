@@ -106,7 +106,26 @@ asio::awaitable<std::shared_ptr<connection>> cluster::open_to(broker_address add
 }
 
 asio::awaitable<std::shared_ptr<connection>> cluster::connection_to(int32_t node_id) {
-  auto& s = _connections[node_id];
+  co_return co_await connection_in_slot(node_id, node_id);
+}
+
+// Coordinator connections sit in slots of their own, below -1, as Java keeps a separate
+// connection to the coordinator: a broker answers a connection's requests in order, so a group
+// request sent behind a consumer's long-polling Fetch would wait for it.
+asio::awaitable<std::shared_ptr<connection>> cluster::coordinator_connection(coordinator_type type,
+                                                                             std::string key) {
+  const int32_t node = co_await coordinator(type, key);
+  try {
+    co_return co_await connection_in_slot(-2 - node, node);
+  } catch (const kafka_error&) {
+    forget_coordinator(type, key);
+    throw;
+  }
+}
+
+asio::awaitable<std::shared_ptr<connection>> cluster::connection_in_slot(int32_t slot_key,
+                                                                         int32_t node_id) {
+  auto& s = _connections[slot_key];
   if (!s) s = std::make_shared<slot>(_io.get_executor());
   auto keep = s;
   for (;;) {
@@ -147,10 +166,12 @@ asio::awaitable<std::shared_ptr<connection>> cluster::connection_to(int32_t node
 }
 
 void cluster::drop_connection(int32_t node_id) {
-  auto it = _connections.find(node_id);
-  if (it == _connections.end() || !it->second->conn) return;
-  it->second->conn->close();
-  it->second->conn.reset();
+  for (const int32_t key : {node_id, -2 - node_id}) {
+    auto it = _connections.find(key);
+    if (it == _connections.end() || !it->second->conn) continue;
+    it->second->conn->close();
+    it->second->conn.reset();
+  }
 }
 
 asio::awaitable<std::shared_ptr<connection>> cluster::any_connection() {

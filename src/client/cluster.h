@@ -98,18 +98,25 @@ class cluster {
   // loads) within request.timeout.ms. Throws kafka_error.
   asio::awaitable<int32_t> coordinator(coordinator_type type, std::string key);
   void forget_coordinator(coordinator_type type, const std::string& key);
+  // A connection to the coordinator of `key` that carries only coordinator requests (as Java
+  // keeps one), so that they never queue behind a long-polling Fetch to the same broker. Forgets
+  // the coordinator when it cannot be reached. Throws kafka_error.
+  asio::awaitable<std::shared_ptr<connection>> coordinator_connection(coordinator_type type,
+                                                                      std::string key);
 
   // Sleeps retry.backoff.ms doubled per attempt (0, 1, 2...), capped at retry.backoff.max.ms.
   asio::awaitable<void> backoff(int attempt);
   asio::awaitable<void> sleep(std::chrono::milliseconds d);
 
-  // Closes and forgets the connection to `node_id` (after a network error), so the next use
-  // reconnects.
+  // Closes and forgets the connections to `node_id`, its coordinator connection included (after a
+  // network error), so the next use reconnects.
   void drop_connection(int32_t node_id);
 
  private:
   struct slot;
   asio::awaitable<std::shared_ptr<connection>> open_to(broker_address address);
+  asio::awaitable<std::shared_ptr<connection>> connection_in_slot(int32_t slot_key,
+                                                                  int32_t node_id);
   connection_options make_connection_options() const;
 
   config _settings;

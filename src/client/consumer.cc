@@ -675,13 +675,7 @@ asio::awaitable<void> consumer::impl::fetch_from(int32_t node, std::vector<fetch
 // ---- commits (I/O thread) --------------------------------------------------------------------
 
 asio::awaitable<std::shared_ptr<connection>> consumer::impl::coordinator_connection() {
-  const int32_t node = co_await cl->coordinator(coordinator_type::group, group_id);
-  try {
-    co_return co_await cl->connection_to(node);
-  } catch (const kafka_error&) {
-    cl->forget_coordinator(coordinator_type::group, group_id);
-    throw;
-  }
+  co_return co_await cl->coordinator_connection(coordinator_type::group, group_id);
 }
 
 asio::awaitable<std::map<topic_partition, offset_and_metadata>> consumer::impl::fetch_committed(

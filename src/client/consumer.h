@@ -225,4 +225,3 @@ class consumer {
 };
 
 }  // namespace brook::client
-

@@ -573,9 +573,8 @@ struct producer::impl {
   }
 
   asio::awaitable<std::shared_ptr<connection>> coordinator_connection() {
-    const int32_t node =
-        co_await cl->coordinator(coordinator_type::transaction, *settings.transactional_id);
-    co_return co_await cl->connection_to(node);
+    co_return co_await cl->coordinator_connection(coordinator_type::transaction,
+                                                  *settings.transactional_id);
   }
 
   void forget_coordinator_on(error_code code) {
@@ -1245,8 +1244,7 @@ void producer::send_offsets_to_transaction(
     for (int attempt = 0;; ++attempt) {
       error_code code = error_code::none;
       try {
-        const int32_t node = co_await im.cl->coordinator(coordinator_type::group, group.group_id);
-        auto conn = co_await im.cl->connection_to(node);
+        auto conn = co_await im.cl->coordinator_connection(coordinator_type::group, group.group_id);
         const int16_t v = conn->require_version(protocol::api_key::txn_offset_commit, 3, 0);
         protocol::txn_offset_commit_request req;
         req.transactional_id = *im.settings.transactional_id;

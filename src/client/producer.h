@@ -144,9 +144,8 @@ class producer {
   void begin_transaction();
   // Adds the consumer's offsets (partition -> next offset to read, with metadata and leader
   // epoch) to the transaction; they are committed to the group with it.
-  void send_offsets_to_transaction(
-      const std::map<topic_partition, offset_and_metadata>& offsets,
-      const consumer_group_metadata& group);
+  void send_offsets_to_transaction(const std::map<topic_partition, offset_and_metadata>& offsets,
+                                   const consumer_group_metadata& group);
   // Flushes, then commits. Throws kafka_error when a record of the transaction failed (the
   // transaction must then be aborted) or the coordinator refuses.
   void commit_transaction();
