@@ -679,13 +679,15 @@ TEST(ProducerIt, OffsetsCommitWithTheTransaction) {
 
   p.begin_transaction();
   p.send(producer_record{.topic = topic, .value = "x"});
-  p.send_offsets_to_transaction({{{topic, 0}, {.offset = 41}}}, consumer_group_metadata{.group_id = group});
+  p.send_offsets_to_transaction({{{topic, 0}, {.offset = 41}}},
+                                consumer_group_metadata{.group_id = group});
   p.abort_transaction();
   EXPECT_EQ(committed_offset(p.get_cluster(), group, topic, 0), -1);
 
   p.begin_transaction();
   p.send(producer_record{.topic = topic, .value = "y"});
-  p.send_offsets_to_transaction({{{topic, 0}, {.offset = 42}}}, consumer_group_metadata{.group_id = group});
+  p.send_offsets_to_transaction({{{topic, 0}, {.offset = 42}}},
+                                consumer_group_metadata{.group_id = group});
   p.commit_transaction();
   EXPECT_EQ(committed_offset(p.get_cluster(), group, topic, 0), 42);
 }
