@@ -62,7 +62,7 @@ struct connection::pending {
   explicit pending(asio::any_io_executor ex) : timer(std::move(ex)) {}
   asio::steady_timer timer;
   int16_t header_version = 0;
-  std::shared_ptr<wire::byte_buffer> body;
+  response_body body;
   std::string failure;
   error_code failure_code = error_code::network_exception;
   bool done = false;
@@ -263,9 +263,10 @@ asio::awaitable<response_body> connection::roundtrip(
                     version, (_options.request_timeout + extra_timeout).count()));
   }
   if (!p->failure.empty()) throw kafka_error(p->failure_code, p->failure);
-  wire::reader r(*p->body, p->body);
+  wire::reader r = p->body.reader();
   protocol::response_header::decode(r, p->header_version);
-  co_return response_body{p->body, r.position()};
+  p->body.offset = r.position();
+  co_return std::move(p->body);
 }
 
 asio::awaitable<void> connection::write_loop(std::shared_ptr<connection> self) {
@@ -309,12 +310,15 @@ asio::awaitable<void> connection::read_loop(std::shared_ptr<connection> self) {
         lg.warn("{} sent a {}; closing", _address.to_string(), why);
         break;
       }
-      auto body = std::make_shared<wire::byte_buffer>(static_cast<size_t>(size));
+      response_body body;
+      body.size = static_cast<size_t>(size);
+      body.buffer = std::shared_ptr<uint8_t[]>(new uint8_t[body.size]);
+      const auto into = asio::buffer(body.buffer.get(), body.size);
       if (_tls)
-        co_await asio::async_read(*_tls, asio::buffer(*body), asio::use_awaitable);
+        co_await asio::async_read(*_tls, into, asio::use_awaitable);
       else
-        co_await asio::async_read(*_plain, asio::buffer(*body), asio::use_awaitable);
-      const int32_t id = protocol::records::load_be<int32_t>(body->data());
+        co_await asio::async_read(*_plain, into, asio::use_awaitable);
+      const int32_t id = protocol::records::load_be<int32_t>(body.buffer.get());
       auto it = _pending.find(id);
       if (it == _pending.end()) continue;  // its caller gave up waiting
       auto p = std::move(it->second);

@@ -58,13 +58,15 @@ struct connection_options {
 };
 
 // A response body, with the buffer it was read into (records in it share that buffer).
+// The buffer is not zero-filled before the socket fills it (fetch responses run to megabytes).
 struct response_body {
-  std::shared_ptr<wire::byte_buffer> buffer;
+  std::shared_ptr<uint8_t[]> buffer;
+  size_t size = 0;
   // Where the body starts in `buffer` (after the response header).
   size_t offset = 0;
   wire::reader reader() const {
     if (!buffer) return wire::reader({});
-    return wire::reader(std::span<const uint8_t>(*buffer).subspan(offset), buffer);
+    return wire::reader(std::span<const uint8_t>(buffer.get() + offset, size - offset), buffer);
   }
 };
 
