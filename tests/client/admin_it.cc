@@ -1,0 +1,442 @@
+// The Admin client (client/admin.h) against a live broker: every call, with what the broker
+// answers checked, and the error codes Kafka gives for duplicates, unknown names and bad values.
+// ACL tests need an authorizer (run.sh's BROOK_CLIENT_BROKER_SETTINGS) and skip without one.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "client/admin.h"
+#include "client/cluster.h"
+#include "harness.h"
+#include "protocol/generated/produce_request.h"
+#include "protocol/generated/produce_response.h"
+#include "protocol/records/record_batch.h"
+
+namespace brook::client {
+namespace {
+
+using protocol::error_code;
+
+// Runs `f` and returns the code of the kafka_error it throws (NONE when it throws nothing).
+template <class F>
+error_code code_of(F&& f) {
+  try {
+    f();
+  } catch (const kafka_error& e) {
+    return e.code();
+  }
+  return error_code::none;
+}
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+const config_entry* find_entry(const std::vector<config_entry>& entries, const std::string& name) {
+  for (const auto& e : entries)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+bool has_topic(const std::vector<topic_listing>& topics, const std::string& name) {
+  return std::any_of(topics.begin(), topics.end(), [&](const auto& t) { return t.name == name; });
+}
+
+// Appends `timestamps.size()` records to a partition with those timestamps (raw Produce at the
+// leader, acks=all).
+void produce(admin& a, const std::string& topic, int32_t partition,
+             const std::vector<int64_t>& timestamps) {
+  auto& c = a.cluster();
+  c.run([&]() -> asio::awaitable<void> {
+    auto snap = co_await c.refresh_metadata(std::vector<std::string>{topic});
+    auto conn = co_await c.connection_to(snap->leader_of(topic, partition));
+    protocol::records::batch_builder b(protocol::records::batch_options{});
+    const std::string value = "value";
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(value.data()),
+                                         value.size());
+    for (int64_t ts : timestamps) b.append(ts, std::nullopt, bytes);
+    protocol::produce_request req;
+    req.acks = -1;
+    req.timeout_ms = 10000;
+    req.topic_data.push_back({topic, {}, {{partition, wire::shared_bytes(b.build()), {}}}, {}});
+    const int16_t v = conn->require_version(protocol::api_key::produce, 9, 3);
+    auto resp = co_await conn->call<protocol::produce_response>(req, v);
+    throw_if_error(resp.responses.at(0).partition_responses.at(0).error_code, "produce");
+  });
+}
+
+class AdminTest : public testing::Test {
+ protected:
+  admin a{test::base_config()};
+};
+
+TEST_F(AdminTest, CreateDescribeListAndDeleteTopics) {
+  const std::string name = test::unique_name("admin-topic");
+  auto created = a.create_topics({{.name = name,
+                                   .partitions = 3,
+                                   .replication_factor = 1,
+                                   .configs = {{"retention.ms", "3600000"}}}});
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].name, name);
+  EXPECT_EQ(created[0].partitions, 3);
+  EXPECT_EQ(created[0].replication_factor, 1);
+  EXPECT_FALSE(created[0].id.is_zero());
+
+  auto described = a.describe_topics({name});
+  ASSERT_EQ(described.size(), 1u);
+  const auto& d = described[0];
+  EXPECT_EQ(d.name, name);
+  EXPECT_EQ(d.id, created[0].id);
+  EXPECT_FALSE(d.internal);
+  ASSERT_EQ(d.partitions.size(), 3u);
+  for (int32_t p = 0; p < 3; ++p) {
+    EXPECT_EQ(d.partitions[p].partition, p);
+    EXPECT_GE(d.partitions[p].leader, 0);
+    ASSERT_EQ(d.partitions[p].replicas.size(), 1u);
+    EXPECT_EQ(d.partitions[p].replicas[0], d.partitions[p].leader);
+    EXPECT_EQ(d.partitions[p].isr, d.partitions[p].replicas);
+  }
+  EXPECT_TRUE(has_topic(a.list_topics(), name));
+
+  EXPECT_EQ(code_of([&] { a.create_topics({{.name = name, .partitions = 1}}); }),
+            error_code::topic_already_exists);
+
+  a.delete_topics({name});
+  EXPECT_FALSE(has_topic(a.list_topics(), name));
+  EXPECT_EQ(code_of([&] { a.describe_topics({name}); }), error_code::unknown_topic_or_partition);
+  EXPECT_EQ(code_of([&] { a.delete_topics({name}); }), error_code::unknown_topic_or_partition);
+}
+
+TEST_F(AdminTest, CreateTopicsWithBrokerDefaultsAndValidateOnly) {
+  const std::string name = test::unique_name("admin-defaults");
+  auto checked = a.create_topics({{.name = name, .partitions = 2}}, /*validate_only=*/true);
+  ASSERT_EQ(checked.size(), 1u);
+  EXPECT_EQ(code_of([&] { a.describe_topics({name}); }), error_code::unknown_topic_or_partition);
+  a.create_topics({{.name = name}});
+  auto d = a.describe_topics({name});
+  // run.sh starts every broker with num.partitions=1.
+  EXPECT_EQ(d.at(0).partitions.size(), 1u);
+  a.delete_topics({name});
+}
+
+TEST_F(AdminTest, InvalidTopicRequestsFailWithKafkasCodes) {
+  EXPECT_EQ(
+      code_of([&] { a.create_topics({{.name = test::unique_name("zero"), .partitions = 0}}); }),
+      error_code::invalid_partitions);
+  EXPECT_EQ(code_of([&] {
+              a.create_topics(
+                  {{.name = test::unique_name("rf"), .partitions = 1, .replication_factor = 3}});
+            }),
+            error_code::invalid_replication_factor);
+  EXPECT_EQ(code_of([&] { a.create_topics({{.name = "bad/name", .partitions = 1}}); }),
+            error_code::invalid_topic_exception);
+  EXPECT_EQ(code_of([&] {
+              a.create_topics({{.name = test::unique_name("cfg"),
+                                .partitions = 1,
+                                .configs = {{"retention.ms", "soon"}}}});
+            }),
+            error_code::invalid_config);
+}
+
+TEST_F(AdminTest, CreatePartitionsRaisesTheCount) {
+  const std::string name = test::unique_name("admin-parts");
+  a.create_topics({{.name = name, .partitions = 2, .replication_factor = 1}});
+  a.create_partitions({{name, 4}});
+  EXPECT_EQ(a.describe_topics({name}).at(0).partitions.size(), 4u);
+  EXPECT_EQ(code_of([&] { a.create_partitions({{name, 3}}); }), error_code::invalid_partitions);
+  EXPECT_EQ(code_of([&] { a.create_partitions({{name, 4}}); }), error_code::invalid_partitions);
+  EXPECT_EQ(code_of([&] {
+              a.create_partitions({{test::unique_name("none"), 4}});
+            }),
+            error_code::unknown_topic_or_partition);
+  a.delete_topics({name});
+}
+
+TEST_F(AdminTest, TopicConfigsDescribeAndIncrementalAlter) {
+  const std::string name = test::unique_name("admin-configs");
+  a.create_topics({{.name = name, .partitions = 1, .configs = {{"retention.ms", "3600000"}}}});
+  const config_resource topic{config_resource_type::topic, name};
+
+  auto configs = a.describe_configs({topic}).at(topic);
+  const config_entry* retention = find_entry(configs, "retention.ms");
+  ASSERT_NE(retention, nullptr);
+  EXPECT_EQ(retention->value, "3600000");
+  EXPECT_EQ(retention->source, config_source::dynamic_topic_config);
+  EXPECT_FALSE(retention->sensitive);
+  const config_entry* policy = find_entry(configs, "cleanup.policy");
+  ASSERT_NE(policy, nullptr);
+  EXPECT_EQ(policy->value, "delete");
+  EXPECT_TRUE(policy->is_default());
+
+  a.incremental_alter_configs({{topic,
+                                {{"retention.ms", alter_config_op::remove, ""},
+                                 {"segment.bytes", alter_config_op::set, "1048576"},
+                                 {"cleanup.policy", alter_config_op::append, "compact"}}}});
+  configs =
+      a.describe_configs({topic}, {"retention.ms", "segment.bytes", "cleanup.policy"}).at(topic);
+  ASSERT_EQ(configs.size(), 3u);
+  EXPECT_EQ(find_entry(configs, "segment.bytes")->value, "1048576");
+  EXPECT_EQ(find_entry(configs, "segment.bytes")->source, config_source::dynamic_topic_config);
+  EXPECT_TRUE(find_entry(configs, "retention.ms")->is_default());
+  EXPECT_EQ(find_entry(configs, "cleanup.policy")->value, "delete,compact");
+
+  a.incremental_alter_configs({{topic, {{"cleanup.policy", alter_config_op::subtract, "delete"}}}});
+  configs = a.describe_configs({topic}, {"cleanup.policy"}).at(topic);
+  EXPECT_EQ(find_entry(configs, "cleanup.policy")->value, "compact");
+
+  EXPECT_EQ(
+      code_of([&] {
+        a.incremental_alter_configs({{topic, {{"retention.ms", alter_config_op::set, "soon"}}}});
+      }),
+      error_code::invalid_config);
+  const config_resource missing{config_resource_type::topic, test::unique_name("none")};
+  EXPECT_EQ(code_of([&] { a.describe_configs({missing}); }),
+            error_code::unknown_topic_or_partition);
+  a.delete_topics({name});
+}
+
+TEST_F(AdminTest, BrokerConfigsHaveSourcesAndHideSecrets) {
+  const auto cluster = a.describe_cluster();
+  ASSERT_FALSE(cluster.brokers.empty());
+  const config_resource broker{config_resource_type::broker,
+                               std::to_string(cluster.brokers.front().id)};
+  auto configs = a.describe_configs({broker}).at(broker);
+  ASSERT_FALSE(configs.empty());
+  // run.sh sets num.partitions=1 at start (server.properties or --override).
+  const config_entry* partitions = find_entry(configs, "num.partitions");
+  ASSERT_NE(partitions, nullptr);
+  EXPECT_EQ(partitions->value, "1");
+  EXPECT_EQ(partitions->source, config_source::static_broker_config);
+  size_t passwords = 0;
+  for (const auto& e : configs) {
+    if (!e.name.ends_with(".password")) continue;
+    ++passwords;
+    EXPECT_TRUE(e.sensitive) << e.name;
+    EXPECT_FALSE(e.value.has_value()) << e.name;
+  }
+  // Kafka lists every broker config, set or not (ssl.keystore.password among them); brookd lists
+  // the ones it was given, and none of those is a password here.
+  if (test::broker_flavour() != "brook") EXPECT_GT(passwords, 0u);
+}
+
+TEST_F(AdminTest, GroupOffsetsListDescribeAndDelete) {
+  const std::string topic = test::unique_name("admin-group-topic");
+  const std::string group = test::unique_name("admin-group");
+  a.create_topics({{.name = topic, .partitions = 2, .replication_factor = 1}});
+  a.alter_consumer_group_offsets(
+      group, {{{topic, 0}, {5, "", std::nullopt}}, {{topic, 1}, {7, "meta", std::nullopt}}});
+
+  auto offsets = a.list_consumer_group_offsets(group);
+  ASSERT_EQ(offsets.size(), 2u);
+  EXPECT_EQ(offsets.at({topic, 0}).offset, 5);
+  EXPECT_EQ(offsets.at({topic, 1}).offset, 7);
+  EXPECT_EQ(offsets.at({topic, 1}).metadata, "meta");
+  auto some = a.list_consumer_group_offsets(group, {{topic, 1}});
+  ASSERT_EQ(some.size(), 1u);
+  EXPECT_EQ(some.at({topic, 1}).offset, 7);
+
+  auto groups = a.list_groups();
+  auto it = std::find_if(groups.begin(), groups.end(),
+                         [&](const auto& g) { return g.group_id == group; });
+  ASSERT_NE(it, groups.end());
+  if (it->state) EXPECT_EQ(lower(*it->state), "empty");
+
+  auto described = a.describe_groups({group});
+  ASSERT_EQ(described.size(), 1u);
+  EXPECT_EQ(described[0].group_id, group);
+  EXPECT_EQ(lower(described[0].state), "empty");
+  EXPECT_TRUE(described[0].members.empty());
+  EXPECT_GE(described[0].coordinator, 0);
+  EXPECT_TRUE(described[0].type == "classic" || described[0].type == "consumer")
+      << described[0].type;
+
+  a.delete_consumer_group_offsets(group, {{topic, 0}});
+  offsets = a.list_consumer_group_offsets(group);
+  ASSERT_EQ(offsets.size(), 1u);
+  EXPECT_EQ(offsets.count({topic, 0}), 0u);
+  EXPECT_EQ(offsets.at({topic, 1}).offset, 7);
+
+  a.delete_groups({group});
+  groups = a.list_groups();
+  EXPECT_TRUE(std::none_of(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.group_id == group; }));
+  EXPECT_EQ(code_of([&] { a.delete_groups({group}); }), error_code::group_id_not_found);
+  EXPECT_EQ(code_of([&] {
+              a.delete_consumer_group_offsets(group, {{topic, 1}});
+            }),
+            error_code::group_id_not_found);
+  a.delete_topics({topic});
+}
+
+TEST_F(AdminTest, InternalTopicsAreListedOnlyWhenAsked) {
+  // A committed offset makes sure __consumer_offsets exists.
+  const std::string topic = test::unique_name("admin-internal");
+  a.create_topics({{.name = topic, .partitions = 1}});
+  a.alter_consumer_group_offsets(test::unique_name("admin-internal-group"),
+                                 {{{topic, 0}, {1, "", std::nullopt}}});
+  auto all = a.list_topics(true);
+  auto it = std::find_if(all.begin(), all.end(),
+                         [](const auto& t) { return t.name == "__consumer_offsets"; });
+  ASSERT_NE(it, all.end());
+  EXPECT_TRUE(it->internal);
+  EXPECT_FALSE(has_topic(a.list_topics(), "__consumer_offsets"));
+  a.delete_topics({topic});
+}
+
+TEST_F(AdminTest, ListOffsetsAndDeleteRecords) {
+  const std::string topic = test::unique_name("admin-offsets");
+  a.create_topics({{.name = topic, .partitions = 1, .replication_factor = 1}});
+  const topic_partition tp{topic, 0};
+  const int64_t t0 = 1700000000000;
+  produce(a, topic, 0, {t0, t0 + 1000, t0 + 5000, t0 + 2000});
+
+  auto offsets = a.list_offsets({{tp, offset_spec::earliest()}});
+  EXPECT_EQ(offsets.at(tp).offset, 0);
+  offsets = a.list_offsets({{tp, offset_spec::latest()}});
+  EXPECT_EQ(offsets.at(tp).offset, 4);
+  offsets = a.list_offsets({{tp, offset_spec::max_timestamp()}});
+  EXPECT_EQ(offsets.at(tp).offset, 2);
+  EXPECT_EQ(offsets.at(tp).timestamp, t0 + 5000);
+  offsets = a.list_offsets({{tp, offset_spec::for_timestamp(t0 + 1500)}});
+  EXPECT_EQ(offsets.at(tp).offset, 2);
+  EXPECT_EQ(offsets.at(tp).timestamp, t0 + 5000);
+  offsets = a.list_offsets({{tp, offset_spec::for_timestamp(t0 + 9000)}});
+  EXPECT_EQ(offsets.at(tp).offset, -1);
+
+  auto low = a.delete_records({{tp, 2}});
+  EXPECT_EQ(low.at(tp), 2);
+  EXPECT_EQ(a.list_offsets({{tp, offset_spec::earliest()}}).at(tp).offset, 2);
+  EXPECT_EQ(code_of([&] { a.delete_records({{tp, 10}}); }), error_code::offset_out_of_range);
+  low = a.delete_records({{tp, -1}});
+  EXPECT_EQ(low.at(tp), 4);
+  EXPECT_EQ(code_of([&] {
+              a.list_offsets({{{topic, 5}, offset_spec::latest()}});
+            }),
+            error_code::unknown_topic_or_partition);
+  a.delete_topics({topic});
+}
+
+TEST_F(AdminTest, DescribeCluster) {
+  const auto d = a.describe_cluster();
+  EXPECT_FALSE(d.cluster_id.empty());
+  ASSERT_FALSE(d.brokers.empty());
+  const auto boot = parse_broker_address(test::bootstrap());
+  EXPECT_TRUE(std::any_of(d.brokers.begin(), d.brokers.end(),
+                          [&](const auto& b) { return b.port == boot.port; }));
+  EXPECT_TRUE(std::any_of(d.brokers.begin(), d.brokers.end(),
+                          [&](const auto& b) { return b.id == d.controller; }));
+}
+
+TEST_F(AdminTest, ScramCredentialsUpsertDescribeDelete) {
+  const std::string user = test::unique_name("admin-user");
+  // Kafka refuses two alterations of one user in one request (DUPLICATE_RESOURCE).
+  EXPECT_EQ(code_of([&] {
+              a.alter_user_scram_credentials(
+                  {scram_alteration::upsert(user, scram_mechanism::sha_256, "secret", 4096),
+                   scram_alteration::upsert(user, scram_mechanism::sha_512, "secret", 8192)});
+            }),
+            error_code::duplicate_resource);
+  a.alter_user_scram_credentials(
+      {scram_alteration::upsert(user, scram_mechanism::sha_256, "secret", 4096)});
+  a.alter_user_scram_credentials(
+      {scram_alteration::upsert(user, scram_mechanism::sha_512, "secret", 8192)});
+  auto described = a.describe_user_scram_credentials({user});
+  ASSERT_EQ(described.size(), 1u);
+  EXPECT_EQ(described[0].user, user);
+  ASSERT_EQ(described[0].credentials.size(), 2u);
+  EXPECT_EQ(described[0].credentials[0].mechanism, scram_mechanism::sha_256);
+  EXPECT_EQ(described[0].credentials[0].iterations, 4096);
+  EXPECT_EQ(described[0].credentials[1].mechanism, scram_mechanism::sha_512);
+  EXPECT_EQ(described[0].credentials[1].iterations, 8192);
+  auto all = a.describe_user_scram_credentials();
+  EXPECT_TRUE(std::any_of(all.begin(), all.end(), [&](const auto& u) { return u.user == user; }));
+
+  a.alter_user_scram_credentials({scram_alteration::deletion(user, scram_mechanism::sha_512)});
+  described = a.describe_user_scram_credentials({user});
+  ASSERT_EQ(described.at(0).credentials.size(), 1u);
+  EXPECT_EQ(described[0].credentials[0].mechanism, scram_mechanism::sha_256);
+
+  EXPECT_EQ(code_of([&] {
+              a.alter_user_scram_credentials(
+                  {scram_alteration::deletion(user, scram_mechanism::sha_512)});
+            }),
+            error_code::resource_not_found);
+  EXPECT_EQ(code_of([&] {
+              a.alter_user_scram_credentials(
+                  {scram_alteration::upsert(user, scram_mechanism::sha_256, "x", 100)});
+            }),
+            error_code::unacceptable_credential);
+  a.alter_user_scram_credentials({scram_alteration::deletion(user, scram_mechanism::sha_256)});
+  EXPECT_EQ(code_of([&] { a.describe_user_scram_credentials({user}); }),
+            error_code::resource_not_found);
+}
+
+TEST_F(AdminTest, AclsCreateDescribeFilterDelete) {
+  if (code_of([&] { a.describe_acls(); }) == error_code::security_disabled)
+    GTEST_SKIP()
+        << "the broker runs no authorizer (run.sh with BROOK_CLIENT_BROKER_SETTINGS="
+           "'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer "
+           "super.users=User:ANONYMOUS')";
+  const std::string principal = "User:" + test::unique_name("acl-user");
+  const std::string topic = test::unique_name("acl-topic");
+  const acl_binding literal{
+      resource_type::topic, topic, pattern_type::literal, principal, "*", acl_operation::read,
+      acl_permission::allow};
+  // A prefix of the topic's name.
+  const acl_binding prefixed{resource_type::topic,
+                             topic.substr(0, topic.size() - 1),
+                             pattern_type::prefixed,
+                             principal,
+                             "127.0.0.1",
+                             acl_operation::write,
+                             acl_permission::deny};
+  const acl_binding group{
+      resource_type::group, "g1", pattern_type::literal, principal, "*", acl_operation::all,
+      acl_permission::allow};
+  a.create_acls({literal, prefixed, group});
+
+  acl_filter mine;
+  mine.principal = principal;
+  auto all = a.describe_acls(mine);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_NE(std::find(all.begin(), all.end(), literal), all.end());
+  EXPECT_NE(std::find(all.begin(), all.end(), prefixed), all.end());
+  EXPECT_NE(std::find(all.begin(), all.end(), group), all.end());
+
+  acl_filter topics = mine;
+  topics.resource = resource_type::topic;
+  EXPECT_EQ(a.describe_acls(topics).size(), 2u);
+  acl_filter literal_only = topics;
+  literal_only.pattern = pattern_type::literal;
+  EXPECT_EQ(a.describe_acls(literal_only), std::vector<acl_binding>{literal});
+  acl_filter prefixed_only = topics;
+  prefixed_only.pattern = pattern_type::prefixed;
+  EXPECT_EQ(a.describe_acls(prefixed_only), std::vector<acl_binding>{prefixed});
+  // MATCH: every binding that applies to the topic's name (literal and the prefix).
+  acl_filter match = topics;
+  match.pattern = pattern_type::match;
+  match.resource_name = topic;
+  EXPECT_EQ(a.describe_acls(match).size(), 2u);
+  acl_filter by_op = mine;
+  by_op.operation = acl_operation::write;
+  by_op.permission = acl_permission::deny;
+  EXPECT_EQ(a.describe_acls(by_op), std::vector<acl_binding>{prefixed});
+
+  auto deleted = a.delete_acls({literal_only});
+  EXPECT_EQ(deleted, std::vector<acl_binding>{literal});
+  EXPECT_EQ(a.describe_acls(mine).size(), 2u);
+  deleted = a.delete_acls({mine});
+  EXPECT_EQ(deleted.size(), 2u);
+  EXPECT_TRUE(a.describe_acls(mine).empty());
+  EXPECT_TRUE(a.delete_acls({mine}).empty());
+}
+
+TEST(AdminConfig, RefusesSettingsOfOtherClients) {
+  EXPECT_THROW(admin(test::base_config({{"acks", "all"}})), config_error);
+  EXPECT_THROW(admin(test::base_config({{"no.such.setting", "1"}})), config_error);
+}
+
+}  // namespace
+}  // namespace brook::client
