@@ -151,8 +151,10 @@ client::config context::settings() const {
     c.set("bootstrap.servers", "127.0.0.1:9092");
   }
   c.set("client.id", "brook-cli");
-  if (auto file = get("command-config"))
-    for (const auto& [k, v] : client::config::from_properties_file(*file).entries()) c.set(k, v);
+  if (auto file = get("command-config")) {
+    const auto from_file = client::config::from_properties_file(*file);
+    for (const auto& [k, v] : from_file.entries()) c.set(k, v);
+  }
   for (const auto& kv : all("X")) {
     auto [k, v] = split_key_value(kv, "-X");
     c.set(k, v);
