@@ -4,6 +4,7 @@
 // a refusal or failure of the cluster.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -188,13 +189,34 @@ void print_usage(std::FILE* to) {
              k_common_help);
 }
 
-int run(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0 ||
-      std::strcmp(argv[1], "help") == 0) {
-    print_usage(stdout);
-    return argc < 2 ? 2 : 0;
+// Common options may come before the command ("brook -b host:9092 topics list"): the command is
+// the first word that is neither an option nor the value of one; the other words stay in order.
+std::pair<std::string, std::vector<std::string>> split_command(int argc, char** argv) {
+  std::vector<std::string> rest;
+  std::string name;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (name.empty() && !a.starts_with("-")) {
+      name = a;
+      continue;
+    }
+    rest.emplace_back(a);
+    const bool takes_value =
+        a == "-b" || a == "--bootstrap-server" || a == "-X" || a == "--command-config";
+    if (name.empty() && takes_value && i + 1 < argc) rest.emplace_back(argv[++i]);
   }
-  const std::string name = argv[1];
+  return {name, rest};
+}
+
+int run(int argc, char** argv) {
+  auto [name, rest] = split_command(argc, argv);
+  if (name.empty() || name == "help") {
+    const bool asked = name == "help" || std::any_of(rest.begin(), rest.end(), [](const auto& a) {
+                         return a == "-h" || a == "--help";
+                       });
+    print_usage(asked ? stdout : stderr);
+    return asked ? 0 : 2;
+  }
   const command* cmd = nullptr;
   for (const auto& c : commands())
     if (c.name == name) cmd = &c;
@@ -203,7 +225,7 @@ int run(int argc, char** argv) {
     return 2;
   }
   try {
-    context ctx(std::vector<std::string>(argv + 2, argv + argc), cmd->options);
+    context ctx(rest, cmd->options);
     if (ctx.help()) {
       fmt::print("{}\n{}", cmd->help, k_common_help);
       return 0;

@@ -68,6 +68,29 @@ asio::awaitable<void> await_metadata(cluster& c, std::vector<std::string> topics
   }
 }
 
+// Waits (bounded like await_metadata) until the metadata shows each topic with at least the given
+// number of partitions, each with a leader.
+asio::awaitable<void> await_partition_counts(cluster& c,
+                                             const std::map<std::string, int32_t>& counts) {
+  const auto deadline = detail::steady::now() + c.settings().get_ms("default.api.timeout.ms");
+  std::vector<std::string> topics;
+  for (const auto& [t, n] : counts) topics.push_back(t);
+  for (int n = 0; detail::steady::now() < deadline; ++n) {
+    auto snap = co_await c.refresh_metadata(topics);
+    bool done = true;
+    for (const auto& [t, count] : counts) {
+      const topic_metadata* m = snap->find(t);
+      // A topic that is gone failed already; nothing to wait for.
+      if (!m) continue;
+      done = done && static_cast<int32_t>(m->partitions.size()) >= count &&
+             std::all_of(m->partitions.begin(), m->partitions.end(),
+                         [](const auto& p) { return p.leader >= 0; });
+    }
+    if (done) co_return;
+    co_await c.backoff(std::min(n, 3));
+  }
+}
+
 // The connection a config resource's requests go to: a named broker's own, else any.
 asio::awaitable<conn_ptr> connection_for(cluster& c, const config_resource& r) {
   if ((r.type == config_resource_type::broker || r.type == config_resource_type::broker_logger) &&
@@ -285,6 +308,7 @@ void admin::create_partitions(const std::map<std::string, int32_t>& new_totals,
       }
       f.end_attempt();
     });
+    if (!validate_only) co_await await_partition_counts(c, new_totals);
     f.finish();
   });
 }

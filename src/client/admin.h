@@ -53,9 +53,9 @@ class admin {
 
   // --- Topics and partitions ---
 
-  // Creates the topics and waits until the controller has them. With validate_only the broker
-  // checks the request and creates nothing. Throws TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS,
-  // INVALID_REPLICATION_FACTOR, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION...
+  // Creates the topics and waits until the brokers' metadata shows them with leaders. With
+  // validate_only the broker checks the request and creates nothing. Throws TOPIC_ALREADY_EXISTS,
+  // INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION...
   std::vector<created_topic> create_topics(const std::vector<new_topic>& topics,
                                            bool validate_only = false);
   // Deletes the topics (UNKNOWN_TOPIC_OR_PARTITION for one that does not exist).
@@ -64,7 +64,8 @@ class admin {
   std::vector<topic_listing> list_topics(bool include_internal = false);
   // The topics' partitions with leaders, replicas and in-sync replicas, in the order asked.
   std::vector<topic_description> describe_topics(const std::vector<std::string>& names);
-  // Raises each topic's partition count to the given total (INVALID_PARTITIONS when not larger).
+  // Raises each topic's partition count to the given total (INVALID_PARTITIONS when not larger)
+  // and waits until the metadata shows the new partitions.
   void create_partitions(const std::map<std::string, int32_t>& new_totals,
                          bool validate_only = false);
 
@@ -74,7 +75,9 @@ class admin {
   // sensitivity. Broker resources are asked of that broker.
   std::map<config_resource, std::vector<config_entry>> describe_configs(
       const std::vector<config_resource>& resources, const std::vector<std::string>& keys = {});
-  // Applies the changes of each resource (IncrementalAlterConfigs).
+  // Applies the changes of each resource (IncrementalAlterConfigs). Kafka's controller commits
+  // them; the brokers learn of them a moment later, so a describe_configs right after may still
+  // show the old values.
   void incremental_alter_configs(
       const std::map<config_resource, std::vector<alter_config>>& changes,
       bool validate_only = false);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <thread>
 
 #include "client/admin.h"
 #include "client/cluster.h"
@@ -32,6 +33,19 @@ error_code code_of(F&& f) {
 std::string lower(std::string s) {
   for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return s;
+}
+
+// What `read()` returns once `done` holds for it: Kafka's brokers learn of a change (configs,
+// ACLs, SCRAM credentials) from the controller a moment after it was accepted. Bounded: after
+// 10 s the last value read is returned, for the assertions to report.
+template <class Read, class Done>
+auto once(Read read, Done done) {
+  auto value = read();
+  for (int i = 0; i < 100 && !done(value); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    value = read();
+  }
+  return value;
 }
 
 const config_entry* find_entry(const std::vector<config_entry>& entries, const std::string& name) {
@@ -174,8 +188,15 @@ TEST_F(AdminTest, TopicConfigsDescribeAndIncrementalAlter) {
                                 {{"retention.ms", alter_config_op::remove, ""},
                                  {"segment.bytes", alter_config_op::set, "1048576"},
                                  {"cleanup.policy", alter_config_op::append, "compact"}}}});
-  configs =
-      a.describe_configs({topic}, {"retention.ms", "segment.bytes", "cleanup.policy"}).at(topic);
+  configs = once(
+      [&] {
+        return a.describe_configs({topic}, {"retention.ms", "segment.bytes", "cleanup.policy"})
+            .at(topic);
+      },
+      [](const auto& cs) {
+        const auto* e = find_entry(cs, "segment.bytes");
+        return e && e->value == "1048576";
+      });
   ASSERT_EQ(configs.size(), 3u);
   EXPECT_EQ(find_entry(configs, "segment.bytes")->value, "1048576");
   EXPECT_EQ(find_entry(configs, "segment.bytes")->source, config_source::dynamic_topic_config);
@@ -183,7 +204,11 @@ TEST_F(AdminTest, TopicConfigsDescribeAndIncrementalAlter) {
   EXPECT_EQ(find_entry(configs, "cleanup.policy")->value, "delete,compact");
 
   a.incremental_alter_configs({{topic, {{"cleanup.policy", alter_config_op::subtract, "delete"}}}});
-  configs = a.describe_configs({topic}, {"cleanup.policy"}).at(topic);
+  configs = once([&] { return a.describe_configs({topic}, {"cleanup.policy"}).at(topic); },
+                 [](const auto& cs) {
+                   const auto* e = find_entry(cs, "cleanup.policy");
+                   return e && e->value == "compact";
+                 });
   EXPECT_EQ(find_entry(configs, "cleanup.policy")->value, "compact");
 
   EXPECT_EQ(
@@ -342,6 +367,13 @@ TEST_F(AdminTest, ScramCredentialsUpsertDescribeDelete) {
       {scram_alteration::upsert(user, scram_mechanism::sha_256, "secret", 4096)});
   a.alter_user_scram_credentials(
       {scram_alteration::upsert(user, scram_mechanism::sha_512, "secret", 8192)});
+  // Every user's credentials (no error for a user without any), then the one user's.
+  auto credentials_of_user = [&] {
+    for (const auto& u : a.describe_user_scram_credentials())
+      if (u.user == user) return u.credentials;
+    return std::vector<scram_credential_info>{};
+  };
+  once(credentials_of_user, [](const auto& c) { return c.size() == 2; });
   auto described = a.describe_user_scram_credentials({user});
   ASSERT_EQ(described.size(), 1u);
   EXPECT_EQ(described[0].user, user);
@@ -350,13 +382,11 @@ TEST_F(AdminTest, ScramCredentialsUpsertDescribeDelete) {
   EXPECT_EQ(described[0].credentials[0].iterations, 4096);
   EXPECT_EQ(described[0].credentials[1].mechanism, scram_mechanism::sha_512);
   EXPECT_EQ(described[0].credentials[1].iterations, 8192);
-  auto all = a.describe_user_scram_credentials();
-  EXPECT_TRUE(std::any_of(all.begin(), all.end(), [&](const auto& u) { return u.user == user; }));
 
   a.alter_user_scram_credentials({scram_alteration::deletion(user, scram_mechanism::sha_512)});
-  described = a.describe_user_scram_credentials({user});
-  ASSERT_EQ(described.at(0).credentials.size(), 1u);
-  EXPECT_EQ(described[0].credentials[0].mechanism, scram_mechanism::sha_256);
+  const auto left = once(credentials_of_user, [](const auto& c) { return c.size() == 1; });
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].mechanism, scram_mechanism::sha_256);
 
   EXPECT_EQ(code_of([&] {
               a.alter_user_scram_credentials(
@@ -369,6 +399,7 @@ TEST_F(AdminTest, ScramCredentialsUpsertDescribeDelete) {
             }),
             error_code::unacceptable_credential);
   a.alter_user_scram_credentials({scram_alteration::deletion(user, scram_mechanism::sha_256)});
+  EXPECT_TRUE(once(credentials_of_user, [](const auto& c) { return c.empty(); }).empty());
   EXPECT_EQ(code_of([&] { a.describe_user_scram_credentials({user}); }),
             error_code::resource_not_found);
 }
@@ -399,7 +430,8 @@ TEST_F(AdminTest, AclsCreateDescribeFilterDelete) {
 
   acl_filter mine;
   mine.principal = principal;
-  auto all = a.describe_acls(mine);
+  auto all =
+      once([&] { return a.describe_acls(mine); }, [](const auto& v) { return v.size() == 3; });
   ASSERT_EQ(all.size(), 3u);
   EXPECT_NE(std::find(all.begin(), all.end(), literal), all.end());
   EXPECT_NE(std::find(all.begin(), all.end(), prefixed), all.end());
@@ -426,10 +458,13 @@ TEST_F(AdminTest, AclsCreateDescribeFilterDelete) {
 
   auto deleted = a.delete_acls({literal_only});
   EXPECT_EQ(deleted, std::vector<acl_binding>{literal});
-  EXPECT_EQ(a.describe_acls(mine).size(), 2u);
+  EXPECT_EQ(once([&] { return a.describe_acls(mine); }, [](const auto& v) { return v.size() == 2; })
+                .size(),
+            2u);
   deleted = a.delete_acls({mine});
   EXPECT_EQ(deleted.size(), 2u);
-  EXPECT_TRUE(a.describe_acls(mine).empty());
+  EXPECT_TRUE(
+      once([&] { return a.describe_acls(mine); }, [](const auto& v) { return v.empty(); }).empty());
   EXPECT_TRUE(a.delete_acls({mine}).empty());
 }
 

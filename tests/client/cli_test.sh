@@ -5,7 +5,8 @@
 # refusals.
 #
 # Usage: tests/client/cli_test.sh BROOKD BROOK_BIN
-# Port: BROOK_CLI_PORT (default 30590).
+# Ports: BROOK_CLI_PORT (default 30590) and the next one (SASL_PLAINTEXT, where kcat checks that
+# a password set with `brook users set-password` authenticates).
 set -uo pipefail
 [[ $# -eq 2 ]] || { sed -n '2,8p' "$0" >&2; exit 2; }
 brookd=$(realpath "$1")
@@ -20,7 +21,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$brookd" --override "listeners=PLAINTEXT://127.0.0.1:$port" --override "log.dirs=$work/data" \
+sasl_port=$((port + 1))
+"$brookd" --override "listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sasl_port" \
+  --override sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512 --override "log.dirs=$work/data" \
   --override num.partitions=1 --override group.initial.rebalance.delay.ms=0 \
   --override authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer \
   --override super.users=User:ANONYMOUS >"$work/brookd.log" 2>&1 &
@@ -91,6 +94,10 @@ run cluster --command-config "$work/client.properties"
 check "--command-config" eval 'exit_is 0 && has "Cluster ID"'
 run cluster -b "127.0.0.1:$port"
 check "-b" eval 'exit_is 0 && has "Cluster ID"'
+run -b "127.0.0.1:$port" --json cluster
+check "common options before the command" eval 'exit_is 0 && json "d[\"controller\"] == 1"'
+run
+check "no command: usage on stderr, exit 2" eval 'exit_is 2 && has_err "Usage: brook"'
 
 # --- topics ---
 run topics create --topic cli-t1 --partitions 3 --config retention.ms=3600000
@@ -189,6 +196,33 @@ err=$(cat "$work/stderr")
 check "users set-password from stdin" eval 'exit_is 0 && has "SCRAM-SHA-512"'
 run users list
 check "users list" eval 'exit_is 0 && has "^alice +SCRAM-SHA-256 +4096" && has "^alice +SCRAM-SHA-512 +8192"'
+# The credentials work: confluent-kafka (librdkafka) and kafka-python log in with them, and not
+# with a wrong password.
+here=$(cd "$(dirname "$0")" && pwd)
+py=$("$here/../compat/clients-venv.sh")
+scram_login() {
+  "$py" - "$sasl_port" "$1" "$2" "$3" <<'PY' >/dev/null 2>&1
+import sys
+port, client, mechanism, password = sys.argv[1:]
+if client == "librdkafka":
+    from confluent_kafka.admin import AdminClient
+    a = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}", "security.protocol": "SASL_PLAINTEXT",
+                     "sasl.mechanisms": mechanism, "sasl.username": "alice", "sasl.password": password,
+                     "log_level": 0})
+    a.list_topics(timeout=5)
+else:
+    from kafka import KafkaAdminClient
+    a = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}", security_protocol="SASL_PLAINTEXT",
+                         sasl_mechanism=mechanism, sasl_plain_username="alice",
+                         sasl_plain_password=password, request_timeout_ms=5000)
+    a.describe_cluster()
+    a.close()
+PY
+}
+check "SCRAM-SHA-256 login (librdkafka)" scram_login librdkafka SCRAM-SHA-256 s3cret
+check "SCRAM-SHA-512 login (librdkafka)" scram_login librdkafka SCRAM-SHA-512 s3cret
+check "SCRAM-SHA-512 login (kafka-python)" scram_login kafka-python SCRAM-SHA-512 s3cret
+check "SCRAM login with a wrong password fails" eval '! scram_login librdkafka SCRAM-SHA-256 wrong'
 run users set-password --user alice --password x --iterations 10
 check "too few iterations: UNACCEPTABLE_CREDENTIAL" eval 'exit_is 1 && has_err "UNACCEPTABLE_CREDENTIAL"'
 run users delete --user alice --mechanism SCRAM-SHA-512
