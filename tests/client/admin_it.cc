@@ -10,8 +10,14 @@
 #include "client/admin.h"
 #include "client/cluster.h"
 #include "harness.h"
+#include "protocol/generated/consumer_protocol_assignment.h"
+#include "protocol/generated/consumer_protocol_subscription.h"
+#include "protocol/generated/join_group_request.h"
+#include "protocol/generated/join_group_response.h"
 #include "protocol/generated/produce_request.h"
 #include "protocol/generated/produce_response.h"
+#include "protocol/generated/sync_group_request.h"
+#include "protocol/generated/sync_group_response.h"
 #include "protocol/records/record_batch.h"
 
 namespace brook::client {
@@ -78,6 +84,53 @@ void produce(admin& a, const std::string& topic, int32_t partition,
     const int16_t v = conn->require_version(protocol::api_key::produce, 9, 3);
     auto resp = co_await conn->call<protocol::produce_response>(req, v);
     throw_if_error(resp.responses.at(0).partition_responses.at(0).error_code, "produce");
+  });
+}
+
+// A ConsumerProtocol message with its version in front, as consumers put it in JoinGroup and
+// SyncGroup.
+template <class Message>
+std::vector<uint8_t> versioned(const Message& m) {
+  wire::writer w;
+  w.write_int16(0);
+  m.encode(w, 0);
+  return w.take();
+}
+
+// Joins `group` as its only classic consumer member (JoinGroup, SyncGroup), assigned partitions 0
+// and 1 of `topic`; returns the member id. The member stays until its session times out.
+std::string join_classic(admin& a, const std::string& group, const std::string& topic) {
+  auto& c = a.cluster();
+  return c.run([&]() -> asio::awaitable<std::string> {
+    auto conn = co_await c.connection_to(co_await c.coordinator(coordinator_type::group, group));
+    const int16_t jv = conn->require_version(protocol::api_key::join_group, 9, 4);
+    protocol::consumer_protocol_subscription sub;
+    sub.topics = {topic};
+    protocol::join_group_request join;
+    join.group_id = group;
+    join.session_timeout_ms = 30000;
+    join.rebalance_timeout_ms = 30000;
+    join.protocol_type = "consumer";
+    join.protocols.push_back({"range", versioned(sub), {}});
+    auto joined = co_await conn->call<protocol::join_group_response>(join, jv);
+    if (joined.error_code == static_cast<int16_t>(error_code::member_id_required)) {
+      join.member_id = joined.member_id;
+      joined = co_await conn->call<protocol::join_group_response>(join, jv);
+    }
+    throw_if_error(joined.error_code, "JoinGroup");
+    protocol::consumer_protocol_assignment assignment;
+    assignment.assigned_partitions.push_back({topic, {0, 1}, {}});
+    protocol::sync_group_request sync;
+    sync.group_id = group;
+    sync.generation_id = joined.generation_id;
+    sync.member_id = joined.member_id;
+    sync.protocol_type = "consumer";
+    sync.protocol_name = "range";
+    sync.assignments.push_back({joined.member_id, versioned(assignment), {}});
+    const int16_t sv = conn->require_version(protocol::api_key::sync_group, 5, 3);
+    auto synced = co_await conn->call<protocol::sync_group_response>(sync, sv);
+    throw_if_error(synced.error_code, "SyncGroup");
+    co_return joined.member_id;
   });
 }
 
@@ -293,6 +346,33 @@ TEST_F(AdminTest, GroupOffsetsListDescribeAndDelete) {
             }),
             error_code::group_id_not_found);
   a.delete_topics({topic});
+}
+
+TEST_F(AdminTest, DescribesAClassicGroupsMembersAndAssignments) {
+  const std::string topic = test::unique_name("admin-classic-topic");
+  const std::string group = test::unique_name("admin-classic");
+  a.create_topics({{.name = topic, .partitions = 2, .replication_factor = 1}});
+  const std::string member = join_classic(a, group, topic);
+
+  const auto d = a.describe_groups({group}).at(0);
+  EXPECT_EQ(d.type, "classic");
+  EXPECT_EQ(d.state, "Stable");
+  EXPECT_EQ(d.protocol_type, "consumer");
+  EXPECT_EQ(d.assignor, "range");
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].member_id, member);
+  EXPECT_EQ(d.members[0].client_id, "brook");
+  EXPECT_FALSE(d.members[0].client_host.empty());
+  EXPECT_EQ(d.members[0].assignment, (std::vector<topic_partition>{{topic, 0}, {topic, 1}}));
+  auto groups = a.list_groups({"Stable"});
+  EXPECT_TRUE(std::any_of(groups.begin(), groups.end(),
+                          [&](const auto& g) { return g.group_id == group; }));
+  // Kafka's tools commit for a group only while it has no members.
+  EXPECT_NE(code_of([&] {
+              a.alter_consumer_group_offsets(group, {{{topic, 0}, {1, "", std::nullopt}}});
+            }),
+            error_code::none);
+  EXPECT_EQ(code_of([&] { a.delete_groups({group}); }), error_code::non_empty_group);
 }
 
 TEST_F(AdminTest, InternalTopicsAreListedOnlyWhenAsked) {
