@@ -3,13 +3,17 @@
 // ACL tests need an authorizer (run.sh's BROOK_CLIENT_BROKER_SETTINGS) and skip without one.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <algorithm>
+
 #include <cctype>
 #include <thread>
 
 #include "client/admin.h"
 #include "client/cluster.h"
 #include "harness.h"
+#include "protocol/generated/consumer_group_heartbeat_request.h"
+#include "protocol/generated/consumer_group_heartbeat_response.h"
 #include "protocol/generated/consumer_protocol_assignment.h"
 #include "protocol/generated/consumer_protocol_subscription.h"
 #include "protocol/generated/join_group_request.h"
@@ -97,40 +101,106 @@ std::vector<uint8_t> versioned(const Message& m) {
   return w.take();
 }
 
+// Runs `join()` again while the group's coordinator is not ready (a fresh broker creates
+// __consumer_offsets on the first group request), looking the coordinator up again each time.
+template <class Join>
+std::string retry_join(admin& a, const std::string& group, Join join) {
+  for (int i = 0;; ++i) {
+    try {
+      return join();
+    } catch (const kafka_error& e) {
+      if (!e.retriable() || i >= 100) throw;
+      a.cluster().run([&]() -> asio::awaitable<void> {
+        a.cluster().forget_coordinator(coordinator_type::group, group);
+        co_return;
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+}
+
 // Joins `group` as its only classic consumer member (JoinGroup, SyncGroup), assigned partitions 0
 // and 1 of `topic`; returns the member id. The member stays until its session times out.
 std::string join_classic(admin& a, const std::string& group, const std::string& topic) {
   auto& c = a.cluster();
-  return c.run([&]() -> asio::awaitable<std::string> {
-    auto conn = co_await c.connection_to(co_await c.coordinator(coordinator_type::group, group));
-    const int16_t jv = conn->require_version(protocol::api_key::join_group, 9, 4);
-    protocol::consumer_protocol_subscription sub;
-    sub.topics = {topic};
-    protocol::join_group_request join;
-    join.group_id = group;
-    join.session_timeout_ms = 30000;
-    join.rebalance_timeout_ms = 30000;
-    join.protocol_type = "consumer";
-    join.protocols.push_back({"range", versioned(sub), {}});
-    auto joined = co_await conn->call<protocol::join_group_response>(join, jv);
-    if (joined.error_code == static_cast<int16_t>(error_code::member_id_required)) {
-      join.member_id = joined.member_id;
-      joined = co_await conn->call<protocol::join_group_response>(join, jv);
-    }
-    throw_if_error(joined.error_code, "JoinGroup");
-    protocol::consumer_protocol_assignment assignment;
-    assignment.assigned_partitions.push_back({topic, {0, 1}, {}});
-    protocol::sync_group_request sync;
-    sync.group_id = group;
-    sync.generation_id = joined.generation_id;
-    sync.member_id = joined.member_id;
-    sync.protocol_type = "consumer";
-    sync.protocol_name = "range";
-    sync.assignments.push_back({joined.member_id, versioned(assignment), {}});
-    const int16_t sv = conn->require_version(protocol::api_key::sync_group, 5, 3);
-    auto synced = co_await conn->call<protocol::sync_group_response>(sync, sv);
-    throw_if_error(synced.error_code, "SyncGroup");
-    co_return joined.member_id;
+  return retry_join(a, group, [&] {
+    return c.run([&]() -> asio::awaitable<std::string> {
+      auto conn = co_await c.connection_to(co_await c.coordinator(coordinator_type::group, group));
+      const int16_t jv = conn->require_version(protocol::api_key::join_group, 9, 4);
+      protocol::consumer_protocol_subscription sub;
+      sub.topics = {topic};
+      protocol::join_group_request join;
+      join.group_id = group;
+      join.session_timeout_ms = 30000;
+      join.rebalance_timeout_ms = 30000;
+      join.protocol_type = "consumer";
+      join.protocols.push_back({"range", versioned(sub), {}});
+      auto joined = co_await conn->call<protocol::join_group_response>(join, jv);
+      if (joined.error_code == static_cast<int16_t>(error_code::member_id_required)) {
+        join.member_id = joined.member_id;
+        joined = co_await conn->call<protocol::join_group_response>(join, jv);
+      }
+      throw_if_error(joined.error_code, "JoinGroup");
+      protocol::consumer_protocol_assignment assignment;
+      assignment.assigned_partitions.push_back({topic, {0, 1}, {}});
+      protocol::sync_group_request sync;
+      sync.group_id = group;
+      sync.generation_id = joined.generation_id;
+      sync.member_id = joined.member_id;
+      sync.protocol_type = "consumer";
+      sync.protocol_name = "range";
+      sync.assignments.push_back({joined.member_id, versioned(assignment), {}});
+      const int16_t sv = conn->require_version(protocol::api_key::sync_group, 5, 3);
+      auto synced = co_await conn->call<protocol::sync_group_response>(sync, sv);
+      throw_if_error(synced.error_code, "SyncGroup");
+      co_return joined.member_id;
+    });
+  });
+}
+
+// Joins `group` as a consumer-protocol member (KIP-848 ConsumerGroupHeartbeat) subscribed to
+// `topic` and heartbeats, acknowledging what it is given, until it owns `partitions` partitions
+// (bounded). Returns the member id, or "" when the broker lacks the API.
+std::string join_consumer(admin& a, const std::string& group, const std::string& topic,
+                          size_t partitions) {
+  auto& c = a.cluster();
+  return retry_join(a, group, [&] {
+    return c.run([&]() -> asio::awaitable<std::string> {
+      auto conn = co_await c.connection_to(co_await c.coordinator(coordinator_type::group, group));
+      const int16_t v = conn->version_for(protocol::api_key::consumer_group_heartbeat, 1, 0);
+      if (v < 0) co_return std::string();
+      protocol::consumer_group_heartbeat_request hb;
+      hb.group_id = group;
+      // Version 1 has the client choose its member id (KIP-1082).
+      if (v >= 1)
+        hb.member_id = wire::uuid::from_halves(0x0123456789abcdefULL, ::getpid()).to_string();
+      hb.rebalance_timeout_ms = 30000;
+      hb.subscribed_topic_names = std::vector<std::string>{topic};
+      hb.topic_partitions.emplace();
+      size_t owned = 0;
+      for (int i = 0; i < 100 && owned < partitions; ++i) {
+        auto resp = co_await conn->call<protocol::consumer_group_heartbeat_response>(hb, v);
+        // Kafka 3.9 lists the API but answers so unless the consumer protocol is enabled.
+        if (resp.error_code == static_cast<int16_t>(error_code::unsupported_version))
+          co_return std::string();
+        throw_if_error(resp.error_code, "ConsumerGroupHeartbeat");
+        if (resp.member_id) hb.member_id = *resp.member_id;
+        hb.member_epoch = resp.member_epoch;
+        if (resp.assignment) {
+          hb.topic_partitions.emplace();
+          owned = 0;
+          for (const auto& tp : resp.assignment->topic_partitions) {
+            hb.topic_partitions->push_back({tp.topic_id, tp.partitions, {}});
+            owned += tp.partitions.size();
+          }
+        }
+        co_await c.sleep(std::chrono::milliseconds(100));
+      }
+      // One more heartbeat acknowledges the assignment.
+      auto resp = co_await conn->call<protocol::consumer_group_heartbeat_response>(hb, v);
+      throw_if_error(resp.error_code, "ConsumerGroupHeartbeat");
+      co_return hb.member_id;
+    });
   });
 }
 
@@ -373,6 +443,34 @@ TEST_F(AdminTest, DescribesAClassicGroupsMembersAndAssignments) {
             }),
             error_code::none);
   EXPECT_EQ(code_of([&] { a.delete_groups({group}); }), error_code::non_empty_group);
+}
+
+TEST_F(AdminTest, DescribesAConsumerGroupsMembersAndAssignments) {
+  const std::string topic = test::unique_name("admin-consumer-topic");
+  const std::string group = test::unique_name("admin-consumer");
+  a.create_topics({{.name = topic, .partitions = 2, .replication_factor = 1}});
+  const std::string member = join_consumer(a, group, topic, 2);
+  if (member.empty())
+    GTEST_SKIP()
+        << "the broker has no ConsumerGroupHeartbeat (KIP-848 off, as in Kafka 3.9 by default)";
+
+  const auto d = once(
+      [&] { return a.describe_groups({group}).at(0); },
+      [](const auto& g) { return g.members.size() == 1 && g.members[0].assignment.size() == 2; });
+  EXPECT_EQ(d.type, "consumer");
+  EXPECT_EQ(lower(d.state), "stable");
+  EXPECT_GE(d.group_epoch, 1);
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].member_id, member);
+  EXPECT_EQ(d.members[0].client_id, "brook");
+  EXPECT_EQ(d.members[0].subscribed_topics, std::vector<std::string>{topic});
+  EXPECT_GE(d.members[0].member_epoch.value_or(-1), 1);
+  EXPECT_EQ(d.members[0].assignment, (std::vector<topic_partition>{{topic, 0}, {topic, 1}}));
+  auto groups = a.list_groups();
+  auto it = std::find_if(groups.begin(), groups.end(),
+                         [&](const auto& g) { return g.group_id == group; });
+  ASSERT_NE(it, groups.end());
+  if (it->type) EXPECT_EQ(*it->type, "consumer");
 }
 
 TEST_F(AdminTest, InternalTopicsAreListedOnlyWhenAsked) {
