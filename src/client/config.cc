@@ -15,6 +15,7 @@ namespace {
 constexpr unsigned all_roles = common | producer_role | consumer_role | admin_role;
 constexpr unsigned p = producer_role;
 constexpr unsigned c = consumer_role;
+constexpr unsigned a = admin_role;
 
 // Defaults are Kafka 4.x's Java client defaults unless a comment says otherwise.
 constexpr setting_info k_settings[] = {
@@ -47,6 +48,8 @@ constexpr setting_info k_settings[] = {
     {"sasl.password", all_roles, "", "password for PLAIN and SCRAM (librdkafka)"},
     {"sasl.jaas.config", all_roles, "", "Java's login module line, with username and password"},
     {"sasl.oauthbearer.token", all_roles, "", "a ready token (JWT) for OAUTHBEARER"},
+    {"default.api.timeout.ms", c | a, "60000",
+     "upper bound on a blocking call, its retries included"},
     // Producer.
     {"acks", p, "all", "0, 1 or all (-1)"},
     {"linger.ms", p, "5", "how long a batch waits for more records"},

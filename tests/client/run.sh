@@ -6,6 +6,8 @@
 # Usage: tests/client/run.sh BROOKD BROOK_CLIENT_IT [--only brook|kafka] [gtest args...]
 # Kafka versions: BROOK_CLIENT_KAFKA (default "4.4.0 3.9.2"; empty for brookd only).
 # Ports: BROOK_CLIENT_PORT (default 30500) for brookd, +10 and +20 for the Kafkas.
+# Extra broker settings: BROOK_CLIENT_BROKER_SETTINGS, space-separated key=value, given to brookd
+# and to every Kafka (e.g. an authorizer for the Admin client's ACL tests, which skip without one).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -17,6 +19,9 @@ only=""
 if [[ ${1:-} == --only ]]; then only=$2; shift 2; fi
 port=${BROOK_CLIENT_PORT:-30500}
 versions=${BROOK_CLIENT_KAFKA-4.4.0 3.9.2}
+read -r -a extra_settings <<<"${BROOK_CLIENT_BROKER_SETTINGS:-}"
+brook_extra=()
+for kv in "${extra_settings[@]}"; do brook_extra+=(--override "$kv"); done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/brook-client-it.XXXXXX")
 brook_pid=""
@@ -46,7 +51,7 @@ if [[ -z $only || $only == brook ]]; then
   mkdir -p "$work/brook"
   "$brookd" --override "listeners=PLAINTEXT://127.0.0.1:$port" \
     --override "log.dirs=$work/brook/data" --override num.partitions=1 \
-    --override group.initial.rebalance.delay.ms=0 >"$work/brook/brookd.log" 2>&1 &
+    --override group.initial.rebalance.delay.ms=0 "${brook_extra[@]}" >"$work/brook/brookd.log" 2>&1 &
   brook_pid=$!
   for _ in $(seq 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
@@ -69,7 +74,7 @@ if [[ -z $only || $only == kafka ]]; then
     kport=$((port + offset))
     offset=$((offset + 10))
     if BROOK_KAFKA_JVM_OPTS="-XX:TieredStopAtLevel=1" \
-        "$root/scripts/kafka-server.sh" start "$d" "$v" "$kport"; then
+        "$root/scripts/kafka-server.sh" start "$d" "$v" "$kport" "${extra_settings[@]}"; then
       run_suite "kafka-$v" "127.0.0.1:$kport" "$@"
     else
       echo "--- kafka-$v: did not start"

@@ -1,0 +1,252 @@
+// `brook`: the command-line tool for people who run Brook or Kafka clusters. One line per
+// subcommand in k_commands below; each subcommand's function lives in its own file (cli.h).
+// Errors end the run with one line on stderr and a nonzero exit: 2 for a wrong command line, 1 for
+// a refusal or failure of the cluster.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "cli/cli.h"
+#include "client/errors.h"
+
+namespace brook::cli {
+namespace {
+
+constexpr std::string_view k_common_help = R"(
+Common options:
+  -b, --bootstrap-server HOST:PORT  broker to start from (default: $BROOK_BOOTSTRAP, else
+                                    127.0.0.1:9092)
+  -X KEY=VALUE                      any client setting (repeatable), e.g. -X request.timeout.ms=5000
+      --command-config FILE         client settings from a properties file
+      --json                        machine-readable output (JSON)
+  -h, --help                        this help
+)";
+
+struct command {
+  std::string_view name;
+  std::string_view summary;
+  std::string_view help;
+  int (*run)(context&);
+  std::vector<option_spec> options;
+};
+
+const std::vector<command>& commands() {
+  static const std::vector<command> k_commands = {
+      {"topics",
+       "list, describe, create, delete topics; add partitions",
+       R"(Usage: brook topics list [--internal]
+       brook topics describe [TOPIC...] [--topic TOPIC]...
+       brook topics create --topic TOPIC [--partitions N] [--replication-factor N]
+                           [--config KEY=VALUE]... [--if-not-exists] [--validate-only]
+       brook topics delete --topic TOPIC... [--if-exists]
+       brook topics alter --topic TOPIC --partitions N
+
+Partitions and replication factor default to the brokers' num.partitions and
+default.replication.factor. describe shows every partition with its leader, replicas and
+in-sync replicas; without a topic it describes all.
+
+Examples:
+  brook topics create --topic orders --partitions 6 --config retention.ms=86400000
+  brook topics describe orders
+  brook topics alter --topic orders --partitions 12
+  brook topics list --json)",
+       topics_command,
+       {{"topic", 't', true},
+        {"partitions", 'p', true},
+        {"replication-factor", 'r', true},
+        {"config", 'c', true},
+        {"internal", 0, false},
+        {"if-not-exists", 0, false},
+        {"if-exists", 0, false},
+        {"validate-only", 0, false}}},
+      {"configs",
+       "describe and change topic and broker configs",
+       R"(Usage: brook configs describe (--topic TOPIC | --broker ID | --broker-defaults) [--all]
+       brook configs alter (--topic TOPIC | --broker ID | --broker-defaults)
+                           [--set KEY=VALUE]... [--delete KEY]...
+                           [--append KEY=VALUE]... [--subtract KEY=VALUE]...
+
+describe shows the configs set on the resource (dynamic and static ones) with their source;
+--all adds every default. Sensitive values (passwords) are never shown.
+alter changes only what it names: --set sets a value, --delete returns a config to its default,
+--append and --subtract add to or remove from list configs (cleanup.policy=compact).
+
+Examples:
+  brook configs describe --topic orders
+  brook configs alter --topic orders --set retention.ms=3600000 --delete segment.bytes
+  brook configs describe --broker 1 --all --json)",
+       configs_command,
+       {{"topic", 't', true},
+        {"broker", 0, true},
+        {"broker-defaults", 0, false},
+        {"all", 0, false},
+        {"set", 0, true},
+        {"delete", 0, true},
+        {"append", 0, true},
+        {"subtract", 0, true}}},
+      {"groups",
+       "list, describe and delete consumer groups; reset their offsets",
+       R"(Usage: brook groups list [--state STATE]... [--type TYPE]...
+       brook groups describe --group GROUP [--members | --state]
+       brook groups delete --group GROUP...
+       brook groups reset-offsets --group GROUP --topic TOPIC[:P,P...]
+                                  (--to-earliest | --to-latest | --to-offset N) [--dry-run]
+
+describe shows each partition's committed offset, log end offset and lag, and the member
+consuming it; --members lists the members with their partitions; --state the group's state.
+reset-offsets commits new offsets for an inactive group (no running consumers): the offsets
+are clamped to what the partition holds; --dry-run only shows them.
+
+Examples:
+  brook groups list --state Stable
+  brook groups describe --group billing
+  brook groups reset-offsets --group billing --topic orders --to-earliest
+  brook groups reset-offsets --group billing --topic orders:0,1 --to-offset 1000 --dry-run)",
+       groups_command,
+       {{"group", 'g', true},
+        {"topic", 't', true},
+        {"state", 0, true, true},
+        {"type", 0, true},
+        {"members", 0, false},
+        {"to-earliest", 0, false},
+        {"to-latest", 0, false},
+        {"to-offset", 0, true},
+        {"dry-run", 0, false},
+        {"execute", 0, false}}},
+      {"acls",
+       "list, create and delete ACLs",
+       R"(Usage: brook acls list [FILTER]
+       brook acls create --principal P --operation OP... (--topic T | --group G | --cluster |
+                         --transactional-id ID | --resource-type TYPE --resource-name NAME)
+                         [--permission allow|deny] [--host H] [--pattern-type literal|prefixed]
+       brook acls delete [FILTER]
+
+FILTER: any of --principal, --host, --operation, --permission, --resource-type,
+--resource-name (or --topic/--group/--cluster/--transactional-id), --pattern-type
+(literal, prefixed, any, match). Unset parts match everything; delete without a filter
+deletes every ACL.
+Operations: ALL READ WRITE CREATE DELETE ALTER DESCRIBE CLUSTER_ACTION DESCRIBE_CONFIGS
+ALTER_CONFIGS IDEMPOTENT_WRITE. Resource types: TOPIC GROUP CLUSTER TRANSACTIONAL_ID
+DELEGATION_TOKEN USER. Permission defaults to allow, host to *, pattern to literal.
+
+Examples:
+  brook acls create --principal User:alice --operation read --operation describe --topic orders
+  brook acls create --principal User:bob --operation write --topic orders- --pattern-type prefixed
+  brook acls list --principal User:alice
+  brook acls delete --principal User:alice --topic orders)",
+       acls_command,
+       {{"principal", 0, true},
+        {"host", 0, true},
+        {"operation", 0, true},
+        {"permission", 0, true},
+        {"resource-type", 0, true},
+        {"resource-name", 0, true},
+        {"pattern-type", 0, true},
+        {"topic", 't', true},
+        {"group", 'g', true},
+        {"cluster", 0, false},
+        {"transactional-id", 0, true}}},
+      {"users",
+       "list, set and delete SCRAM credentials",
+       R"(Usage: brook users list [--user USER]...
+       brook users set-password --user USER (--password PASSWORD | --password -)
+                                [--mechanism SCRAM-SHA-256|SCRAM-SHA-512] [--iterations N]
+       brook users delete --user USER [--mechanism MECHANISM]
+
+set-password stores a SCRAM credential (salted on this machine; the password is not sent);
+"--password -" reads it from the first line of standard input. delete removes the given
+mechanism's credential, or all of the user's.
+
+Examples:
+  brook users set-password --user alice --password s3cret --mechanism SCRAM-SHA-512
+  echo s3cret | brook users set-password --user bob --password -
+  brook users list)",
+       users_command,
+       {{"user", 'u', true},
+        {"password", 0, true},
+        {"mechanism", 0, true},
+        {"iterations", 0, true}}},
+      {"cluster",
+       "the cluster's id, controller and brokers",
+       R"(Usage: brook cluster
+
+Examples:
+  brook cluster -b broker1:9092
+  brook cluster --json)",
+       cluster_command,
+       {}},
+  };
+  return k_commands;
+}
+
+void print_usage(std::FILE* to) {
+  fmt::print(to, "Usage: brook COMMAND [SUBCOMMAND] [OPTIONS]\n\nCommands:\n");
+  for (const auto& c : commands()) fmt::print(to, "  {:<10}{}\n", c.name, c.summary);
+  fmt::print(to, "{}\nRun 'brook COMMAND --help' for a command's options and examples.\n",
+             k_common_help);
+}
+
+// Common options may come before the command ("brook -b host:9092 topics list"): the command is
+// the first word that is neither an option nor the value of one; the other words stay in order.
+std::pair<std::string, std::vector<std::string>> split_command(int argc, char** argv) {
+  std::vector<std::string> rest;
+  std::string name;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (name.empty() && !a.starts_with("-")) {
+      name = a;
+      continue;
+    }
+    rest.emplace_back(a);
+    const bool takes_value =
+        a == "-b" || a == "--bootstrap-server" || a == "-X" || a == "--command-config";
+    if (name.empty() && takes_value && i + 1 < argc) rest.emplace_back(argv[++i]);
+  }
+  return {name, rest};
+}
+
+int run(int argc, char** argv) {
+  auto [name, rest] = split_command(argc, argv);
+  if (name.empty() || name == "help") {
+    const bool asked = name == "help" || std::any_of(rest.begin(), rest.end(), [](const auto& a) {
+                         return a == "-h" || a == "--help";
+                       });
+    print_usage(asked ? stdout : stderr);
+    return asked ? 0 : 2;
+  }
+  const command* cmd = nullptr;
+  for (const auto& c : commands())
+    if (c.name == name) cmd = &c;
+  if (!cmd) {
+    fmt::print(stderr, "brook: unknown command '{}' (run 'brook --help')\n", name);
+    return 2;
+  }
+  try {
+    context ctx(rest, cmd->options);
+    if (ctx.help()) {
+      fmt::print("{}\n{}", cmd->help, k_common_help);
+      return 0;
+    }
+    return cmd->run(ctx);
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "brook {}: {} (run 'brook {} --help')\n", name, e.what(), name);
+    return 2;
+  } catch (const client::config_error& e) {
+    fmt::print(stderr, "brook {}: {}\n", name, e.what());
+    return 2;
+  } catch (const client::kafka_error& e) {
+    fmt::print(stderr, "brook {}: {}\n", name, e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "brook {}: {}\n", name, e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+}  // namespace brook::cli
+
+int main(int argc, char** argv) { return brook::cli::run(argc, argv); }

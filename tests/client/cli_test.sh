@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The `brook` command-line tool against a brookd started here (loopback, with an authorizer whose
+# super user is the anonymous plaintext client, so that ACL commands work): each subcommand's
+# output (text tables and --json) and exit codes, and one-line errors for wrong command lines and
+# refusals.
+#
+# Usage: tests/client/cli_test.sh BROOKD BROOK_BIN
+# Ports: BROOK_CLI_PORT (default 30590) and the next one (SASL_PLAINTEXT, where kcat checks that
+# a password set with `brook users set-password` authenticates).
+set -uo pipefail
+[[ $# -eq 2 ]] || { sed -n '2,8p' "$0" >&2; exit 2; }
+brookd=$(realpath "$1")
+brook=$(realpath "$2")
+port=${BROOK_CLI_PORT:-30590}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/brook-cli-test.XXXXXX")
+pid=""
+cleanup() {
+  [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+sasl_port=$((port + 1))
+"$brookd" --override "listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sasl_port" \
+  --override sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512 --override "log.dirs=$work/data" \
+  --override num.partitions=1 --override group.initial.rebalance.delay.ms=0 \
+  --override authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer \
+  --override super.users=User:ANONYMOUS >"$work/brookd.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+export BROOK_BOOTSTRAP="127.0.0.1:$port"
+
+passed=0
+failed=0
+out=""
+err=""
+rc=0
+# run ARGS...: runs brook, keeps stdout, stderr and the exit code.
+run() {
+  out=$("$brook" "$@" 2>"$work/stderr")
+  rc=$?
+  err=$(cat "$work/stderr")
+}
+ok() {
+  passed=$((passed + 1))
+}
+bad() {
+  failed=$((failed + 1))
+  echo "FAILED: $1"
+  echo "  stdout: ${out:0:600}"
+  echo "  stderr: ${err:0:300} (exit $rc)"
+}
+# check NAME CONDITION...: the condition (a command) must succeed.
+check() {
+  local name=$1
+  shift
+  if "$@"; then ok; else bad "$name"; fi
+}
+has() { grep -qE -- "$1" <<<"$out"; }
+has_err() { grep -qE -- "$1" <<<"$err"; }
+exit_is() { [[ $rc -eq $1 ]]; }
+json_ok() { python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$out"; }
+# json EXPR: a Python expression over the parsed output `d` must be true.
+json() { python3 -c "import json,sys; d=json.loads(sys.stdin.read()); sys.exit(0 if ($1) else 1)" <<<"$out"; }
+one_line_err() { [[ $(wc -l <<<"$err") -eq 1 && -z $out ]]; }
+
+# --- general ---
+run --help
+check "help lists the commands" eval 'exit_is 0 && has "topics" && has "configs" && has "groups" && has "acls" && has "users" && has "cluster"'
+run topics --help
+check "topics help has examples" eval 'exit_is 0 && has "Examples:" && has "brook topics create" && has "bootstrap-server"'
+run nosuch
+check "unknown command: exit 2, one line" eval 'exit_is 2 && one_line_err && has_err "unknown command"'
+run topics frobnicate
+check "unknown subcommand: exit 2" eval 'exit_is 2 && one_line_err && has_err "unknown subcommand"'
+run topics list --no-such-option
+check "unknown option: exit 2" eval 'exit_is 2 && one_line_err && has_err "unknown option"'
+run topics list -X acks=all
+check "a producer setting is refused" eval 'exit_is 2 && one_line_err && has_err "acks"'
+run cluster -b 127.0.0.1:1 -X default.api.timeout.ms=1000 -X socket.connection.setup.timeout.ms=500
+check "unreachable broker: exit 1, one line" eval 'exit_is 1 && one_line_err && has_err "NETWORK_EXCEPTION"'
+
+# --- cluster ---
+run cluster
+check "cluster shows id, controller, broker" eval 'exit_is 0 && has "^Cluster ID: " && has "^Controller: 1" && has "127\.0\.0\.1 +$port"'
+run cluster --json
+check "cluster --json" eval 'exit_is 0 && json "d[\"controller\"] == 1 and d[\"brokers\"][0][\"port\"] == $port and d[\"cluster_id\"]"'
+printf 'client.id=from-file\nrequest.timeout.ms=5000\n' >"$work/client.properties"
+run cluster --command-config "$work/client.properties"
+check "--command-config" eval 'exit_is 0 && has "Cluster ID"'
+run cluster -b "127.0.0.1:$port"
+check "-b" eval 'exit_is 0 && has "Cluster ID"'
+run -b "127.0.0.1:$port" --json cluster
+check "common options before the command" eval 'exit_is 0 && json "d[\"controller\"] == 1"'
+run
+check "no command: usage on stderr, exit 2" eval 'exit_is 2 && has_err "Usage: brook"'
+
+# --- topics ---
+run topics create --topic cli-t1 --partitions 3 --config retention.ms=3600000
+check "create" eval 'exit_is 0 && has "Created topic cli-t1 \(3 partitions, replication factor 1\)"'
+run topics create --topic cli-t1 --partitions 3
+check "create twice: TOPIC_ALREADY_EXISTS, exit 1" eval 'exit_is 1 && one_line_err && has_err "TOPIC_ALREADY_EXISTS"'
+run topics create --topic cli-t1 --if-not-exists
+check "create --if-not-exists" eval 'exit_is 0 && has "already exists"'
+run topics create --topic cli-t2 --json
+check "create --json with broker defaults" eval 'exit_is 0 && json "d[\"topic\"] == \"cli-t2\" and d[\"partitions\"] == 1 and d[\"created\"]"'
+run topics create --topic cli-bad --partitions 0
+check "create with 0 partitions: INVALID_PARTITIONS" eval 'exit_is 1 && has_err "INVALID_PARTITIONS"'
+run topics create --topic cli-bad --partitions many
+check "create with a bad number: exit 2" eval 'exit_is 2 && has_err "not a number"'
+run topics list
+check "list is a table" eval 'exit_is 0 && has "^TOPIC +ID +PARTITIONS +REPLICATION FACTOR +INTERNAL" && has "^cli-t1 +[A-Za-z0-9_-]{22} +3 +1 +no"'
+run topics list --json
+check "list --json" eval 'exit_is 0 && json "sorted(t[\"topic\"] for t in d if t[\"topic\"].startswith(\"cli-\")) == [\"cli-t1\", \"cli-t2\"]"'
+run topics describe cli-t1
+check "describe: a row per partition" eval 'exit_is 0 && has "^cli-t1 +0 +1 +1 +1 " && has "^cli-t1 +2 +1 +1 +1 " && [[ $(grep -c "^cli-t1" <<<"$out") -eq 3 ]]'
+run topics describe --topic cli-t1 --json
+check "describe --json" eval 'exit_is 0 && json "len(d) == 3 and d[1][\"partition\"] == 1 and d[1][\"replicas\"] == [1] and d[1][\"isr\"] == [1] and d[1][\"leader\"] == 1"'
+run topics describe no-such-topic
+check "describe unknown: UNKNOWN_TOPIC_OR_PARTITION" eval 'exit_is 1 && one_line_err && has_err "UNKNOWN_TOPIC_OR_PARTITION"'
+run topics alter --topic cli-t1 --partitions 5
+check "alter --partitions" eval 'exit_is 0 && has "now has 5 partitions"'
+run topics describe cli-t1 --json
+check "describe shows 5 partitions" eval 'json "len(d) == 5"'
+run topics alter --topic cli-t1 --partitions 2
+check "alter to fewer: INVALID_PARTITIONS" eval 'exit_is 1 && has_err "INVALID_PARTITIONS"'
+
+# --- configs ---
+run configs describe --topic cli-t1
+check "configs describe shows the set config" eval 'exit_is 0 && has "^NAME +VALUE +SOURCE" && has "^retention\.ms +3600000 +DYNAMIC_TOPIC_CONFIG"'
+run configs alter --topic cli-t1 --set segment.bytes=1048576 --delete retention.ms --append cleanup.policy=compact
+check "configs alter" eval 'exit_is 0 && has "Updated 3 configs of topic cli-t1"'
+run configs describe --topic cli-t1 --json
+check "configs after alter" eval 'json "{e[\"name\"]: e[\"value\"] for e in d} == {\"segment.bytes\": \"1048576\", \"cleanup.policy\": \"delete,compact\"}"'
+run configs describe --topic cli-t1 --all --json
+check "configs --all has defaults" eval 'json "any(e[\"name\"] == \"retention.ms\" and e[\"source\"] == \"DEFAULT_CONFIG\" for e in d)"'
+run configs alter --topic cli-t1 --set retention.ms=soon
+check "bad config value: INVALID_CONFIG" eval 'exit_is 1 && has_err "INVALID_CONFIG"'
+run configs describe --topic cli-t1 --broker 1
+check "two resources: exit 2" eval 'exit_is 2 && has_err "one of"'
+run configs describe --broker 1
+check "broker configs" eval 'exit_is 0 && has "^num\.partitions +1 +STATIC_BROKER_CONFIG"'
+
+# --- groups ---
+run groups reset-offsets --group cli-g1 --topic cli-t1 --to-earliest
+check "reset-offsets creates the group" eval 'exit_is 0 && has "Committed offsets" && [[ $(grep -cE "^cli-g1 +cli-t1" <<<"$out") -eq 5 ]]'
+run groups reset-offsets --group cli-g1 --topic cli-t1:0,1 --to-offset 7 --dry-run --json
+check "reset-offsets --dry-run clamps to the log" eval 'exit_is 0 && json "[r[\"new_offset\"] for r in d] == [0, 0]"'
+run groups list
+check "groups list" eval 'exit_is 0 && has "^GROUP +TYPE +STATE" && has "^cli-g1 +classic +Empty"'
+run groups list --state Stable --json
+check "groups list --state filters" eval 'exit_is 0 && json "not any(g[\"group\"] == \"cli-g1\" for g in d)"'
+run groups describe --group cli-g1
+check "groups describe: offsets and lag" eval 'exit_is 0 && has "state Empty" && has "^cli-t1 +0 +0 +0 +0 "'
+run groups describe --group cli-g1 --state --json
+check "groups describe --state" eval 'exit_is 0 && json "d[0][\"state\"] == \"Empty\" and d[0][\"members\"] == 0"'
+run groups describe --group cli-g1 --members --json
+check "groups describe --members (none)" eval 'exit_is 0 && json "d == []"'
+run groups reset-offsets --group cli-g1 --topic cli-t1
+check "reset-offsets without a target: exit 2" eval 'exit_is 2 && has_err "to-earliest"'
+run groups delete --group cli-g1
+check "groups delete" eval 'exit_is 0 && has "Deleted group cli-g1"'
+run groups delete --group cli-g1
+check "groups delete again: GROUP_ID_NOT_FOUND" eval 'exit_is 1 && has_err "GROUP_ID_NOT_FOUND"'
+
+# --- ACLs ---
+run acls create --principal User:alice --operation read --operation describe --topic cli-t1
+check "acls create" eval 'exit_is 0 && has "Created 2 ACLs" && has "^User:alice +\* +READ +ALLOW +TOPIC +cli-t1 +LITERAL"'
+run acls create --principal User:bob --operation write --permission deny --host 10.0.0.1 --topic cli- --pattern-type prefixed
+check "acls create prefixed deny" eval 'exit_is 0 && has "^User:bob +10\.0\.0\.1 +WRITE +DENY +TOPIC +cli- +PREFIXED"'
+run acls list
+check "acls list" eval 'exit_is 0 && [[ $(grep -c "^User:" <<<"$out") -eq 3 ]]'
+run acls list --principal User:alice --json
+check "acls list --principal --json" eval 'exit_is 0 && json "sorted(a[\"operation\"] for a in d) == [\"DESCRIBE\", \"READ\"]"'
+run acls list --topic cli-t1 --pattern-type match --json
+check "acls list --pattern-type match" eval 'exit_is 0 && json "len(d) == 3"'
+run acls create --principal User:alice --operation juggle --topic x
+check "bad operation: exit 2" eval 'exit_is 2 && has_err "not a operation|not an operation|is not a"'
+run acls delete --principal User:alice --operation read
+check "acls delete by filter" eval 'exit_is 0 && has "Deleted 1 ACL" && has "READ"'
+run acls delete
+check "acls delete all" eval 'exit_is 0 && has "Deleted 2 ACLs"'
+run acls list --json
+check "no ACLs left" eval 'exit_is 0 && json "d == []"'
+
+# --- users ---
+run users set-password --user alice --password s3cret
+check "users set-password" eval 'exit_is 0 && has "SCRAM-SHA-256 credential of alice"'
+out=$(echo s3cret | "$brook" users set-password --user alice --password - --mechanism scram-sha-512 --iterations 8192 2>"$work/stderr")
+rc=$?
+err=$(cat "$work/stderr")
+check "users set-password from stdin" eval 'exit_is 0 && has "SCRAM-SHA-512"'
+run users list
+check "users list" eval 'exit_is 0 && has "^alice +SCRAM-SHA-256 +4096" && has "^alice +SCRAM-SHA-512 +8192"'
+# The credentials work: confluent-kafka (librdkafka) and kafka-python log in with them, and not
+# with a wrong password.
+here=$(cd "$(dirname "$0")" && pwd)
+py=$("$here/../compat/clients-venv.sh")
+scram_login() {
+  "$py" - "$sasl_port" "$1" "$2" "$3" <<'PY' >/dev/null 2>&1
+import sys
+port, client, mechanism, password = sys.argv[1:]
+if client == "librdkafka":
+    from confluent_kafka.admin import AdminClient
+    a = AdminClient({"bootstrap.servers": f"127.0.0.1:{port}", "security.protocol": "SASL_PLAINTEXT",
+                     "sasl.mechanisms": mechanism, "sasl.username": "alice", "sasl.password": password,
+                     "log_level": 0})
+    a.list_topics(timeout=5)
+else:
+    from kafka import KafkaAdminClient
+    a = KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}", security_protocol="SASL_PLAINTEXT",
+                         sasl_mechanism=mechanism, sasl_plain_username="alice",
+                         sasl_plain_password=password, request_timeout_ms=5000)
+    a.describe_cluster()
+    a.close()
+PY
+}
+check "SCRAM-SHA-256 login (librdkafka)" scram_login librdkafka SCRAM-SHA-256 s3cret
+check "SCRAM-SHA-512 login (librdkafka)" scram_login librdkafka SCRAM-SHA-512 s3cret
+check "SCRAM-SHA-512 login (kafka-python)" scram_login kafka-python SCRAM-SHA-512 s3cret
+check "SCRAM login with a wrong password fails" eval '! scram_login librdkafka SCRAM-SHA-256 wrong'
+run users set-password --user alice --password x --iterations 10
+check "too few iterations: UNACCEPTABLE_CREDENTIAL" eval 'exit_is 1 && has_err "UNACCEPTABLE_CREDENTIAL"'
+run users delete --user alice --mechanism SCRAM-SHA-512
+check "users delete one mechanism" eval 'exit_is 0 && has "SCRAM-SHA-512"'
+run users list --user alice --json
+check "users list --json" eval 'exit_is 0 && json "d == [{\"user\": \"alice\", \"mechanism\": \"SCRAM-SHA-256\", \"iterations\": 4096}]"'
+run users delete --user alice
+check "users delete all" eval 'exit_is 0'
+run users list --user alice
+check "unknown user: RESOURCE_NOT_FOUND" eval 'exit_is 1 && has_err "RESOURCE_NOT_FOUND"'
+
+# --- topics delete ---
+run topics delete --topic cli-t1 --topic cli-t2
+check "topics delete" eval 'exit_is 0 && has "Deleted topics cli-t1, cli-t2"'
+run topics delete --topic cli-t1
+check "topics delete unknown: UNKNOWN_TOPIC_OR_PARTITION" eval 'exit_is 1 && has_err "UNKNOWN_TOPIC_OR_PARTITION"'
+run topics delete --topic cli-t1 --if-exists
+check "topics delete --if-exists" eval 'exit_is 0 && has "No topic to delete"'
+
+if grep -qE "AddressSanitizer|runtime error" "$work/brookd.log"; then
+  echo "FAILED: brookd reported sanitizer errors"
+  grep -E "AddressSanitizer|runtime error" "$work/brookd.log" | head -5
+  failed=$((failed + 1))
+fi
+echo "cli: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
