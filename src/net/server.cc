@@ -345,6 +345,17 @@ void server::listen(const listener_config& config) {
   const size_t index = _configs.size() - 1;
   auto address = asio::ip::make_address(config.host);
   uint16_t port = config.port;
+  if (port != 0) {
+    // The shards' sockets share the port through SO_REUSEPORT, which would also let a second
+    // brookd of the same user listen there and take half the connections. A socket without it
+    // cannot bind while anything listens on the port, so this one tells.
+    asio::ip::tcp::acceptor probe(_shards.context(0));
+    asio::ip::tcp::endpoint ep(address, port);
+    probe.open(ep.protocol());
+    probe.set_option(asio::socket_base::reuse_address(true));
+    probe.bind(ep);
+    probe.close();
+  }
   for (shard_id s = 0; s < _shards.size(); ++s) {
     auto acceptor = std::make_shared<asio::ip::tcp::acceptor>(_shards.context(s));
     asio::ip::tcp::endpoint ep(address, port);
