@@ -14,17 +14,11 @@
 #include <string_view>
 #include <vector>
 
+#include "client/types.h"
 #include "protocol/errors.h"
 #include "protocol/wire/types.h"
 
 namespace brook::client {
-
-// A partition of a topic.
-struct topic_partition {
-  std::string topic;
-  int32_t partition = 0;
-  auto operator<=>(const topic_partition&) const = default;
-};
 
 // --- Topics ---
 
@@ -159,14 +153,6 @@ struct group_description {
   int32_t group_epoch = -1;
   int32_t coordinator = -1;
   std::vector<member_description> members;
-};
-
-// A committed offset: -1 when the group has none for the partition.
-struct offset_and_metadata {
-  int64_t offset = -1;
-  std::string metadata;
-  // The leader epoch of the committed record; nullopt when unknown.
-  std::optional<int32_t> leader_epoch;
 };
 
 // --- Offsets and records ---
