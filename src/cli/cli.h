@@ -107,6 +107,9 @@ std::pair<std::string, std::string> split_key_value(const std::string& text, std
 std::vector<int32_t> parse_int_list(const std::string& text, std::string_view what);
 
 // The subcommands (each in its own file).
+int produce_command(context& ctx);
+int consume_command(context& ctx);
+int bench_command(context& ctx);
 int topics_command(context& ctx);
 int configs_command(context& ctx);
 int groups_command(context& ctx);

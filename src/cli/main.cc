@@ -35,6 +35,91 @@ struct command {
 
 const std::vector<command>& commands() {
   static const std::vector<command> k_commands = {
+      {"produce",
+       "write records from standard input, a file or the command line",
+       R"(Usage: brook produce --topic TOPIC [--partition N] [--key KEY | --key-delimiter DELIM]
+                     [--header KEY=VALUE]... [--acks 0|1|all] [--compression CODEC]
+                     [--value VALUE]... [--file FILE]
+
+Each line of standard input (or of --file) becomes one record, as with kcat -P; --value
+gives records on the command line instead. --key-delimiter splits each line into key and
+value at the first DELIM; --key gives every record the same key. Records without a
+--partition are spread as Kafka's Java client does (murmur2 of the key, sticky otherwise).
+The tool waits until every record is acknowledged and fails with the broker's error if one
+is not. Any producer setting goes through -X (e.g. -X linger.ms=50 -X enable.idempotence=false).
+
+Examples:
+  seq 1 1000 | brook produce --topic numbers
+  brook produce --topic orders --key-delimiter : --file orders.txt --compression zstd
+  brook produce -t orders --key k1 --value hello --header source=cli)",
+       produce_command,
+       {{"topic", 't', true},
+        {"partition", 'p', true},
+        {"key", 'k', true},
+        {"key-delimiter", 'K', true},
+        {"header", 'H', true},
+        {"acks", 'a', true},
+        {"compression", 'z', true},
+        {"value", 0, true},
+        {"file", 'f', true}}},
+      {"consume",
+       "print records of topics, from chosen offsets or as a group member",
+       R"(Usage: brook consume --topic TOPIC... [--partition N]... [--offset WHERE]
+                     [--count N] [--exit] [--group GROUP] [--format FORMAT | --json]
+                     [--isolation read_committed|read_uncommitted] [--timeout-ms MS]
+
+Without --group the tool reads the chosen partitions (all by default) from --offset:
+beginning (default), end, an offset, or -N for the last N records of each partition. With
+--group it joins the group, subscribes and starts from the group's committed offsets
+(auto.offset.reset applies when there are none), committing what it printed.
+--exit stops at the end of every partition as it was when reading began; --count after N
+records; --timeout-ms after that long without a record. Output: each value on a line; or
+--format with kcat's tokens (%t topic, %p partition, %o offset, %T timestamp, %k key,
+%s value, %K and %S key and value lengths, %h headers, \n, \t); or --json, one object per line.
+
+Examples:
+  brook consume --topic orders --exit
+  brook consume -t orders -o -10 --format '%p/%o %k=%s\n' --exit
+  brook consume -t orders --group billing --count 100 --json)",
+       consume_command,
+       {{"topic", 't', true},
+        {"partition", 'p', true},
+        {"offset", 'o', true},
+        {"count", 'c', true},
+        {"exit", 'e', false},
+        {"group", 'g', true},
+        {"format", 'f', true},
+        {"isolation", 0, true},
+        {"timeout-ms", 0, true}}},
+      {"bench",
+       "load generator: produce, consume or end-to-end, with percentiles",
+       R"(Usage: brook bench produce --topic TOPIC [--count N] [--size BYTES] [--acks 0|1|all]
+                           [--rate RECORDS_PER_S]
+       brook bench consume --topic TOPIC [--count N]
+       brook bench end-to-end --topic TOPIC [--count N] [--size BYTES] [--rate R]
+       (all: [--timeout SECONDS], default 120)
+
+produce sends --count records (default 1000000) of --size bytes (default 100) as fast as the
+producer takes them, or at --rate records/s, where it also reports the latency from send to
+acknowledgement (p50, p99, p99.9, max). consume reads --count records of every partition from
+the beginning. end-to-end produces at --rate (default 10000/s) and consumes in the same
+process: the latency from send to the record coming out of poll().
+Progress goes to stderr each second; the result is one line of key=value pairs on stdout.
+Settings match librdkafka's bench defaults unless -X says otherwise: linger.ms=5,
+batch.size=1000000, no compression, idempotence off.
+
+Examples:
+  brook topics create --topic bench --partitions 6
+  brook bench produce --topic bench --count 5000000 --acks all
+  brook bench produce --topic bench --rate 50000 --count 500000
+  brook bench end-to-end --topic bench --rate 20000)",
+       bench_command,
+       {{"topic", 't', true},
+        {"count", 'c', true},
+        {"size", 's', true},
+        {"rate", 'r', true},
+        {"acks", 'a', true},
+        {"timeout", 0, true}}},
       {"topics",
        "list, describe, create, delete topics; add partitions",
        R"(Usage: brook topics list [--internal]

@@ -234,6 +234,52 @@ check "users delete all" eval 'exit_is 0'
 run users list --user alice
 check "unknown user: RESOURCE_NOT_FOUND" eval 'exit_is 1 && has_err "RESOURCE_NOT_FOUND"'
 
+# --- produce and consume ---
+run topics create --topic cli-pc --partitions 3
+check "topics create for produce" eval 'exit_is 0'
+out=$(seq 1 5 | "$brook" produce -t cli-pc 2>"$work/stderr")
+rc=$?
+err=$(cat "$work/stderr")
+check "produce from stdin" eval 'exit_is 0 && has "produced 5 records to cli-pc"'
+out=$(printf 'ka:va\nkb:vb\n' | "$brook" produce -t cli-pc -p 1 -K : -H src=cli -H kind=test 2>"$work/stderr")
+rc=$?
+check "produce with keys and headers" eval 'exit_is 0 && has "produced 2 records"'
+run produce -t cli-pc -p 2 -k k2 --value one --value two --acks 1 --compression zstd --json
+check "produce --value, --json" eval 'exit_is 0 && json "d[\"records\"] == 2 and d[\"topic\"] == \"cli-pc\""'
+run consume -t cli-pc --exit
+check "consume --exit prints every value" eval 'exit_is 0 && [[ $(sort <<<"$out" | tr "\n" " ") == "1 2 3 4 5 one two va vb " ]] && has_err "consumed 9 records"'
+run consume -t cli-pc -p 1 --exit --format '%p/%o %k=%s [%h]\n'
+check "consume --format with kcat tokens" eval 'exit_is 0 && [[ $out == $'"'"'1/0 ka=va [src=cli,kind=test]\n1/1 kb=vb [src=cli,kind=test]'"'"' ]]'
+run consume -t cli-pc -p 2 -o -1 --exit --json
+check "consume -o -1 --json" eval 'exit_is 0 && json "d[\"partition\"] == 2 and d[\"offset\"] == 1 and d[\"key\"] == \"k2\" and d[\"value\"] == \"two\""'
+run consume -t cli-pc -p 2 -o end --exit
+check "consume -o end --exit prints nothing" eval 'exit_is 0 && [[ -z $out ]]'
+run consume -t cli-pc -g cli-reader -o beginning --count 9
+check "consume as a group member" eval 'exit_is 0 && [[ $(wc -l <<<"$out") -eq 9 ]]'
+run groups describe --group cli-reader --json
+check "the group committed what it printed" eval 'exit_is 0 && json "sum(r[\"current_offset\"] for r in d) == 9"'
+out=$(printf 'no delimiter here\n' | "$brook" produce -t cli-pc -K : 2>"$work/stderr")
+rc=$?
+err=$(cat "$work/stderr")
+check "produce: a line without the key delimiter is a usage error" eval 'exit_is 2 && has_err "key delimiter"'
+run produce -t cli-no-such-topic --value x -X allow.auto.create.topics=false -X max.block.ms=1500
+check "produce to a missing topic: REQUEST_TIMED_OUT, exit 1" eval 'exit_is 1 && one_line_err && has_err "REQUEST_TIMED_OUT"'
+run consume --exit
+check "consume without a topic: exit 2" eval 'exit_is 2 && has_err "topic"'
+
+# --- bench ---
+run topics create --topic cli-bench --partitions 2
+run bench produce --topic cli-bench --count 20000 --size 200 --acks all
+check "bench produce prints results" eval 'exit_is 0 && has "^mode=produce size=200 acks=all count=20000 .*records_per_s=[0-9]+"'
+run bench consume --topic cli-bench --count 20000
+check "bench consume reads them all" eval 'exit_is 0 && has "^mode=consume .*count=20000 bytes=4000000 "'
+run bench produce --topic cli-bench --count 2000 --rate 2000
+check "bench produce at a rate reports percentiles" eval 'exit_is 0 && has "rate=2000 p50_ms=[0-9.]+ p99_ms=[0-9.]+ p999_ms=[0-9.]+ max_ms=[0-9.]+"'
+run bench end-to-end --topic cli-bench --count 2000 --rate 2000
+check "bench end-to-end reports percentiles" eval 'exit_is 0 && has "^mode=end-to-end .*count=2000 rate=2000 p50_ms=[0-9.]+ p99_ms="'
+run bench frobnicate --topic cli-bench
+check "bench: unknown kind is a usage error" eval 'exit_is 2 && has_err "unknown bench"'
+
 # --- topics delete ---
 run topics delete --topic cli-t1 --topic cli-t2
 check "topics delete" eval 'exit_is 0 && has "Deleted topics cli-t1, cli-t2"'
