@@ -163,7 +163,10 @@ client::config context::settings() const {
 }
 
 client::admin& context::admin() {
-  if (!_admin) _admin = std::make_unique<client::admin>(settings());
+  // -X may carry producer or consumer settings for the command's own client.
+  if (!_admin)
+    _admin =
+        std::make_unique<client::admin>(settings().for_roles(client::common | client::admin_role));
   return *_admin;
 }
 

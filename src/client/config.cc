@@ -176,6 +176,15 @@ void config::check(unsigned roles) const {
   }
 }
 
+config config::for_roles(unsigned roles) const {
+  config out;
+  for (const auto& [key, value] : _entries) {
+    const setting_info* s = find_setting(key);
+    if (!s || (s->roles & roles)) out.set(key, value);
+  }
+  return out;
+}
+
 config config::from_properties_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw config_error(fmt::format("cannot read {}", path));

@@ -55,6 +55,9 @@ class config {
 
   // Throws config_error for the first key that is unknown or not read by `roles`.
   void check(unsigned roles) const;
+  // A copy without the known keys that `roles` do not read (unknown keys stay, so that check()
+  // still reports a typo): one set of settings can then build a consumer and an admin client.
+  config for_roles(unsigned roles) const;
 
   // Reads key=value lines (Java properties without escapes or continuations; '#' and '!'
   // comments; ':' also separates). Throws config_error when the file cannot be read.

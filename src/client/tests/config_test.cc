@@ -35,6 +35,15 @@ TEST(ClientConfig, CheckRefusesUnknownAndForeignKeys) {
   EXPECT_THROW((config{{"group.id", "g"}}.check(common | producer_role)), config_error);
 }
 
+TEST(ClientConfig, ForRolesDropsOtherRolesKeysButNotTypos) {
+  config c{{"acks", "1"}, {"group.id", "g"}, {"client.id", "x"}, {"ackz", "1"}};
+  const config admin = c.for_roles(common | admin_role);
+  EXPECT_FALSE(admin.contains("acks"));
+  EXPECT_FALSE(admin.contains("group.id"));
+  EXPECT_TRUE(admin.contains("client.id"));
+  EXPECT_THROW(admin.check(common | admin_role), config_error);
+}
+
 TEST(ClientConfig, BrokerAddresses) {
   auto a = parse_broker_address("localhost:9092");
   EXPECT_EQ(a.host, "localhost");
