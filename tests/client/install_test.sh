@@ -94,6 +94,10 @@ refuses_bad_settings() {
   grep -qF "bad setting: ssl.ca.location" <<<"$o"
 }
 check "hello reports a bad setting by its name" refuses_bad_settings
+check "quickstart writes three records and reads them back in a group" prints \
+  timeout 120 "$work/hello/quickstart" "127.0.0.1:$port" -- \
+  "wrote one at offset 0" "wrote three at offset 2" "read one from partition 0 offset 0" \
+  "read three from partition 0 offset 2"
 kill "$pid" && wait "$pid" 2>/dev/null || true
 pid=""
 
