@@ -207,7 +207,7 @@ int16_t connection::require_version(protocol::api_key key, int16_t hi, int16_t l
 
 asio::awaitable<response_body> connection::roundtrip(
     protocol::api_key key, int16_t version, const std::function<void(wire::writer&)>& encode,
-    bool expect_response, std::chrono::milliseconds extra_timeout) {
+    bool expect_response, std::chrono::milliseconds extra_timeout, size_t size_hint) {
   const auto k = static_cast<int16_t>(key);
   // While re-authenticating, only the SASL exchange goes out; the rest waits for its end.
   while (_open && _paused && key != protocol::api_key::sasl_handshake &&
@@ -226,7 +226,8 @@ asio::awaitable<response_body> connection::roundtrip(
   const int32_t id = _next_correlation_id++;
   if (_next_correlation_id == INT32_MAX) _next_correlation_id = 1;
 
-  wire::writer w(256);
+  // 4 bytes of size, then a header of a few dozen bytes (more with a long client id).
+  wire::writer w(64 + _options.client_id.size() + size_hint);
   w.write_int32(0);
   protocol::request_header h;
   h.request_api_key = k;

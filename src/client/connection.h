@@ -97,10 +97,13 @@ class connection : public std::enable_shared_from_this<connection> {
   // dropped). With expect_response false (Produce with acks=0) it returns once the frame is
   // queued, with an empty body. Throws kafka_error: REQUEST_TIMED_OUT after request_timeout,
   // NETWORK_EXCEPTION when the connection breaks.
+  // `size_hint`, the body's encoded size when known, sizes the frame once (a Produce request of
+  // megabytes would otherwise be copied as the buffer grows).
   asio::awaitable<response_body> roundtrip(protocol::api_key key, int16_t version,
                                            const std::function<void(wire::writer&)>& encode,
                                            bool expect_response = true,
-                                           std::chrono::milliseconds extra_timeout = {});
+                                           std::chrono::milliseconds extra_timeout = {},
+                                           size_t size_hint = 0);
 
   // Typed form: encodes `request` at `version` and decodes the response as Response.
   template <class Response, class Request>
@@ -108,7 +111,8 @@ class connection : public std::enable_shared_from_this<connection> {
                                  std::chrono::milliseconds extra_timeout = {}) {
     response_body body = co_await roundtrip(
         static_cast<protocol::api_key>(Request::api_key), version,
-        [&](wire::writer& w) { request.encode(w, version); }, true, extra_timeout);
+        [&](wire::writer& w) { request.encode(w, version); }, true, extra_timeout,
+        request.encoded_size(version));
     wire::reader r = body.reader();
     co_return Response::decode(r, version);
   }

@@ -876,7 +876,8 @@ struct producer::impl {
       }
       if (settings.acks == 0) {
         co_await conn->roundtrip(
-            protocol::api_key::produce, v, [&](wire::writer& w) { req.encode(w, v); }, false);
+            protocol::api_key::produce, v, [&](wire::writer& w) { req.encode(w, v); }, false, {},
+            req.encoded_size(v));
         for (auto& b : batches) handle_success(std::move(b), -1, -1);
       } else {
         auto resp = co_await conn->call<protocol::produce_response>(req, v);
