@@ -321,6 +321,7 @@ scram_server::step scram_server::first(std::string_view message) {
   _user = std::move(*user);
   _client_first_bare = std::string(bare);
   _nonce = std::string(client_nonce) + _server_nonce;
+  _client_nonce_size = client_nonce.size();
   _server_first = fmt::format("r={},s={},i={}", _nonce, base64_encode(salt), iterations);
   _state = state::client_final;
   step s;
@@ -345,7 +346,16 @@ scram_server::step scram_server::final(std::string_view message) {
   if (!binding || !proof || !printable(attrs[1].substr(2))) return bad_format();
   // No channel binding: the attribute must carry the GS2 header itself ("biws" for "n,,").
   if (*binding != _gs2_header) return fail("Invalid channel binding in the final client message.");
-  if (attrs[1].substr(2) != _nonce)
+  // RFC 5802 wants the nonce of the server's first message back. librdkafka before 2.6.1 sends
+  // its own nonce in front of it once more; Kafka 3.8.1 and 3.9 accept that (they check that the
+  // nonce ends with the server's), so Debian 12's kcat and confluent-kafka builds on old
+  // librdkafka can log in. Brook accepts exactly that form too, and nothing else.
+  const std::string_view echoed = attrs[1].substr(2);
+  const bool librdkafka_form = echoed.size() == _client_nonce_size + _nonce.size() &&
+                               echoed.substr(0, _client_nonce_size) ==
+                                   std::string_view(_nonce).substr(0, _client_nonce_size) &&
+                               echoed.substr(_client_nonce_size) == _nonce;
+  if (echoed != _nonce && !librdkafka_form)
     return fail("Invalid client nonce in the final client message.");
 
   const auto d = sp::digest_of(_mechanism);

@@ -111,6 +111,7 @@ class scram_server {
   std::string _client_first_bare;
   std::string _server_first;
   std::string _nonce;  // client nonce + server nonce
+  size_t _client_nonce_size = 0;
   std::string _user;
   std::optional<scram_credential> _credential;  // nullopt: unknown user, bound to fail
 };
