@@ -306,6 +306,7 @@ int bench_end_to_end(context& ctx) {
 }  // namespace
 
 int bench_command(context& ctx) {
+  ctx.share_settings_with_admin();
   const std::string sub = ctx.subcommand();
   if (sub == "produce") return bench_produce(ctx);
   if (sub == "consume") return bench_consume(ctx);

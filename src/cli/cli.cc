@@ -163,10 +163,11 @@ client::config context::settings() const {
 }
 
 client::admin& context::admin() {
-  // -X may carry producer or consumer settings for the command's own client.
-  if (!_admin)
-    _admin =
-        std::make_unique<client::admin>(settings().for_roles(client::common | client::admin_role));
+  if (!_admin) {
+    client::config c = settings();
+    if (_shared_settings) c = c.for_roles(client::common | client::admin_role);
+    _admin = std::make_unique<client::admin>(std::move(c));
+  }
   return *_admin;
 }
 

@@ -71,11 +71,15 @@ class context {
   client::config settings() const;
   // The Admin client, built on first use from settings().
   client::admin& admin();
+  // For commands that also build a producer or consumer from settings(): the admin client then
+  // leaves out their settings instead of refusing them.
+  void share_settings_with_admin() { _shared_settings = true; }
 
  private:
   std::map<std::string, std::vector<std::string>, std::less<>> _options;
   std::vector<std::string> _positional;
   std::unique_ptr<client::admin> _admin;
+  bool _shared_settings = false;
 };
 
 // A cell of a table: empty (JSON null), text, a number, a flag or a list of numbers.

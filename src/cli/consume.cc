@@ -130,6 +130,7 @@ std::string formatted(const std::string& f, const client::consumer_record& r) {
 }  // namespace
 
 int consume_command(context& ctx) {
+  ctx.share_settings_with_admin();
   const auto topics = ctx.all("topic");
   if (topics.empty()) throw usage_error("--topic is required");
   const std::optional<std::string> group = ctx.get("group");
