@@ -189,8 +189,11 @@ struct producer::impl {
 
   ~impl() {
     close(milliseconds::max());
+    // I/O objects (the timer, the connections' sockets and timers) must go while their
+    // io_context still exists.
     cl->run([this]() -> asio::awaitable<void> {
       wake_timer.reset();
+      conns.clear();
       co_return;
     });
     cl.reset();
@@ -218,7 +221,7 @@ struct producer::impl {
   std::atomic<bool> wake_pending{false};
 
   // --- I/O thread only ---
-  // Reset on the I/O thread before the cluster (and its io_context) goes.
+  // Reset on the I/O thread before the cluster (and its io_context) goes, as conns is cleared.
   std::optional<asio::steady_timer> wake_timer;
   bool woken = false;
   std::map<int32_t, int> node_in_flight;
