@@ -2,7 +2,8 @@
 # Builds Brook and runs every test: generator tests, generated-code drift, formatting, module
 # dependency order, the unit and round-trip tests under ASan+UBSan, Kafka's own codec against
 # Brook's encodings, Kafka clients' decoders against the record batches Brook builds, real clients
-# against brookd, crash and bad-input tests, and a short fuzz run. One command on a fresh Debian 12 machine.
+# against brookd, Brook's own client library and `brook` tool against brookd and Apache Kafka,
+# crash and bad-input tests, and a short fuzz run. One command on a fresh Debian 12 machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
