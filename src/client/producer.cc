@@ -1109,28 +1109,36 @@ struct producer::impl {
   }
 
   asio::awaitable<void> end_txn(bool commit) {
+    protocol::end_txn_request req;
+    req.transactional_id = *settings.transactional_id;
+    req.producer_id = producer_id;
+    req.producer_epoch = producer_epoch;
+    req.committed = commit;
+    co_await txn_coordinator_call<protocol::end_txn_response>(
+        protocol::api_key::end_txn, 4, req, commit ? "EndTxn (commit)" : "EndTxn (abort)");
+  }
+
+  // Sends `req` to the transaction coordinator until it answers NONE. Retriable errors and
+  // CONCURRENT_TRANSACTIONS (the previous transaction is still completing) are retried after a
+  // backoff, up to 50 times; a coordinator that moved is looked up again.
+  template <class Response, class Request>
+  asio::awaitable<void> txn_coordinator_call(protocol::api_key key, int16_t max_version,
+                                             const Request& req, std::string what) {
     for (int attempt = 0;; ++attempt) {
       error_code code = error_code::none;
       try {
         auto conn = co_await coordinator_connection();
-        const int16_t v = conn->require_version(protocol::api_key::end_txn, 4, 0);
-        protocol::end_txn_request req;
-        req.transactional_id = *settings.transactional_id;
-        req.producer_id = producer_id;
-        req.producer_epoch = producer_epoch;
-        req.committed = commit;
-        auto resp = co_await conn->call<protocol::end_txn_response>(req, v);
+        const int16_t v = conn->require_version(key, max_version, 0);
+        auto resp = co_await conn->template call<Response>(req, v);
         code = to_code(resp.error_code);
       } catch (const kafka_error& e) {
         code = e.code();
       }
       if (code == error_code::none) co_return;
       forget_coordinator_on(code);
-      const bool retry = protocol::is_retriable(code) ||
-                         code == error_code::concurrent_transactions ||
-                         code == error_code::coordinator_load_in_progress;
-      if (!retry || attempt > 50)
-        throw kafka_error(code, commit ? "EndTxn (commit)" : "EndTxn (abort)");
+      if (!(protocol::is_retriable(code) || code == error_code::concurrent_transactions) ||
+          attempt > 50)
+        throw kafka_error(code, what);
       co_await cl->backoff(attempt);
     }
   }
@@ -1223,27 +1231,14 @@ void producer::send_offsets_to_transaction(
     im.txn_started = true;
   }
   im.cl->run([&]() -> asio::awaitable<void> {
-    for (int attempt = 0;; ++attempt) {
-      error_code code = error_code::none;
-      try {
-        auto conn = co_await im.coordinator_connection();
-        const int16_t v = conn->require_version(protocol::api_key::add_offsets_to_txn, 3, 0);
-        protocol::add_offsets_to_txn_request req;
-        req.transactional_id = *im.settings.transactional_id;
-        req.producer_id = im.producer_id;
-        req.producer_epoch = im.producer_epoch;
-        req.group_id = group.group_id;
-        auto resp = co_await conn->call<protocol::add_offsets_to_txn_response>(req, v);
-        code = to_code(resp.error_code);
-      } catch (const kafka_error& e) {
-        code = e.code();
-      }
-      if (code == error_code::none) break;
-      im.forget_coordinator_on(code);
-      if (!(protocol::is_retriable(code) || code == error_code::concurrent_transactions) ||
-          attempt > 50)
-        throw kafka_error(code, "AddOffsetsToTxn");
-      co_await im.cl->backoff(attempt);
+    {
+      protocol::add_offsets_to_txn_request req;
+      req.transactional_id = *im.settings.transactional_id;
+      req.producer_id = im.producer_id;
+      req.producer_epoch = im.producer_epoch;
+      req.group_id = group.group_id;
+      co_await im.txn_coordinator_call<protocol::add_offsets_to_txn_response>(
+          protocol::api_key::add_offsets_to_txn, 3, req, "AddOffsetsToTxn");
     }
     for (int attempt = 0;; ++attempt) {
       error_code code = error_code::none;
