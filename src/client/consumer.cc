@@ -58,6 +58,8 @@ namespace rec = protocol::records;
 constexpr size_t k_max_uncompressed = 256u << 20;
 // The consumer protocol version of subscriptions and assignments Brook writes.
 constexpr int16_t k_consumer_protocol_version = 3;
+// Fetch answers buffered per partition before its next Fetch waits for poll().
+constexpr int k_prefetch = 3;
 
 error_code code_of(int16_t c) {
   return protocol::error_from_int(c).value_or(error_code::unknown_server_error);
@@ -143,6 +145,8 @@ struct partition_state {
   bool in_flight = false;
   // Fetched record sets of this partition waiting in the buffer.
   int queued = 0;
+  // Their size in bytes.
+  size_t queued_bytes = 0;
   std::string failure;
 };
 
@@ -536,7 +540,10 @@ void consumer::impl::plan_fetches() {
   {
     std::lock_guard lock(mu);
     for (auto& [tp, st] : parts) {
-      if (st.state != position_state::ready || st.paused || st.in_flight || st.queued >= 1)
+      // Fetching goes on while poll() works through what came before, up to k_prefetch answers
+      // and one fetch.max.bytes per partition, so the application never waits for a round trip.
+      if (st.state != position_state::ready || st.paused || st.in_flight ||
+          st.queued >= k_prefetch || st.queued_bytes >= static_cast<size_t>(fetch_max_bytes))
         continue;
       const auto* t = md->find(tp.topic);
       if (!t || tp.partition < 0 || static_cast<size_t>(tp.partition) >= t->partitions.size() ||
@@ -637,6 +644,7 @@ asio::awaitable<void> consumer::impl::fetch_from(int32_t node, std::vector<fetch
           }
           st.fetch_position = std::max(st.fetch_position, next);
           ++st.queued;
+          st.queued_bytes += cf->records.size();
           completed.push_back(std::move(cf));
         } else if (code == error_code::offset_out_of_range) {
           if (st.fetch_position != st.position) continue;  // buffered data comes first
@@ -1271,7 +1279,10 @@ size_t consumer::impl::drain(std::vector<consumer_record>& out, size_t limit) {
     auto pit = parts.find(cf.tp);
     if (pit == parts.end() || pit->second.epoch != cf.epoch ||
         pit->second.state != position_state::ready) {
-      if (pit != parts.end()) --pit->second.queued;
+      if (pit != parts.end()) {
+        --pit->second.queued;
+        pit->second.queued_bytes -= cf.records.size();
+      }
       it = completed.erase(it);
       released = true;
       continue;
@@ -1299,6 +1310,7 @@ size_t consumer::impl::drain(std::vector<consumer_record>& out, size_t limit) {
     }
     if (exhausted) {
       --st.queued;
+      st.queued_bytes -= cf.records.size();
       it = completed.erase(it);
       released = true;
     } else {
@@ -1360,6 +1372,8 @@ void consumer::impl::assign_partitions(const std::vector<topic_partition>& parti
 void consumer::impl::remove_partitions(const std::vector<topic_partition>& partitions) {
   std::lock_guard lock(mu);
   for (const auto& tp : partitions) parts.erase(tp);
+  // Their buffered answers go too: a partition assigned again starts with an empty buffer.
+  std::erase_if(completed, [&](const auto& cf) { return !parts.count(cf->tp); });
 }
 
 void consumer::impl::revoke(const std::vector<topic_partition>& partitions, bool lost) {
@@ -1554,6 +1568,7 @@ void consumer::unsubscribe() {
   }
   std::lock_guard lock(m.mu);
   m.parts.clear();
+  m.completed.clear();
   m.subscribed.clear();
   m.subscribed_mode = false;
   m.listener = nullptr;
