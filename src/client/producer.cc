@@ -239,6 +239,9 @@ struct producer::impl {
   bool adding_partitions = false;
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
+  // The transaction protocol in use (KIP-890): 0 before init_transactions(), then 1 or 2. Set on
+  // the I/O thread, read by users through transaction_version().
+  std::atomic<int> txn_version{0};
   bool need_epoch_bump = false;
   bool pid_busy = false;
 
@@ -859,8 +862,12 @@ struct producer::impl {
     std::vector<batch_ptr>& batches = job.batches;
     try {
       auto& conn = job.conn;
-      const int16_t v =
-          conn->require_version(protocol::api_key::produce, transactional() ? 11 : 12, 3);
+      // Produce v12+ inside a transaction means transactions v2 (the partition is added
+      // implicitly); a v1 transaction must stay at v11.
+      const int16_t v = !transactional() ? conn->require_version(protocol::api_key::produce, 12, 3)
+                        : txn_version.load() >= 2
+                            ? conn->require_version(protocol::api_key::produce, 12, 12)
+                            : conn->require_version(protocol::api_key::produce, 11, 3);
       protocol::produce_request req;
       req.transactional_id = settings.transactional_id;
       req.acks = settings.acks;
@@ -962,7 +969,10 @@ struct producer::impl {
           if (!can_drain) continue;
           if (b.base_sequence >= 0 && ps.in_flight > 0) continue;
           if (!settings.idempotent && settings.max_in_flight == 1 && ps.in_flight > 0) continue;
-          if (transactional() && !ps.in_transaction) {
+          if (transactional() && !ps.in_transaction && txn_version.load() >= 2) {
+            // Transactions v2: the leader adds the partition when the first batch arrives.
+            ps.in_transaction = true;
+          } else if (transactional() && !ps.in_transaction) {
             if (!ps.add_pending) {
               ps.add_pending = true;
               need_add_partitions = true;
@@ -1114,27 +1124,54 @@ struct producer::impl {
     req.producer_id = producer_id;
     req.producer_epoch = producer_epoch;
     req.committed = commit;
-    co_await txn_coordinator_call<protocol::end_txn_response>(
-        protocol::api_key::end_txn, 4, req, commit ? "EndTxn (commit)" : "EndTxn (abort)");
+    const bool v2 = txn_version.load() >= 2;
+    auto resp = co_await txn_coordinator_call<protocol::end_txn_response>(
+        protocol::api_key::end_txn, v2 ? 5 : 4, v2 ? 5 : 0, req,
+        commit ? "EndTxn (commit)" : "EndTxn (abort)");
+    // EndTxn v5 (transactions v2) bumps the epoch at every transaction end, or gives a new
+    // producer id when the epoch runs out; sequences start again at 0.
+    if (resp.producer_id >= 0) {
+      producer_id = resp.producer_id;
+      producer_epoch = resp.producer_epoch;
+      lg.debug("producer id {} epoch {} after EndTxn", producer_id, producer_epoch);
+      std::lock_guard lock(mu);
+      for (auto& [name, t] : topics)
+        for (auto& ps : t->partitions) {
+          ps.next_sequence = 0;
+          ps.acked_sequence = 0;
+        }
+    }
+  }
+
+  // The transaction protocol the coordinator's cluster has finalized: 2 when its
+  // transaction.version feature is at least 2 and it speaks EndTxn v5, else 1 (as Java decides).
+  asio::awaitable<int> coordinator_transaction_version() {
+    auto conn = co_await coordinator_connection();
+    co_return conn->finalized_feature("transaction.version") >= 2 &&
+            conn->version_for(protocol::api_key::end_txn, 5, 5) >= 0
+        ? 2
+        : 1;
   }
 
   // Sends `req` to the transaction coordinator until it answers NONE. Retriable errors and
   // CONCURRENT_TRANSACTIONS (the previous transaction is still completing) are retried after a
   // backoff, up to 50 times; a coordinator that moved is looked up again.
   template <class Response, class Request>
-  asio::awaitable<void> txn_coordinator_call(protocol::api_key key, int16_t max_version,
-                                             const Request& req, std::string what) {
+  asio::awaitable<Response> txn_coordinator_call(protocol::api_key key, int16_t max_version,
+                                                 int16_t min_version, const Request& req,
+                                                 std::string what) {
     for (int attempt = 0;; ++attempt) {
       error_code code = error_code::none;
+      Response resp;
       try {
         auto conn = co_await coordinator_connection();
-        const int16_t v = conn->require_version(key, max_version, 0);
-        auto resp = co_await conn->template call<Response>(req, v);
+        const int16_t v = conn->require_version(key, max_version, min_version);
+        resp = co_await conn->template call<Response>(req, v);
         code = to_code(resp.error_code);
       } catch (const kafka_error& e) {
         code = e.code();
       }
-      if (code == error_code::none) co_return;
+      if (code == error_code::none) co_return resp;
       forget_coordinator_on(code);
       if (!(protocol::is_retriable(code) || code == error_code::concurrent_transactions) ||
           attempt > 50)
@@ -1205,17 +1242,42 @@ void producer::init_transactions() {
     if (im.txn != txn_state::uninitialized)
       throw std::logic_error("init_transactions() may be called only once");
   }
-  im.cl->run([&]() -> asio::awaitable<void> { co_await im.init_producer_id(false); });
+  im.cl->run([&]() -> asio::awaitable<void> {
+    co_await im.init_producer_id(false);
+    im.txn_version = co_await im.coordinator_transaction_version();
+    lg.debug("transaction protocol version {}", im.txn_version.load());
+  });
   std::lock_guard lock(im.mu);
   im.txn = txn_state::ready;
 }
 
+int producer::transaction_version() const { return _impl->txn_version.load(); }
+
 void producer::begin_transaction() {
   auto& im = *_impl;
   im.require_transactional();
+  {
+    std::lock_guard lock(im.mu);
+    if (im.txn != txn_state::ready)
+      throw std::logic_error(
+          "begin_transaction() needs init_transactions() and no open transaction");
+  }
+  // The cluster may have finalized transactions v2 since the last transaction (as Java, checked
+  // at each begin). Moving up to v2 bumps the epoch first, so that no partition added under v1 is
+  // taken as part of the first v2 transaction.
+  if (im.txn_version.load() < 2)
+    im.cl->run([&]() -> asio::awaitable<void> {
+      if (co_await im.coordinator_transaction_version() < 2) co_return;
+      co_await im.init_producer_id(true);
+      std::lock_guard lock(im.mu);
+      for (auto& [name, t] : im.topics)
+        for (auto& ps : t->partitions) {
+          ps.next_sequence = 0;
+          ps.acked_sequence = 0;
+        }
+      im.txn_version = 2;
+    });
   std::lock_guard lock(im.mu);
-  if (im.txn != txn_state::ready)
-    throw std::logic_error("begin_transaction() needs init_transactions() and no open transaction");
   im.txn = txn_state::in_transaction;
 }
 
@@ -1231,20 +1293,25 @@ void producer::send_offsets_to_transaction(
     im.txn_started = true;
   }
   im.cl->run([&]() -> asio::awaitable<void> {
-    {
+    // Transactions v2: the group coordinator adds the offsets partition itself.
+    if (im.txn_version.load() < 2) {
       protocol::add_offsets_to_txn_request req;
       req.transactional_id = *im.settings.transactional_id;
       req.producer_id = im.producer_id;
       req.producer_epoch = im.producer_epoch;
       req.group_id = group.group_id;
       co_await im.txn_coordinator_call<protocol::add_offsets_to_txn_response>(
-          protocol::api_key::add_offsets_to_txn, 3, req, "AddOffsetsToTxn");
+          protocol::api_key::add_offsets_to_txn, 3, 0, req, "AddOffsetsToTxn");
     }
     for (int attempt = 0;; ++attempt) {
       error_code code = error_code::none;
       try {
         auto conn = co_await im.cl->coordinator_connection(coordinator_type::group, group.group_id);
-        const int16_t v = conn->require_version(protocol::api_key::txn_offset_commit, 3, 0);
+        // v5+ tells the group coordinator to add the partition (transactions v2); v4 is the
+        // last version of v1. v6 names topics by id, which this request does not.
+        const int16_t v = im.txn_version.load() >= 2
+                              ? conn->require_version(protocol::api_key::txn_offset_commit, 5, 5)
+                              : conn->require_version(protocol::api_key::txn_offset_commit, 4, 0);
         protocol::txn_offset_commit_request req;
         req.transactional_id = *im.settings.transactional_id;
         req.group_id = group.group_id;
