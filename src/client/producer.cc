@@ -132,6 +132,16 @@ struct topic_state {
   int32_t partition_count = 0;
   error_code error = error_code::none;
   sticky_partitioner sticky;
+  // Scratch space for the adaptive partitioner's queue lengths (kept to spare allocations).
+  std::vector<int32_t> load_sizes;
+  std::vector<int32_t> load_ids;
+};
+
+// When a broker last had a batch ready to go, and when it last took one (for
+// partitioner.availability.timeout.ms, as Java's per-node latency statistics).
+struct node_latency {
+  clock::time_point ready;
+  clock::time_point drained;
 };
 
 struct produce_job {
@@ -225,6 +235,8 @@ struct producer::impl {
   std::optional<asio::steady_timer> wake_timer;
   bool woken = false;
   std::map<int32_t, int> node_in_flight;
+  // Kept only with partitioner.availability.timeout.ms > 0 (under mu, like collect()).
+  std::map<int32_t, node_latency> node_latencies;
   // Open connections to partition leaders. Jobs get theirs at collect time, so that requests
   // reach the socket in the order they were drained (a job waiting for a connection to open
   // could otherwise overtake an earlier one and break the sequence order).
@@ -417,7 +429,9 @@ struct producer::impl {
     b->reserved += static_cast<int64_t>(size);
     buffered += static_cast<int64_t>(size);
     b->completions.push_back(std::move(c));
-    if (!r.partition && !keyed) t->sticky.on_append(p, static_cast<int64_t>(size));
+    if (!r.partition && !keyed)
+      t->sticky.on_append(p, static_cast<int64_t>(size),
+                          b->estimated_size >= static_cast<size_t>(settings.batch_size));
     if (b->estimated_size >= static_cast<size_t>(settings.batch_size)) {
       // Full: build (compress) it here, outside the lock, rather than on the I/O thread.
       b->full = true;
@@ -931,6 +945,39 @@ struct producer::impl {
     poke();
   }
 
+  // A broker had a ready batch at `now`, and took it when `drained` (under mu).
+  void note_latency(int32_t node, clock::time_point now, bool drained) {
+    if (settings.availability_timeout.count() <= 0) return;
+    auto [it, fresh] = node_latencies.try_emplace(node, node_latency{now, now});
+    it->second.ready = now;
+    if (drained) it->second.drained = now;
+  }
+
+  // Gives each topic's sticky partitioner the length of every partition's queue (under mu),
+  // leaving out partitions without a leader and those whose broker has had a batch ready but
+  // taken none for longer than partitioner.availability.timeout.ms.
+  void update_load_stats() {
+    for (auto& [name, t] : topics) {
+      if (t->partition_count < 2) continue;
+      t->load_sizes.clear();
+      t->load_ids.clear();
+      for (int32_t p = 0; p < t->partition_count; ++p) {
+        const auto i = static_cast<size_t>(p);
+        const int32_t leader = i < t->leaders.size() ? t->leaders[i] : -1;
+        if (leader < 0) continue;
+        if (settings.availability_timeout.count() > 0) {
+          auto it = node_latencies.find(leader);
+          if (it != node_latencies.end() &&
+              it->second.ready - it->second.drained > settings.availability_timeout)
+            continue;
+        }
+        t->load_sizes.push_back(static_cast<int32_t>(t->partitions[i].queue.size()));
+        t->load_ids.push_back(p);
+      }
+      t->sticky.update_load_stats(t->load_sizes, t->load_ids, t->partition_count);
+    }
+  }
+
   // Takes the batches that can go now into per-broker jobs (under mu). `next` becomes the time
   // of the next linger, backoff or delivery deadline.
   void collect(std::vector<produce_job>& jobs, std::vector<batch_ptr>& expired,
@@ -940,6 +987,7 @@ struct producer::impl {
     const bool can_drain = !(settings.idempotent && (producer_id < 0 || need_epoch_bump)) &&
                            (txn == txn_state::none || txn == txn_state::in_transaction);
     std::map<int32_t, int> planned;
+    if (settings.adaptive_partitioning) update_load_stats();
     for (bool progress = true; progress;) {
       progress = false;
       std::map<int32_t, size_t> job_of;
@@ -987,11 +1035,15 @@ struct producer::impl {
           auto conn = conns.find(leader);
           if (conn == conns.end() || !conn->second->is_open()) {
             want_connect.insert(leader);
+            note_latency(leader, now, false);
             continue;
           }
           auto jit = job_of.find(leader);
           if (jit == job_of.end()) {
-            if (node_in_flight[leader] + planned[leader] >= settings.max_in_flight) continue;
+            if (node_in_flight[leader] + planned[leader] >= settings.max_in_flight) {
+              note_latency(leader, now, false);
+              continue;
+            }
             jobs.push_back(produce_job{leader, conn->second, 0, {}});
             jit = job_of.emplace(leader, jobs.size() - 1).first;
             ++planned[leader];
@@ -1012,6 +1064,7 @@ struct producer::impl {
             ps.next_sequence = static_cast<int32_t>(n > INT32_MAX ? n - INT32_MAX - 1 : n);
             stamp(*b.bytes, producer_id, producer_epoch, b.base_sequence);
           }
+          note_latency(leader, now, true);
           job.bytes += b.bytes->size();
           job.batches.push_back(std::move(ps.queue.front()));
           ps.queue.pop_front();

@@ -282,6 +282,30 @@ TEST(ProducerIt, KeylessRecordsStickToAPartitionPerBatch) {
   EXPECT_EQ(partitions.size(), 1u);
 }
 
+// Keyless records move to a new partition each time a batch fills: with small batches, every
+// partition gets some, with adaptive partitioning (the default) and without.
+TEST(ProducerIt, KeylessRecordsSpreadOverEveryPartition) {
+  for (const char* adaptive : {"true", "false"}) {
+    const std::string topic = test::unique_name("producer-spread");
+    producer p(test::base_config({{"linger.ms", "0"},
+                                  {"batch.size", "1000"},
+                                  {"partitioner.adaptive.partitioning.enable", adaptive},
+                                  {"partitioner.availability.timeout.ms", "10000"}}));
+    create_topic(p.get_cluster(), topic, 4);
+    std::vector<std::future<record_metadata>> futures;
+    for (int i = 0; i < 2000; ++i)
+      futures.push_back(p.send(producer_record{.topic = topic, .value = std::string(100, 'x')}));
+    p.flush();
+    std::map<int32_t, int> count;
+    for (auto& f : futures) ++count[f.get().partition];
+    EXPECT_EQ(count.size(), 4u) << "adaptive " << adaptive;
+    // What each partition holds is what the producer reported.
+    for (const auto& [partition, n] : count)
+      EXPECT_EQ(fetch_all(p.get_cluster(), topic, partition).records().size(),
+                static_cast<size_t>(n));
+  }
+}
+
 TEST(ProducerIt, AcksZeroOneAndAll) {
   const std::string topic = test::unique_name("producer-acks");
   cluster setup(test::base_config());
