@@ -1320,7 +1320,14 @@ void producer::begin_transaction() {
   // taken as part of the first v2 transaction.
   if (im.txn_version.load() < 2)
     im.cl->run([&]() -> asio::awaitable<void> {
-      if (co_await im.coordinator_transaction_version() < 2) co_return;
+      int version = 1;
+      try {
+        version = co_await im.coordinator_transaction_version();
+      } catch (const kafka_error& e) {
+        // No coordinator now: stay at version 1; the next transaction looks again.
+        lg.debug("transaction version check: {}", e.what());
+      }
+      if (version < 2) co_return;
       co_await im.init_producer_id(true);
       std::lock_guard lock(im.mu);
       for (auto& [name, t] : im.topics)

@@ -229,6 +229,13 @@ TEST(ProducerSettings, BadValuesAreErrors) {
       200005);
   EXPECT_EQ(read_producer_settings(settings({{"compression.type", "zstd"}})).compression,
             protocol::records::codec::zstd);
+  EXPECT_THROW(read_producer_settings(settings({{"partitioner.availability.timeout.ms", "-1"}})),
+               config_error);
+  const auto s =
+      read_producer_settings(settings({{"partitioner.adaptive.partitioning.enable", "false"},
+                                       {"partitioner.availability.timeout.ms", "250"}}));
+  EXPECT_FALSE(s.adaptive_partitioning);
+  EXPECT_EQ(s.availability_timeout.count(), 250);
 }
 
 TEST(ProducerSettings, ConstructorRefusesConsumerSettings) {
