@@ -174,6 +174,9 @@ asio::awaitable<void> connection::negotiate_versions() {
     for (const auto& k : resp.api_keys)
       if (k.api_key >= 0 && k.api_key < static_cast<int16_t>(_broker_versions.size()))
         _broker_versions[k.api_key] = {k.min_version, k.max_version};
+    _finalized_features.clear();
+    for (const auto& f : resp.finalized_features) _finalized_features[f.name] = f.max_version_level;
+    _finalized_features_epoch = resp.finalized_features_epoch;
     co_return;
   }
   throw kafka_error(error_code::unsupported_version,
@@ -192,6 +195,11 @@ int16_t connection::version_for(protocol::api_key key, int16_t hi, int16_t lo) c
   const int16_t top = std::min({hi, ours, bmax});
   const int16_t bottom = std::max({lo, api->min_version, bmin});
   return top >= bottom ? top : -1;
+}
+
+int16_t connection::finalized_feature(std::string_view name) const {
+  auto it = _finalized_features.find(name);
+  return it == _finalized_features.end() ? 0 : it->second;
 }
 
 int16_t connection::require_version(protocol::api_key key, int16_t hi, int16_t lo) const {

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "client/errors.h"
@@ -93,6 +94,17 @@ class connection : public std::enable_shared_from_this<connection> {
   // Like version_for, but throws kafka_error(UNSUPPORTED_VERSION) when there is none.
   int16_t require_version(protocol::api_key key, int16_t hi = INT16_MAX, int16_t lo = 0) const;
 
+  // The cluster's finalized feature levels as the broker reported them in ApiVersions (v3+):
+  // name -> max version level (e.g. "transaction.version" -> 2). Empty when the broker reports
+  // none (older brokers, or a feature at level 0).
+  const std::map<std::string, int16_t, std::less<>>& finalized_features() const {
+    return _finalized_features;
+  }
+  // The level of one finalized feature, 0 when it is not finalized.
+  int16_t finalized_feature(std::string_view name) const;
+  // The epoch of those features (-1 when the broker gave none); higher is newer.
+  int64_t finalized_features_epoch() const { return _finalized_features_epoch; }
+
   // Sends a request body written by `encode` and returns the response body (header read and
   // dropped). With expect_response false (Produce with acks=0) it returns once the frame is
   // queued, with an empty body. Throws kafka_error: REQUEST_TIMED_OUT after request_timeout,
@@ -151,6 +163,8 @@ class connection : public std::enable_shared_from_this<connection> {
   std::map<int32_t, std::shared_ptr<pending>> _pending;
   // Per API key, the broker's [min, max]; {-1, -1} when it lacks the API.
   std::vector<std::pair<int16_t, int16_t>> _broker_versions;
+  std::map<std::string, int16_t, std::less<>> _finalized_features;
+  int64_t _finalized_features_epoch = -1;
   // Whether any response arrived: a TLS error before the first one is a refused handshake
   // (TLS 1.3 reports a refused client certificate only after the client's handshake ends).
   bool _answered = false;

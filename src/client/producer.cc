@@ -132,6 +132,16 @@ struct topic_state {
   int32_t partition_count = 0;
   error_code error = error_code::none;
   sticky_partitioner sticky;
+  // Scratch space for the adaptive partitioner's queue lengths (kept to spare allocations).
+  std::vector<int32_t> load_sizes;
+  std::vector<int32_t> load_ids;
+};
+
+// When a broker last had a batch ready to go, and when it last took one (for
+// partitioner.availability.timeout.ms, as Java's per-node latency statistics).
+struct node_latency {
+  clock::time_point ready;
+  clock::time_point drained;
 };
 
 struct produce_job {
@@ -225,6 +235,8 @@ struct producer::impl {
   std::optional<asio::steady_timer> wake_timer;
   bool woken = false;
   std::map<int32_t, int> node_in_flight;
+  // Kept only with partitioner.availability.timeout.ms > 0 (under mu, like collect()).
+  std::map<int32_t, node_latency> node_latencies;
   // Open connections to partition leaders. Jobs get theirs at collect time, so that requests
   // reach the socket in the order they were drained (a job waiting for a connection to open
   // could otherwise overtake an earlier one and break the sequence order).
@@ -239,6 +251,9 @@ struct producer::impl {
   bool adding_partitions = false;
   int64_t producer_id = -1;
   int16_t producer_epoch = -1;
+  // The transaction protocol in use (KIP-890): 0 before init_transactions(), then 1 or 2. Set on
+  // the I/O thread, read by users through transaction_version().
+  std::atomic<int> txn_version{0};
   bool need_epoch_bump = false;
   bool pid_busy = false;
 
@@ -414,7 +429,9 @@ struct producer::impl {
     b->reserved += static_cast<int64_t>(size);
     buffered += static_cast<int64_t>(size);
     b->completions.push_back(std::move(c));
-    if (!r.partition && !keyed) t->sticky.on_append(p, static_cast<int64_t>(size));
+    if (!r.partition && !keyed)
+      t->sticky.on_append(p, static_cast<int64_t>(size),
+                          b->estimated_size >= static_cast<size_t>(settings.batch_size));
     if (b->estimated_size >= static_cast<size_t>(settings.batch_size)) {
       // Full: build (compress) it here, outside the lock, rather than on the I/O thread.
       b->full = true;
@@ -859,8 +876,12 @@ struct producer::impl {
     std::vector<batch_ptr>& batches = job.batches;
     try {
       auto& conn = job.conn;
-      const int16_t v =
-          conn->require_version(protocol::api_key::produce, transactional() ? 11 : 12, 3);
+      // Produce v12+ inside a transaction means transactions v2 (the partition is added
+      // implicitly); a v1 transaction must stay at v11.
+      const int16_t v = !transactional() ? conn->require_version(protocol::api_key::produce, 12, 3)
+                        : txn_version.load() >= 2
+                            ? conn->require_version(protocol::api_key::produce, 12, 12)
+                            : conn->require_version(protocol::api_key::produce, 11, 3);
       protocol::produce_request req;
       req.transactional_id = settings.transactional_id;
       req.acks = settings.acks;
@@ -924,6 +945,39 @@ struct producer::impl {
     poke();
   }
 
+  // A broker had a ready batch at `now`, and took it when `drained` (under mu).
+  void note_latency(int32_t node, clock::time_point now, bool drained) {
+    if (settings.availability_timeout.count() <= 0) return;
+    auto [it, fresh] = node_latencies.try_emplace(node, node_latency{now, now});
+    it->second.ready = now;
+    if (drained) it->second.drained = now;
+  }
+
+  // Gives each topic's sticky partitioner the length of every partition's queue (under mu),
+  // leaving out partitions without a leader and those whose broker has had a batch ready but
+  // taken none for longer than partitioner.availability.timeout.ms.
+  void update_load_stats() {
+    for (auto& [name, t] : topics) {
+      if (t->partition_count < 2) continue;
+      t->load_sizes.clear();
+      t->load_ids.clear();
+      for (int32_t p = 0; p < t->partition_count; ++p) {
+        const auto i = static_cast<size_t>(p);
+        const int32_t leader = i < t->leaders.size() ? t->leaders[i] : -1;
+        if (leader < 0) continue;
+        if (settings.availability_timeout.count() > 0) {
+          auto it = node_latencies.find(leader);
+          if (it != node_latencies.end() &&
+              it->second.ready - it->second.drained > settings.availability_timeout)
+            continue;
+        }
+        t->load_sizes.push_back(static_cast<int32_t>(t->partitions[i].queue.size()));
+        t->load_ids.push_back(p);
+      }
+      t->sticky.update_load_stats(t->load_sizes, t->load_ids, t->partition_count);
+    }
+  }
+
   // Takes the batches that can go now into per-broker jobs (under mu). `next` becomes the time
   // of the next linger, backoff or delivery deadline.
   void collect(std::vector<produce_job>& jobs, std::vector<batch_ptr>& expired,
@@ -933,6 +987,7 @@ struct producer::impl {
     const bool can_drain = !(settings.idempotent && (producer_id < 0 || need_epoch_bump)) &&
                            (txn == txn_state::none || txn == txn_state::in_transaction);
     std::map<int32_t, int> planned;
+    if (settings.adaptive_partitioning) update_load_stats();
     for (bool progress = true; progress;) {
       progress = false;
       std::map<int32_t, size_t> job_of;
@@ -962,7 +1017,10 @@ struct producer::impl {
           if (!can_drain) continue;
           if (b.base_sequence >= 0 && ps.in_flight > 0) continue;
           if (!settings.idempotent && settings.max_in_flight == 1 && ps.in_flight > 0) continue;
-          if (transactional() && !ps.in_transaction) {
+          if (transactional() && !ps.in_transaction && txn_version.load() >= 2) {
+            // Transactions v2: the leader adds the partition when the first batch arrives.
+            ps.in_transaction = true;
+          } else if (transactional() && !ps.in_transaction) {
             if (!ps.add_pending) {
               ps.add_pending = true;
               need_add_partitions = true;
@@ -977,11 +1035,15 @@ struct producer::impl {
           auto conn = conns.find(leader);
           if (conn == conns.end() || !conn->second->is_open()) {
             want_connect.insert(leader);
+            note_latency(leader, now, false);
             continue;
           }
           auto jit = job_of.find(leader);
           if (jit == job_of.end()) {
-            if (node_in_flight[leader] + planned[leader] >= settings.max_in_flight) continue;
+            if (node_in_flight[leader] + planned[leader] >= settings.max_in_flight) {
+              note_latency(leader, now, false);
+              continue;
+            }
             jobs.push_back(produce_job{leader, conn->second, 0, {}});
             jit = job_of.emplace(leader, jobs.size() - 1).first;
             ++planned[leader];
@@ -1002,6 +1064,7 @@ struct producer::impl {
             ps.next_sequence = static_cast<int32_t>(n > INT32_MAX ? n - INT32_MAX - 1 : n);
             stamp(*b.bytes, producer_id, producer_epoch, b.base_sequence);
           }
+          note_latency(leader, now, true);
           job.bytes += b.bytes->size();
           job.batches.push_back(std::move(ps.queue.front()));
           ps.queue.pop_front();
@@ -1114,27 +1177,54 @@ struct producer::impl {
     req.producer_id = producer_id;
     req.producer_epoch = producer_epoch;
     req.committed = commit;
-    co_await txn_coordinator_call<protocol::end_txn_response>(
-        protocol::api_key::end_txn, 4, req, commit ? "EndTxn (commit)" : "EndTxn (abort)");
+    const bool v2 = txn_version.load() >= 2;
+    auto resp = co_await txn_coordinator_call<protocol::end_txn_response>(
+        protocol::api_key::end_txn, v2 ? 5 : 4, v2 ? 5 : 0, req,
+        commit ? "EndTxn (commit)" : "EndTxn (abort)");
+    // EndTxn v5 (transactions v2) bumps the epoch at every transaction end, or gives a new
+    // producer id when the epoch runs out; sequences start again at 0.
+    if (resp.producer_id >= 0) {
+      producer_id = resp.producer_id;
+      producer_epoch = resp.producer_epoch;
+      lg.debug("producer id {} epoch {} after EndTxn", producer_id, producer_epoch);
+      std::lock_guard lock(mu);
+      for (auto& [name, t] : topics)
+        for (auto& ps : t->partitions) {
+          ps.next_sequence = 0;
+          ps.acked_sequence = 0;
+        }
+    }
+  }
+
+  // The transaction protocol the coordinator's cluster has finalized: 2 when its
+  // transaction.version feature is at least 2 and it speaks EndTxn v5, else 1 (as Java decides).
+  asio::awaitable<int> coordinator_transaction_version() {
+    auto conn = co_await coordinator_connection();
+    co_return conn->finalized_feature("transaction.version") >= 2 &&
+            conn->version_for(protocol::api_key::end_txn, 5, 5) >= 0
+        ? 2
+        : 1;
   }
 
   // Sends `req` to the transaction coordinator until it answers NONE. Retriable errors and
   // CONCURRENT_TRANSACTIONS (the previous transaction is still completing) are retried after a
   // backoff, up to 50 times; a coordinator that moved is looked up again.
   template <class Response, class Request>
-  asio::awaitable<void> txn_coordinator_call(protocol::api_key key, int16_t max_version,
-                                             const Request& req, std::string what) {
+  asio::awaitable<Response> txn_coordinator_call(protocol::api_key key, int16_t max_version,
+                                                 int16_t min_version, const Request& req,
+                                                 std::string what) {
     for (int attempt = 0;; ++attempt) {
       error_code code = error_code::none;
+      Response resp;
       try {
         auto conn = co_await coordinator_connection();
-        const int16_t v = conn->require_version(key, max_version, 0);
-        auto resp = co_await conn->template call<Response>(req, v);
+        const int16_t v = conn->require_version(key, max_version, min_version);
+        resp = co_await conn->template call<Response>(req, v);
         code = to_code(resp.error_code);
       } catch (const kafka_error& e) {
         code = e.code();
       }
-      if (code == error_code::none) co_return;
+      if (code == error_code::none) co_return resp;
       forget_coordinator_on(code);
       if (!(protocol::is_retriable(code) || code == error_code::concurrent_transactions) ||
           attempt > 50)
@@ -1205,17 +1295,49 @@ void producer::init_transactions() {
     if (im.txn != txn_state::uninitialized)
       throw std::logic_error("init_transactions() may be called only once");
   }
-  im.cl->run([&]() -> asio::awaitable<void> { co_await im.init_producer_id(false); });
+  im.cl->run([&]() -> asio::awaitable<void> {
+    co_await im.init_producer_id(false);
+    im.txn_version = co_await im.coordinator_transaction_version();
+    lg.debug("transaction protocol version {}", im.txn_version.load());
+  });
   std::lock_guard lock(im.mu);
   im.txn = txn_state::ready;
 }
 
+int producer::transaction_version() const { return _impl->txn_version.load(); }
+
 void producer::begin_transaction() {
   auto& im = *_impl;
   im.require_transactional();
+  {
+    std::lock_guard lock(im.mu);
+    if (im.txn != txn_state::ready)
+      throw std::logic_error(
+          "begin_transaction() needs init_transactions() and no open transaction");
+  }
+  // The cluster may have finalized transactions v2 since the last transaction (as Java, checked
+  // at each begin). Moving up to v2 bumps the epoch first, so that no partition added under v1 is
+  // taken as part of the first v2 transaction.
+  if (im.txn_version.load() < 2)
+    im.cl->run([&]() -> asio::awaitable<void> {
+      int version = 1;
+      try {
+        version = co_await im.coordinator_transaction_version();
+      } catch (const kafka_error& e) {
+        // No coordinator now: stay at version 1; the next transaction looks again.
+        lg.debug("transaction version check: {}", e.what());
+      }
+      if (version < 2) co_return;
+      co_await im.init_producer_id(true);
+      std::lock_guard lock(im.mu);
+      for (auto& [name, t] : im.topics)
+        for (auto& ps : t->partitions) {
+          ps.next_sequence = 0;
+          ps.acked_sequence = 0;
+        }
+      im.txn_version = 2;
+    });
   std::lock_guard lock(im.mu);
-  if (im.txn != txn_state::ready)
-    throw std::logic_error("begin_transaction() needs init_transactions() and no open transaction");
   im.txn = txn_state::in_transaction;
 }
 
@@ -1231,20 +1353,25 @@ void producer::send_offsets_to_transaction(
     im.txn_started = true;
   }
   im.cl->run([&]() -> asio::awaitable<void> {
-    {
+    // Transactions v2: the group coordinator adds the offsets partition itself.
+    if (im.txn_version.load() < 2) {
       protocol::add_offsets_to_txn_request req;
       req.transactional_id = *im.settings.transactional_id;
       req.producer_id = im.producer_id;
       req.producer_epoch = im.producer_epoch;
       req.group_id = group.group_id;
       co_await im.txn_coordinator_call<protocol::add_offsets_to_txn_response>(
-          protocol::api_key::add_offsets_to_txn, 3, req, "AddOffsetsToTxn");
+          protocol::api_key::add_offsets_to_txn, 3, 0, req, "AddOffsetsToTxn");
     }
     for (int attempt = 0;; ++attempt) {
       error_code code = error_code::none;
       try {
         auto conn = co_await im.cl->coordinator_connection(coordinator_type::group, group.group_id);
-        const int16_t v = conn->require_version(protocol::api_key::txn_offset_commit, 3, 0);
+        // v5+ tells the group coordinator to add the partition (transactions v2); v4 is the
+        // last version of v1. v6 names topics by id, which this request does not.
+        const int16_t v = im.txn_version.load() >= 2
+                              ? conn->require_version(protocol::api_key::txn_offset_commit, 5, 5)
+                              : conn->require_version(protocol::api_key::txn_offset_commit, 4, 0);
         protocol::txn_offset_commit_request req;
         req.transactional_id = *im.settings.transactional_id;
         req.group_id = group.group_id;

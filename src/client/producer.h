@@ -32,8 +32,15 @@
 //
 // Transactions (transactional.id): init_transactions(), begin_transaction(), send(),
 // send_offsets_to_transaction(), commit_transaction() or abort_transaction(), as in Java. The
-// producer adds partitions with AddPartitionsToTxn (transaction protocol version 1, which Kafka
-// 3.x and 4.x and brookd all accept).
+// transaction protocol follows the cluster's finalized feature transaction.version, as Java's
+// producer does (read at init_transactions() and again at each begin_transaction()):
+//  - version 2 (KIP-890 part 2; Kafka 4.x clusters formatted with it, brookd): partitions join
+//    the transaction implicitly with their first Produce (v12+), offsets go straight to the
+//    group coordinator (TxnOffsetCommit v5+, no AddOffsetsToTxn), and EndTxn (v5+) bumps the
+//    producer epoch at every transaction end (the producer takes the new id and epoch);
+//  - version 1 (Kafka 3.x, or the feature below 2): AddPartitionsToTxn and AddOffsetsToTxn first,
+//    Produce up to v11, EndTxn up to v4.
+// transaction_version() says which one is in use.
 //
 // Errors: a broker's error, or the client's equivalent, reaches the future or the callback as
 // kafka_error with Kafka's code (MESSAGE_TOO_LARGE for a record over max.request.size,
@@ -52,8 +59,8 @@
 // A batch the broker refuses as too large (MESSAGE_TOO_LARGE, over the topic's
 // max.message.bytes) is split in two and sent again, down to single records, as in Java.
 //
-// Not done (yet) as Java does: the transaction protocol is version 1 (no implicit partition
-// adds); metadata is refreshed on errors and for unknown topics, not every metadata.max.age.ms.
+// Not done (yet) as Java does: metadata is refreshed on errors and for unknown topics, not every
+// metadata.max.age.ms.
 // Ownership: the producer owns its I/O thread, connections and buffered records. The destructor
 // is close() without a time limit: it sends what is buffered (bounded by delivery.timeout.ms).
 #pragma once
@@ -152,6 +159,9 @@ class producer {
   // Drops what is not sent yet (those records fail with TRANSACTION_ABORTABLE), waits for what
   // is in flight, then aborts.
   void abort_transaction();
+  // The transaction protocol in use: 0 before init_transactions() (or without transactional.id),
+  // then 1 or 2 (see the file comment).
+  int transaction_version() const;
 
   // The underlying cluster (metadata, connections), for tools and tests.
   cluster& get_cluster();

@@ -82,6 +82,10 @@ producer_settings read_producer_settings(const config& c) {
   s.max_request_size = at_least(c, "max.request.size", 1);
   s.max_block = c.get_ms("max.block.ms");
   s.ignore_keys = c.get_bool("partitioner.ignore.keys");
+  s.adaptive_partitioning = c.get_bool("partitioner.adaptive.partitioning.enable");
+  s.availability_timeout = c.get_ms("partitioner.availability.timeout.ms");
+  if (s.availability_timeout.count() < 0)
+    throw config_error("partitioner.availability.timeout.ms: must be at least 0");
   s.allow_auto_create = c.get_bool("allow.auto.create.topics");
   s.transaction_timeout_ms = static_cast<int32_t>(at_least(c, "transaction.timeout.ms", 1));
   if (auto t = c.find("transactional.id"); t && !t->empty()) s.transactional_id = *t;

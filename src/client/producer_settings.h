@@ -30,6 +30,8 @@ struct producer_settings {
   int64_t max_request_size = 1 << 20;
   std::chrono::milliseconds max_block{60000};
   bool ignore_keys = false;
+  bool adaptive_partitioning = true;
+  std::chrono::milliseconds availability_timeout{0};
   bool allow_auto_create = true;
   std::optional<std::string> transactional_id;
   int32_t transaction_timeout_ms = 60000;

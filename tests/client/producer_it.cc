@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "client/cluster.h"
+#include "client/consumer.h"
 #include "client/producer.h"
 #include "harness.h"
 #include "protocol/generated/create_topics_request.h"
@@ -279,6 +280,30 @@ TEST(ProducerIt, KeylessRecordsStickToAPartitionPerBatch) {
   for (auto& f : futures) partitions.insert(f.get().partition);
   // 50 small records are far below batch.size: one partition takes them all.
   EXPECT_EQ(partitions.size(), 1u);
+}
+
+// Keyless records move to a new partition each time a batch fills: with small batches, every
+// partition gets some, with adaptive partitioning (the default) and without.
+TEST(ProducerIt, KeylessRecordsSpreadOverEveryPartition) {
+  for (const char* adaptive : {"true", "false"}) {
+    const std::string topic = test::unique_name("producer-spread");
+    producer p(test::base_config({{"linger.ms", "0"},
+                                  {"batch.size", "1000"},
+                                  {"partitioner.adaptive.partitioning.enable", adaptive},
+                                  {"partitioner.availability.timeout.ms", "10000"}}));
+    create_topic(p.get_cluster(), topic, 4);
+    std::vector<std::future<record_metadata>> futures;
+    for (int i = 0; i < 2000; ++i)
+      futures.push_back(p.send(producer_record{.topic = topic, .value = std::string(100, 'x')}));
+    p.flush();
+    std::map<int32_t, int> count;
+    for (auto& f : futures) ++count[f.get().partition];
+    EXPECT_EQ(count.size(), 4u) << "adaptive " << adaptive;
+    // What each partition holds is what the producer reported.
+    for (const auto& [partition, n] : count)
+      EXPECT_EQ(fetch_all(p.get_cluster(), topic, partition).records().size(),
+                static_cast<size_t>(n));
+  }
 }
 
 TEST(ProducerIt, AcksZeroOneAndAll) {
@@ -574,11 +599,19 @@ std::vector<std::string> committed_values(const fetched_log& log) {
   return out;
 }
 
+// The transaction protocol the broker under test finalizes: Kafka 3.x knows only version 1;
+// Kafka 4.x (formatted with its defaults) and brookd finalize transaction.version 2.
+int expected_transaction_version() {
+  return test::broker_flavour().rfind("kafka-3.", 0) == 0 ? 1 : 2;
+}
+
 TEST(ProducerIt, TransactionsCommitAndAbort) {
   const std::string topic = test::unique_name("producer-txn");
   producer p(test::base_config({{"transactional.id", test::unique_name("txn")}}));
   create_topic(p.get_cluster(), topic, 2);
+  EXPECT_EQ(p.transaction_version(), 0);
   p.init_transactions();
+  EXPECT_EQ(p.transaction_version(), expected_transaction_version());
   EXPECT_THROW(p.send(producer_record{.topic = topic, .value = "outside"}), std::logic_error);
 
   p.begin_transaction();
@@ -612,6 +645,18 @@ TEST(ProducerIt, TransactionsCommitAndAbort) {
   EXPECT_EQ(markers, 3);
   EXPECT_EQ(committed_values(fetch_all(p.get_cluster(), topic, 1, 1)),
             (std::vector<std::string>{"c-other"}));
+  // Transactions v2 end each transaction with a new epoch; v1 keeps the one of
+  // init_transactions().
+  std::vector<int16_t> epochs;
+  for (const auto& b : fetch_all(p.get_cluster(), topic, 0, 0).batches)
+    if (!b.control) epochs.push_back(b.header.producer_epoch);
+  ASSERT_EQ(epochs.size(), 3u);
+  if (expected_transaction_version() >= 2) {
+    EXPECT_LT(epochs[0], epochs[1]);
+    EXPECT_LT(epochs[1], epochs[2]);
+  } else {
+    EXPECT_EQ(epochs[0], epochs[2]);
+  }
 }
 
 TEST(ProducerIt, AbortDropsRecordsNotSentYet) {
@@ -690,6 +735,75 @@ TEST(ProducerIt, OffsetsCommitWithTheTransaction) {
                                 consumer_group_metadata{.group_id = group});
   p.commit_transaction();
   EXPECT_EQ(committed_offset(p.get_cluster(), group, topic, 0), 42);
+}
+
+// Polls a read_committed consumer assigned to `topic`-0 until it has `n` records (bounded).
+std::vector<std::string> read_committed(const std::string& topic, size_t n) {
+  consumer c(test::base_config({{"isolation.level", "read_committed"},
+                                {"auto.offset.reset", "earliest"},
+                                {"enable.auto.commit", "false"}}));
+  c.assign({{topic, 0}});
+  std::vector<std::string> values;
+  for (int round = 0; round < 100 && values.size() < n; ++round)
+    for (const auto& r : c.poll(milliseconds(100))) values.emplace_back(r.value_view());
+  return values;
+}
+
+// Consume-transform-produce: a transaction writes records and the input offsets together; a
+// read_committed consumer sees the committed records only, and the group the committed offset.
+TEST(ProducerIt, ReadCommittedConsumerSeesTransactionsWithOffsets) {
+  const std::string topic = test::unique_name("producer-txn-rc");
+  const std::string group = test::unique_name("producer-txn-rc-group");
+  producer p(test::base_config({{"transactional.id", test::unique_name("txn-rc")}}));
+  create_topic(p.get_cluster(), topic, 1);
+  p.init_transactions();
+  EXPECT_EQ(p.transaction_version(), expected_transaction_version());
+  for (int t = 0; t < 4; ++t) {
+    p.begin_transaction();
+    p.send(producer_record{.topic = topic, .value = "v" + std::to_string(t)});
+    p.send_offsets_to_transaction({{{topic, 0}, {.offset = 10 + t}}},
+                                  consumer_group_metadata{.group_id = group});
+    if (t % 2 == 0)
+      p.commit_transaction();
+    else
+      p.abort_transaction();
+  }
+  EXPECT_EQ(read_committed(topic, 2), (std::vector<std::string>{"v0", "v2"}));
+  EXPECT_EQ(committed_offset(p.get_cluster(), group, topic, 0), 12);
+}
+
+// A second producer with the same transactional.id fences the first: the first cannot commit,
+// its open transaction is aborted, and the second's transactions go on.
+TEST(ProducerIt, SecondProducerFencesTheFirst) {
+  const std::string topic = test::unique_name("producer-txn-fence");
+  const std::string id = test::unique_name("txn-fence");
+  producer first(test::base_config({{"transactional.id", id}}));
+  create_topic(first.get_cluster(), topic, 1);
+  first.init_transactions();
+  first.begin_transaction();
+  first.send(producer_record{.topic = topic, .value = "first-committed"});
+  first.commit_transaction();
+  first.begin_transaction();
+  auto pending = first.send(producer_record{.topic = topic, .value = "first-fenced"});
+  first.flush();
+  EXPECT_GE(pending.get().offset, 0);
+
+  producer second(test::base_config({{"transactional.id", id}}));
+  second.init_transactions();
+  EXPECT_EQ(second.transaction_version(), expected_transaction_version());
+  try {
+    first.commit_transaction();
+    FAIL() << "a fenced producer committed";
+  } catch (const kafka_error& e) {
+    EXPECT_TRUE(e.code() == error_code::producer_fenced ||
+                e.code() == error_code::invalid_producer_epoch)
+        << e.what();
+  }
+  second.begin_transaction();
+  second.send(producer_record{.topic = topic, .value = "second"});
+  second.commit_transaction();
+  EXPECT_EQ(committed_values(fetch_all(second.get_cluster(), topic, 0, 1)),
+            (std::vector<std::string>{"first-committed", "second"}));
 }
 
 }  // namespace

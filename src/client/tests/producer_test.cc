@@ -61,12 +61,79 @@ TEST(ProducerPartitioner, StickyStaysUntilABatchIsFull) {
     EXPECT_EQ(s.partition(4, available), first);
     s.on_append(first, 100);
   }
-  // 900 bytes so far: one more record stays, then the partition changes.
+  // 900 bytes so far: one more record stays, then a new partition is drawn (as in Java, the
+  // draw may land on the same one again): over many batches every partition gets some.
   EXPECT_EQ(s.partition(4, available), first);
   s.on_append(first, 100);
-  const int32_t second = s.partition(4, available);
-  EXPECT_NE(second, first);
-  EXPECT_EQ(s.current(), second);
+  std::set<int32_t> seen;
+  for (int batch = 0; batch < 100; ++batch) {
+    const int32_t p = s.partition(4, available);
+    EXPECT_EQ(s.current(), p);
+    seen.insert(p);
+    s.on_append(p, 1000);
+  }
+  EXPECT_EQ(seen, (std::set<int32_t>{0, 1, 2, 3}));
+}
+
+TEST(ProducerPartitioner, StickyWaitsForAFullBatchUpToTwiceBatchSize) {
+  // A different seed per round: each draw would otherwise be the same sequence.
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    sticky_partitioner s(1000, seed);
+    const std::vector<int32_t> available = {0, 1, 2, 3, 4, 5, 6, 7};
+    const int32_t first = s.partition(8, available);
+    // batch.size reached but the batch is not full: stay.
+    s.on_append(first, 1500, false);
+    EXPECT_EQ(s.partition(8, available), first);
+    // Twice batch.size: switch whatever the batch (a new draw, the same partition at times).
+    s.on_append(first, 500, false);
+    s.partition(8, available);
+    const int32_t second = s.current();
+    // A record for another partition counts nothing.
+    s.on_append(second == 0 ? 1 : 0, 5000, true);
+    EXPECT_EQ(s.partition(8, available), second);
+  }
+}
+
+TEST(ProducerPartitioner, LoadStatsWeighShortQueues) {
+  sticky_partitioner s(100, 1);
+  // Java's example: queues 0 3 1 become weights 4 1 3, sums 4 5 8.
+  const std::vector<int32_t> sizes = {0, 3, 1};
+  const std::vector<int32_t> ids = {10, 11, 12};
+  s.update_load_stats(sizes, ids, 3);
+  ASSERT_EQ(s.load_stats_range_end(), 8);
+  const std::vector<int32_t> want = {10, 10, 10, 10, 11, 12, 12, 12};
+  for (int32_t r = 0; r < 8; ++r) EXPECT_EQ(s.weighted_choice(r), want[r]) << r;
+  // Draws follow the weights: partition 10 about half the time, 11 an eighth.
+  std::map<int32_t, int> count;
+  for (int i = 0; i < 8000; ++i) {
+    const int32_t p = s.partition(13, ids);
+    ++count[p];
+    s.on_append(p, 100);
+  }
+  EXPECT_GT(count[10], 3400);
+  EXPECT_LT(count[11], 1400);
+  EXPECT_GT(count[12], 2400);
+  EXPECT_EQ(count[10] + count[11] + count[12], 8000);
+}
+
+TEST(ProducerPartitioner, EqualQueuesOrOnePartitionDrawUniformly) {
+  sticky_partitioner s(100, 1);
+  const std::vector<int32_t> ids = {0, 1, 2};
+  s.update_load_stats(std::vector<int32_t>{2, 2, 2}, ids, 3);
+  EXPECT_EQ(s.load_stats_range_end(), 0);
+  s.update_load_stats(std::vector<int32_t>{5}, std::vector<int32_t>{0}, 1);
+  EXPECT_EQ(s.load_stats_range_end(), 0);
+  // Equal queues, but a partition left out (no leader, or its broker is slow): weighted, so the
+  // partition left out is never drawn.
+  s.update_load_stats(std::vector<int32_t>{2, 2}, std::vector<int32_t>{0, 2}, 3);
+  EXPECT_EQ(s.load_stats_range_end(), 2);
+  for (int i = 0; i < 200; ++i) {
+    const int32_t p = s.partition(3, ids);
+    EXPECT_NE(p, 1);
+    s.on_append(p, 100);
+  }
+  s.clear_load_stats();
+  EXPECT_EQ(s.load_stats_range_end(), 0);
 }
 
 TEST(ProducerPartitioner, StickyPicksOnlyAvailablePartitions) {
@@ -111,6 +178,8 @@ TEST(ProducerSettings, JavaDefaults) {
   EXPECT_EQ(s.max_in_flight, 5);
   EXPECT_EQ(s.delivery_timeout.count(), 120000);
   EXPECT_FALSE(s.transactional_id);
+  EXPECT_TRUE(s.adaptive_partitioning);
+  EXPECT_EQ(s.availability_timeout.count(), 0);
 }
 
 TEST(ProducerSettings, DefaultIdempotenceIsDroppedSilently) {
@@ -160,6 +229,13 @@ TEST(ProducerSettings, BadValuesAreErrors) {
       200005);
   EXPECT_EQ(read_producer_settings(settings({{"compression.type", "zstd"}})).compression,
             protocol::records::codec::zstd);
+  EXPECT_THROW(read_producer_settings(settings({{"partitioner.availability.timeout.ms", "-1"}})),
+               config_error);
+  const auto s =
+      read_producer_settings(settings({{"partitioner.adaptive.partitioning.enable", "false"},
+                                       {"partitioner.availability.timeout.ms", "250"}}));
+  EXPECT_FALSE(s.adaptive_partitioning);
+  EXPECT_EQ(s.availability_timeout.count(), 250);
 }
 
 TEST(ProducerSettings, ConstructorRefusesConsumerSettings) {
