@@ -243,6 +243,10 @@ asio::awaitable<http_response> http_request(
     if (*expired)
       throw kafka_error(error_code::request_timed_out,
                         fmt::format("no answer from {} in time", where));
+    // An endpoint whose certificate is not trusted will not become so by retrying.
+    if (url.https && e.code().category() == asio::error::get_ssl_category())
+      throw kafka_error(error_code::sasl_authentication_failed,
+                        fmt::format("TLS handshake with {}: {}", where, e.what()));
     throw kafka_error(error_code::network_exception,
                       fmt::format("HTTP request to {}: {}", where, e.what()));
   } catch (...) {

@@ -55,8 +55,9 @@ struct http_response {
 };
 
 // Sends one request and reads the answer. Throws kafka_error: NETWORK_EXCEPTION when the server
-// cannot be reached or breaks the connection (or the TLS handshake fails), REQUEST_TIMED_OUT
-// after a deadline, SASL_AUTHENTICATION_FAILED when the answer is not HTTP or is too large. Any
+// cannot be reached or breaks the connection, REQUEST_TIMED_OUT after a deadline,
+// SASL_AUTHENTICATION_FAILED when TLS fails (an untrusted certificate) or the answer is not HTTP or
+// is too large. Any
 // status is returned as it is: the caller judges it.
 asio::awaitable<http_response> http_request(
     std::string_view method, const http_url& url,
