@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <asio/ssl.hpp>
 #include <charconv>
 #include <cmath>
@@ -341,6 +342,16 @@ std::vector<std::pair<std::string, std::string>> read_oauth_extensions(const con
 }
 
 std::optional<oidc_settings> read_oidc_settings(const config& settings) {
+  // Java names the code that gets tokens; only its own token endpoint clients are known here.
+  auto foreign = [&](std::string_view key, std::initializer_list<std::string_view> known) {
+    const std::string name = settings.get_string(key);
+    const std::string_view simple = std::string_view(name).substr(name.rfind('.') + 1);
+    if (!name.empty() && std::find(known.begin(), known.end(), simple) == known.end())
+      throw config_error(fmt::format("{}: '{}' is a Java class this client cannot run", key, name));
+  };
+  foreign("sasl.login.callback.handler.class", {"OAuthBearerLoginCallbackHandler"});
+  foreign("sasl.oauthbearer.jwt.retriever.class",
+          {"ClientCredentialsJwtRetriever", "DefaultJwtRetriever"});
   oidc_settings s;
   s.token_endpoint_url = settings.get_string("sasl.oauthbearer.token.endpoint.url");
   const std::string method = settings.get_string("sasl.oauthbearer.method");
@@ -356,7 +367,11 @@ std::optional<oidc_settings> read_oidc_settings(const config& settings) {
   }
   parse_http_url(s.token_endpoint_url);  // refuses other schemes now, not at the first connect
   s.client_id = settings.get_string("sasl.oauthbearer.client.id");
+  if (s.client_id.empty())
+    s.client_id = settings.get_string("sasl.oauthbearer.client.credentials.client.id");
   s.client_secret = settings.get_string("sasl.oauthbearer.client.secret");
+  if (s.client_secret.empty())
+    s.client_secret = settings.get_string("sasl.oauthbearer.client.credentials.client.secret");
   s.scope = settings.get_string("sasl.oauthbearer.scope");
   if (const std::string jaas = settings.get_string("sasl.jaas.config"); !jaas.empty()) {
     for (auto& [k, v] : parse_jaas_options(jaas)) {

@@ -8,14 +8,14 @@
 # here with openssl. Ports, files and secrets reach the tests as BROOK_SEC_* variables
 # (security_it.cc); the tests make their SCRAM users themselves with AlterUserScramCredentials on
 # the plaintext listener. OAUTHBEARER with a token endpoint: token_server.py (http and https) signs
-# tokens with the same key. GSSAPI (brookd only): a KDC for realm BROOK.TEST started here (from
-# Debian's krb5-kdc, installed when missing and possible), serving a KERBEROS listener (principal
+# tokens with the same key. GSSAPI: a KDC for realm BROOK.TEST started here (from Debian's
+# krb5-kdc, installed when missing and possible), for a KERBEROS listener on each broker (principal
 # kafka/localhost, advertised as localhost); without it those tests skip.
 #
 # Usage: tests/client/security_run.sh BROOKD BROOK_CLIENT_IT [--only brook|kafka] [gtest args...]
 # Kafka versions: BROOK_CLIENT_KAFKA (default "4.4.0 3.9.2"; empty for brookd only).
 # Ports: BROOK_CLIENT_PORT (default 30500) + 40..45 and 48 for brookd, 46..47 for the token
-# endpoint, 49 for the KDC, + 60..66 and + 70..76 for the Kafkas.
+# endpoint, 49 for the KDC, + 60..67 and + 70..77 for the Kafkas.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -227,15 +227,31 @@ if [[ -z $only || $only == kafka ]]; then
     offset=$((offset + 10))
     l="127.0.0.1"
     listeners="SSL://$l:$((p + 2)),MTLS://$l:$((p + 3)),SASL_SSL://$l:$((p + 4)),SASL_PLAINTEXT://$l:$((p + 5)),WRONGHOST://$l:$((p + 6))"
+    # GSSAPI on a KERBEROS listener, reached as localhost (the principal is kafka/localhost).
+    kerberos_listener=""
+    jvm_krb=""
+    if ((${#kerberos_env[@]})); then
+      kerberos_listener="localhost:$((p + 7))"
+      jvm_krb="-Djava.security.krb5.conf=$krb/krb5.conf"
+    fi
     keystore() {  # listener file
       echo "listener.name.$1.ssl.keystore.type=PKCS12"
       echo "listener.name.$1.ssl.keystore.location=$certs/$2"
       echo "listener.name.$1.ssl.keystore.password=brook-pass"
     }
     mapfile -t props < <(
-      echo "listeners=PLAINTEXT://$l:$p,CONTROLLER://$l:$((p + 1)),$listeners"
-      echo "advertised.listeners=PLAINTEXT://$l:$p,$listeners"
-      echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,MTLS:SSL,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,WRONGHOST:SSL"
+      if [[ -n $kerberos_listener ]]; then
+        echo "listeners=PLAINTEXT://$l:$p,CONTROLLER://$l:$((p + 1)),$listeners,KERBEROS://$l:$((p + 7))"
+        echo "advertised.listeners=PLAINTEXT://$l:$p,$listeners,KERBEROS://$kerberos_listener"
+        echo "listener.name.kerberos.sasl.enabled.mechanisms=GSSAPI"
+        echo "sasl.kerberos.service.name=kafka"
+        echo "listener.name.kerberos.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$krb/kafka.keytab\" principal=\"kafka/localhost@BROOK.TEST\";"
+        echo "listener.name.kerberos.connections.max.reauth.ms=2000"
+      else
+        echo "listeners=PLAINTEXT://$l:$p,CONTROLLER://$l:$((p + 1)),$listeners"
+        echo "advertised.listeners=PLAINTEXT://$l:$p,$listeners"
+      fi
+      echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,MTLS:SSL,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,WRONGHOST:SSL,KERBEROS:SASL_PLAINTEXT"
       keystore ssl broker.p12
       keystore mtls broker.p12
       keystore sasl_ssl broker.p12
@@ -260,9 +276,11 @@ if [[ -z $only || $only == kafka ]]; then
       echo "listener.name.sasl_plaintext.connections.max.reauth.ms=2000"
     )
     # Kafka 4 reads a JWKS URL only when this property allows it.
-    if BROOK_KAFKA_JVM_OPTS="-XX:TieredStopAtLevel=1 -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file://$certs/jwks.json" \
+    if BROOK_KAFKA_JVM_OPTS="-XX:TieredStopAtLevel=1 -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file://$certs/jwks.json $jvm_krb" \
       "$root/scripts/kafka-server.sh" start "$d" "$v" "$p" "${props[@]}"; then
-      run_suite "$p" $((p + 2)) $((p + 3)) $((p + 4)) $((p + 5)) $((p + 6)) "kafka-$v"
+      if [[ -n $kerberos_listener ]]; then wait_port $((p + 7)) || true; fi
+      run_suite "$p" $((p + 2)) $((p + 3)) $((p + 4)) $((p + 5)) $((p + 6)) "kafka-$v" \
+        "$kerberos_listener"
     else
       echo "--- kafka-$v: did not start"
       status=1

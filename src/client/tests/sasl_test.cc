@@ -235,6 +235,25 @@ TEST(ClientSasl, ReadsTheTokenEndpointUnderEitherFamilysNames) {
   EXPECT_EQ(java.token_source->settings().http.connect_timeout, std::chrono::milliseconds(2500));
   EXPECT_TRUE(java.token_source->settings().http.tls);
 
+  // Java 4.1's names, with its retriever class named.
+  auto java41 = read_sasl_credentials(
+      config{{"sasl.mechanism", "OAUTHBEARER"},
+             {"sasl.oauthbearer.token.endpoint.url", "http://idp/token"},
+             {"sasl.oauthbearer.jwt.retriever.class",
+              "org.apache.kafka.common.security.oauthbearer.ClientCredentialsJwtRetriever"},
+             {"sasl.oauthbearer.client.credentials.client.id", "app41"},
+             {"sasl.oauthbearer.client.credentials.client.secret", "s41"}});
+  ASSERT_TRUE(java41.token_source);
+  EXPECT_EQ(java41.token_source->settings().client_id, "app41");
+  EXPECT_EQ(java41.token_source->settings().client_secret, "s41");
+  EXPECT_THROW(
+      read_sasl_credentials(config{{"sasl.mechanism", "OAUTHBEARER"},
+                                   {"sasl.oauthbearer.token.endpoint.url", "http://x/"},
+                                   {"sasl.oauthbearer.client.id", "a"},
+                                   {"sasl.oauthbearer.client.secret", "b"},
+                                   {"sasl.login.callback.handler.class", "com.acme.Mine"}}),
+      config_error);
+
   // Only http and https; a client id and secret are needed; oidc needs the URL.
   auto with = [](std::string url) {
     return config{{"sasl.mechanism", "OAUTHBEARER"},
