@@ -63,6 +63,8 @@ constexpr setting_info k_settings[] = {
     {"sasl.oauthbearer.client.credentials.client.secret", all_roles, "",
      "client secret at the token endpoint (Java 4.1+)"},
     {"sasl.oauthbearer.scope", all_roles, "", "scope asked of the token endpoint"},
+    {"sasl.oauthbearer.header.urlencode", all_roles, "false",
+     "form-encode the client id and secret in the token request's Basic auth (Java)"},
     {"sasl.login.callback.handler.class", all_roles, "",
      "Java: only OAuthBearerLoginCallbackHandler, which the token endpoint URL implies"},
     {"sasl.oauthbearer.jwt.retriever.class", all_roles, "",

@@ -279,20 +279,39 @@ access_token parse_token_response(std::string_view json,
 oauth_token_source::oauth_token_source(oidc_settings settings) : _settings(std::move(settings)) {}
 
 asio::awaitable<std::string> oauth_token_source::token() {
-  if (!_current || std::chrono::system_clock::now() >= _refresh_at) {
-    const auto issued = std::chrono::system_clock::now();
-    access_token fresh = co_await fetch();
-    const auto life = fresh.expires_at - issued;
-    _refresh_at = issued + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                               life * _settings.refresh_window_factor);
-    _current = std::move(fresh);
+  for (;;) {
+    if (_current && std::chrono::system_clock::now() < _refresh_at) co_return _current->value;
+    if (!_fetched) break;
+    // Another connection is fetching: wait for its end, then look again (after a failure, this
+    // one tries for itself).
+    const auto fetched = _fetched;
+    std::error_code ignored;
+    co_await fetched->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
+  _fetched = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                  asio::steady_timer::time_point::max());
+  struct done_fetching {
+    oauth_token_source* self;
+    ~done_fetching() {
+      self->_fetched->cancel();
+      self->_fetched.reset();
+    }
+  } done{this};
+  const auto issued = std::chrono::system_clock::now();
+  access_token fresh = co_await fetch();
+  const auto life = fresh.expires_at - issued;
+  _refresh_at = issued + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                             life * _settings.refresh_window_factor);
+  _current = std::move(fresh);
   co_return _current->value;
 }
 
 asio::awaitable<access_token> oauth_token_source::fetch() {
   const http_url url = parse_http_url(_settings.token_endpoint_url);
-  const std::string credentials = _settings.client_id + ":" + _settings.client_secret;
+  const std::string credentials =
+      _settings.urlencode_credentials
+          ? form_urlencode(_settings.client_id) + ":" + form_urlencode(_settings.client_secret)
+          : _settings.client_id + ":" + _settings.client_secret;
   std::vector<std::pair<std::string, std::string>> headers{
       {"Authorization",
        "Basic " + base64_encode(std::span<const uint8_t>(
@@ -388,6 +407,7 @@ std::optional<oidc_settings> read_oidc_settings(const config& settings) {
     throw config_error(
         "sasl.oauthbearer.client.secret: the token endpoint needs a client secret (or "
         "clientSecret= in sasl.jaas.config)");
+  s.urlencode_credentials = settings.get_bool("sasl.oauthbearer.header.urlencode");
   if (settings.contains("sasl.login.connect.timeout.ms"))
     s.http.connect_timeout = settings.get_ms("sasl.login.connect.timeout.ms");
   if (settings.contains("sasl.login.read.timeout.ms"))

@@ -9,9 +9,10 @@
 // sasl.oauthbearer.client.secret and sasl.oauthbearer.scope, or in Java's sasl.jaas.config
 // (OAuthBearerLoginModule with clientId, clientSecret, scope and extension_NAME options);
 // sasl.oauthbearer.extensions (librdkafka, "name=value,...") adds SASL extensions to the first
-// message. https endpoints are checked against https.ca.location (librdkafka, a PEM file) or the
-// system's CAs. sasl.login.connect.timeout.ms and sasl.login.read.timeout.ms bound the call
-// (10 s each when unset; Java has no bound by default).
+// message; sasl.oauthbearer.header.urlencode=true (Java) form-encodes the id and secret first.
+// https endpoints are checked against https.ca.location (librdkafka, a PEM file) or the system's
+// CAs. sasl.login.connect.timeout.ms and sasl.login.read.timeout.ms bound the call (10 s each when
+// unset; Java has no bound by default).
 //
 // Refresh: a token is reused until sasl.login.refresh.window.factor (0.8) of its life has passed;
 // the next authentication after that (a new connection, or KIP-368 re-authentication when the
@@ -22,7 +23,8 @@
 // endpoint's error; an unreachable endpoint is NETWORK_EXCEPTION, a slow one REQUEST_TIMED_OUT.
 //
 // Threads: an oauth_token_source belongs to one client (cluster) and is used only on its I/O
-// thread, by the authenticators of its connections.
+// thread, by the authenticators of its connections; connections that need a token while one is
+// being fetched wait for that fetch instead of starting their own.
 #pragma once
 
 #include <asio.hpp>
@@ -46,6 +48,8 @@ struct oidc_settings {
   std::string client_id;
   std::string client_secret;
   std::string scope;  // empty: none sent
+  // sasl.oauthbearer.header.urlencode (Java): form-encode the id and secret before Basic auth.
+  bool urlencode_credentials = false;
   http_options http;
   double refresh_window_factor = 0.8;
 };
@@ -78,6 +82,10 @@ class oauth_token_source {
   oidc_settings _settings;
   std::optional<access_token> _current;
   std::chrono::system_clock::time_point _refresh_at;
+  // One fetch at a time: connections that need a token meanwhile wait on _fetched (cancelled and
+  // dropped when the fetch ends, so that no timer outlives the fetch and its io_context) and then
+  // look again.
+  std::shared_ptr<asio::steady_timer> _fetched;
 };
 
 // The SASL extensions of the settings: librdkafka's sasl.oauthbearer.extensions and Java's

@@ -100,11 +100,11 @@ wait_port() {
   return 1
 }
 
-# The token endpoint: client brook-app, short tokens of 4 s.
+# The token endpoint: client brook-app, short tokens of 8 s.
 token_http=$((base + 46))
 token_https=$((base + 47))
 python3 "$here/token_server.py" "$token_http" "$token_https" "$certs/broker.crt" \
-  "$certs/broker.key" "$certs/jwt.key" "$work/tokens.log" brook-app brook-app-secret 4 \
+  "$certs/broker.key" "$certs/jwt.key" "$work/tokens.log" brook-app brook-app-secret 8 \
   >"$work/token_server.log" 2>&1 &
 token_pid=$!
 wait_port "$token_http" && wait_port "$token_https" || { cat "$work/token_server.log"; exit 1; }
