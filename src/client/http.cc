@@ -48,14 +48,16 @@ std::string dechunk(const http_url& url, std::string_view data) {
       bad_answer(url, "a chunk without a valid size");
     data.remove_prefix(eol + 2);
     if (size == 0) return out;
-    if (data.size() < size + 2 || data.substr(size, 2) != "\r\n")
+    if (size > data.size() || data.size() - size < 2 || data.substr(size, 2) != "\r\n")
       bad_answer(url, "a chunk ends early");
     out.append(data.substr(0, size));
     data.remove_prefix(size + 2);
   }
 }
 
-http_response parse_response(const http_url& url, std::string_view raw) {
+}  // namespace
+
+http_response parse_http_response(const http_url& url, std::string_view raw) {
   const size_t head_end = raw.find("\r\n\r\n");
   if (head_end == std::string_view::npos) bad_answer(url, "no complete header");
   std::string_view head = raw.substr(0, head_end);
@@ -94,6 +96,8 @@ http_response parse_response(const http_url& url, std::string_view raw) {
   }
   return r;
 }
+
+namespace {
 
 // Reads from `stream` until the server closes, at most `limit` bytes.
 template <class Stream>
@@ -258,7 +262,7 @@ asio::awaitable<http_response> http_request(
   deadline->cancel();
   std::error_code ignored;
   tcp.close(ignored);
-  co_return parse_response(url, raw);
+  co_return parse_http_response(url, raw);
 }
 
 }  // namespace brook::client

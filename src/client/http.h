@@ -64,6 +64,10 @@ asio::awaitable<http_response> http_request(
     const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body,
     const http_options& options);
 
+// Reads a whole answer as received (status line, headers, body in Content-Length, chunked or up to
+// the end). Throws kafka_error(SASL_AUTHENTICATION_FAILED) naming `url`'s host when it is not HTTP.
+http_response parse_http_response(const http_url& url, std::string_view raw);
+
 // application/x-www-form-urlencoded escaping of one name or value.
 std::string form_urlencode(std::string_view text);
 

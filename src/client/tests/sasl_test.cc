@@ -289,6 +289,33 @@ TEST(ClientSasl, ParsesHttpUrls) {
   EXPECT_EQ(form_urlencode("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
 }
 
+TEST(ClientSasl, ReadsHttpAnswers) {
+  const http_url url = parse_http_url("http://idp/token");
+  auto sized = parse_http_response(
+      url, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4\r\n\r\n{}  xx");
+  EXPECT_EQ(sized.status, 200);
+  EXPECT_EQ(sized.header("content-type"), "application/json");
+  EXPECT_EQ(sized.body, "{}  ");
+  auto chunked = parse_http_response(
+      url,
+      "HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n"
+      "A\r\n0123456789\r\n0\r\nTrailer: t\r\n\r\n");
+  EXPECT_EQ(chunked.status, 401);
+  EXPECT_EQ(chunked.body, "abc0123456789");
+  auto to_end = parse_http_response(url, "HTTP/1.0 500 Oops\r\n\r\nall of it");
+  EXPECT_EQ(to_end.body, "all of it");
+  for (std::string_view bad : std::initializer_list<std::string_view>{
+           "", "HTTP/1.1 200 OK\r\n", "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+           "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFF\r\nab",
+           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"}) {
+    EXPECT_THROW(parse_http_response(url, bad), kafka_error) << bad;
+  }
+}
+
 TEST(ClientSasl, ReadsTokenEndpointAnswers) {
   const auto now = std::chrono::system_clock::now();
   auto t = parse_token_response(
