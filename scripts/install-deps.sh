@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config python3
   libasio-dev libssl-dev zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev libfmt-dev libre2-dev
   libgtest-dev libbenchmark-dev librdkafka-dev libsasl2-dev libsasl2-modules-gssapi-mit
+  libkrb5-dev
   clang-14 libclang-rt-14-dev clang-format-14
 )
 if [[ "${1:-}" == "--test" ]]; then

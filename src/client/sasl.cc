@@ -125,13 +125,18 @@ class plain_client : public sasl_client {
 
 class oauthbearer_client : public sasl_client {
  public:
-  explicit oauthbearer_client(std::string token) : _token(std::move(token)) {}
+  oauthbearer_client(std::string token, std::vector<std::pair<std::string, std::string>> extensions)
+      : _token(std::move(token)), _extensions(std::move(extensions)) {}
   std::vector<uint8_t> first_message() override {
-    // GS2 header without authzid, then auth=Bearer, kvsep-delimited (RFC 7628 section 3.1).
-    return bytes_of(
-        fmt::format("n,,\x01"
-                    "auth=Bearer {}\x01\x01",
-                    _token));
+    // GS2 header without authzid, then auth=Bearer and the extensions, each pair ending in a
+    // kvsep, and a last kvsep (RFC 7628 section 3.1).
+    std::string m = fmt::format(
+        "n,,\x01"
+        "auth=Bearer {}\x01",
+        _token);
+    for (const auto& [k, v] : _extensions) m += fmt::format("{}={}\x01", k, v);
+    m += '\x01';
+    return bytes_of(m);
   }
   std::optional<std::vector<uint8_t>> respond(std::span<const uint8_t> challenge) override {
     if (_failed) fail("OAUTHBEARER: the broker accepted after reporting an error");
@@ -148,6 +153,7 @@ class oauthbearer_client : public sasl_client {
 
  private:
   std::string _token;
+  std::vector<std::pair<std::string, std::string>> _extensions;
   bool _done = false;
   bool _failed = false;
 };
@@ -320,14 +326,27 @@ sasl_credentials read_sasl_credentials(const config& settings) {
   c.mechanism = settings.get_string("sasl.mechanisms");
   if (c.mechanism.empty()) c.mechanism = settings.get_string("sasl.mechanism");
   const std::string& m = c.mechanism;
-  if (m != "PLAIN" && m != "SCRAM-SHA-256" && m != "SCRAM-SHA-512" && m != "OAUTHBEARER")
+  if (m != "PLAIN" && m != "SCRAM-SHA-256" && m != "SCRAM-SHA-512" && m != "OAUTHBEARER" &&
+      m != "GSSAPI")
     throw config_error(
-        fmt::format("sasl.mechanism: '{}' is not supported (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or "
-                    "OAUTHBEARER)",
+        fmt::format("sasl.mechanism: '{}' is not supported (GSSAPI, PLAIN, SCRAM-SHA-256, "
+                    "SCRAM-SHA-512 or OAUTHBEARER)",
                     m));
   if (m == "OAUTHBEARER") {
+    c.extensions = read_oauth_extensions(settings);
+    if (auto oidc = read_oidc_settings(settings)) {
+      c.token_source = std::make_shared<oauth_token_source>(std::move(*oidc));
+      return c;
+    }
     c.token = settings.get_string("sasl.oauthbearer.token");
-    if (c.token.empty()) throw config_error("sasl.oauthbearer.token: OAUTHBEARER needs a token");
+    if (c.token.empty())
+      throw config_error(
+          "sasl.oauthbearer.token: OAUTHBEARER needs a token, or a token endpoint "
+          "(sasl.oauthbearer.token.endpoint.url)");
+    return c;
+  }
+  if (m == "GSSAPI") {
+    c.kerberos = read_kerberos_settings(settings);
     return c;
   }
   c.username = settings.get_string("sasl.username");
@@ -344,9 +363,12 @@ sasl_credentials read_sasl_credentials(const config& settings) {
   return c;
 }
 
-std::unique_ptr<sasl_client> make_sasl_client(const sasl_credentials& c) {
+std::unique_ptr<sasl_client> make_sasl_client(const sasl_credentials& c,
+                                              std::string_view broker_host) {
   if (c.mechanism == "PLAIN") return std::make_unique<plain_client>(c.username, c.password);
-  if (c.mechanism == "OAUTHBEARER") return std::make_unique<oauthbearer_client>(c.token);
+  if (c.mechanism == "OAUTHBEARER")
+    return std::make_unique<oauthbearer_client>(c.token, c.extensions);
+  if (c.mechanism == "GSSAPI") return make_gssapi_client(c.kerberos, broker_host);
   return std::make_unique<scram_client>(c.mechanism, c.username, c.password);
 }
 
@@ -358,6 +380,13 @@ asio::awaitable<void> authenticate(connection& conn,
                                    std::shared_ptr<const sasl_credentials> shared) {
   const sasl_credentials& credentials = *shared;
   const std::string where = conn.address().to_string();
+  // A token from the endpoint (fetched again when the cached one is due for refresh), got before
+  // the handshake so that the broker does not wait on the endpoint.
+  std::optional<sasl_credentials> token;
+  if (credentials.token_source) {
+    token = credentials;
+    token->token = co_await credentials.token_source->token();
+  }
   const int16_t handshake_version = conn.require_version(protocol::api_key::sasl_handshake, 1, 1);
   protocol::sasl_handshake_request handshake;
   handshake.mechanism = credentials.mechanism;
@@ -372,7 +401,7 @@ asio::awaitable<void> authenticate(connection& conn,
                                         credentials.mechanism, enabled));
   }
   const int16_t version = conn.require_version(protocol::api_key::sasl_authenticate, 2, 0);
-  auto client = make_sasl_client(credentials);
+  auto client = make_sasl_client(token ? *token : credentials, conn.address().host);
   std::vector<uint8_t> message = client->first_message();
   int64_t lifetime_ms = 0;
   for (;;) {

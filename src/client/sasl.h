@@ -1,12 +1,15 @@
 // SASL for the client's connections (security.protocol SASL_PLAINTEXT and SASL_SSL): the client
-// side of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (RFC 5802 / RFC 7677) and OAUTHBEARER (RFC 7628,
-// KIP-255), spoken over SaslHandshake v1 and SaslAuthenticate (the highest of v0-v2 the broker
-// has) right after ApiVersions on every connection.
+// side of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (RFC 5802 / RFC 7677), OAUTHBEARER (RFC 7628,
+// KIP-255, KIP-768) and GSSAPI (Kerberos V5, RFC 4752; see gssapi.h), spoken over SaslHandshake
+// v1 and SaslAuthenticate (the highest of v0-v2 the broker has) right after ApiVersions on every
+// connection.
 //
-// Settings: sasl.mechanism (Java) or sasl.mechanisms (librdkafka; wins when both are set); the
-// user and password from sasl.username / sasl.password (librdkafka) or from Java's
-// sasl.jaas.config (`<LoginModule> required username="..." password="...";`); for OAUTHBEARER a
-// ready token (a JWT) in sasl.oauthbearer.token, sent as it is (no token endpoint is called).
+// Settings: sasl.mechanism (Java; GSSAPI by default, as there) or sasl.mechanisms (librdkafka;
+// wins when both are set); the user and password from sasl.username / sasl.password (librdkafka)
+// or from Java's sasl.jaas.config (`<LoginModule> required username="..." password="...";`).
+// OAUTHBEARER: either a ready token (a JWT) in sasl.oauthbearer.token, sent as it is, or a token
+// endpoint that the client asks for tokens and refreshes them from (see oauth.h); SASL extensions
+// from sasl.oauthbearer.extensions or extension_NAME JAAS options. GSSAPI: see gssapi.h.
 //
 // Failures: a refused mechanism is kafka_error(UNSUPPORTED_SASL_MECHANISM) naming the broker's
 // mechanisms; refused credentials (or a SCRAM server signature that does not verify) are
@@ -35,6 +38,8 @@
 #include <vector>
 
 #include "client/config.h"
+#include "client/gssapi.h"
+#include "client/oauth.h"
 
 namespace brook::client {
 
@@ -42,16 +47,22 @@ class connection;
 
 // What a client authenticates with.
 struct sasl_credentials {
-  // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER.
+  // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER or GSSAPI.
   std::string mechanism;
   std::string username;
   std::string password;
-  // OAUTHBEARER: the token.
+  // OAUTHBEARER: the token (when it is not fetched from token_source).
   std::string token;
+  // OAUTHBEARER: where tokens come from when they are fetched (shared by a client's connections).
+  std::shared_ptr<oauth_token_source> token_source;
+  // OAUTHBEARER: SASL extensions sent with the token, name and value.
+  std::vector<std::pair<std::string, std::string>> extensions;
+  // GSSAPI: the broker's service name, and where the client's key comes from (see gssapi.h).
+  kerberos_settings kerberos;
 };
 
-// Reads the SASL settings. Throws config_error for an unsupported mechanism (GSSAPI among them)
-// or missing credentials.
+// Reads the SASL settings. Throws config_error for an unsupported mechanism or missing
+// credentials.
 sasl_credentials read_sasl_credentials(const config& settings);
 
 // The options from a Java JAAS line: `module required key="value" key2=value2;` (quoted values
@@ -77,8 +88,10 @@ class sasl_client {
   virtual bool complete() const = 0;
 };
 
-// The client for credentials.mechanism.
-std::unique_ptr<sasl_client> make_sasl_client(const sasl_credentials& credentials);
+// The client for credentials.mechanism; `broker_host` is the host the connection went to (GSSAPI
+// names the broker's principal after it).
+std::unique_ptr<sasl_client> make_sasl_client(const sasl_credentials& credentials,
+                                              std::string_view broker_host = {});
 
 // SCRAM (RFC 5802) with SHA-256 or SHA-512: client-first, client-final with the proof, and the
 // server's signature checked. The nonce is random unless given (tests give RFC vectors' nonces).

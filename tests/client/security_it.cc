@@ -1,17 +1,26 @@
 // The client library over secured listeners of a brookd that tests/client/security_run.sh starts:
 // TLS (trusted by PEM and by PKCS12/JKS trust stores), mutual TLS (PEM files and PKCS12 key
-// stores), SASL PLAIN, SCRAM-SHA-256/512 and OAUTHBEARER over SSL and plaintext; refusals (wrong
-// passwords, untrusted CAs, host names, missing client certificates, expired tokens); and KIP-368
-// re-authentication on a listener whose sessions last 2 s.
+// stores), SASL PLAIN, SCRAM-SHA-256/512 and OAUTHBEARER over SSL and plaintext; OAUTHBEARER with
+// tokens from an OAuth token endpoint over http and https (token_server.py); GSSAPI with a KDC;
+// refusals (wrong passwords, untrusted CAs, host names, missing client certificates, expired
+// tokens, a wrong client secret, bad or slow token endpoints, wrong Kerberos services and
+// principals); and KIP-368 re-authentication on listeners whose sessions last 2 s (with tokens
+// fetched again as they age).
 //
 // Environment (all set by security_run.sh; without BROOK_SEC_CERTS every test is skipped):
 // BROOK_SEC_PLAINTEXT, _SSL, _MTLS, _SASL_SSL, _SASL_PLAINTEXT, _WRONG_HOST (host:port of each
 // listener), BROOK_SEC_CERTS (folder of make_certs.sh's files, plus ca-trust.p12),
-// BROOK_SEC_PLAIN, _SCRAM256, _SCRAM512 (user:password), BROOK_SEC_TOKEN, _EXPIRED_TOKEN (JWTs).
+// BROOK_SEC_PLAIN, _SCRAM256, _SCRAM512 (user:password), BROOK_SEC_TOKEN, _EXPIRED_TOKEN (JWTs);
+// BROOK_SEC_TOKEN_HTTP, _HTTPS (the token endpoint's base URLs), _TOKEN_LOG (its log of tokens
+// issued), _OAUTH_CLIENT (id:secret); BROOK_SEC_KERBEROS (the GSSAPI listener, host:port; the
+// Kerberos tests skip without it), BROOK_SEC_KRB5_DIR (alice.keytab), with KRB5_CONFIG and
+// KRB5CCNAME (bob's ticket cache).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <tuple>
@@ -37,6 +46,7 @@ namespace {
 
 using protocol::error_code;
 using settings = std::initializer_list<std::pair<std::string, std::string>>;
+using settings_list = std::vector<std::pair<std::string, std::string>>;
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -359,7 +369,9 @@ TEST(SecuritySasl, ExpiredTokenIsRefused) {
 
 // Keeps requests in flight on one connection of a listener whose sessions last 2 s until the
 // connection has authenticated `sessions` times; every request must succeed on that connection.
-void expect_sessions_renewed(config settings, int sessions) {
+// With `until`, also keeps going until it holds (bounded by the same deadline).
+void expect_sessions_renewed(config settings, int sessions,
+                             const std::function<bool()>& until = {}) {
   cluster c(std::move(settings));
   struct outcome {
     int authentications = 0;
@@ -395,7 +407,7 @@ void expect_sessions_renewed(config settings, int sessions) {
           asio::detached);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (conn->authentications() < sessions && out.failure.empty() &&
+    while ((conn->authentications() < sessions || (until && !until())) && out.failure.empty() &&
            std::chrono::steady_clock::now() < deadline)
       co_await c.sleep(std::chrono::milliseconds(50));
     stop = true;
@@ -408,6 +420,7 @@ void expect_sessions_renewed(config settings, int sessions) {
   EXPECT_GE(o.authentications, sessions);
   EXPECT_GT(o.answered, sessions);
   EXPECT_TRUE(o.same_connection);
+  if (until) EXPECT_TRUE(until());
 }
 
 TEST(SecurityReauth, ScramSessionsAreRenewedOnTheSameConnection) {
@@ -431,6 +444,209 @@ TEST(SecurityReauth, PlainSessionsAreRenewedOnTheSameConnection) {
                                            {"sasl.username", bob.first},
                                            {"sasl.password", bob.second}}),
       4);
+}
+
+}  // namespace
+}  // namespace brook::client
+
+namespace brook::client {
+namespace {
+
+// --- OAUTHBEARER with a token endpoint (tests/client/token_server.py) ---
+
+bool token_endpoint_configured() { return !env("BROOK_SEC_TOKEN_HTTP").empty(); }
+
+#define SKIP_UNLESS_TOKEN_ENDPOINT()                                                    \
+  SKIP_UNLESS_SECURED();                                                                \
+  if (!token_endpoint_configured())                                                     \
+  GTEST_SKIP() << "no token endpoint (security_run.sh starts token_server.py and sets " \
+                  "BROOK_SEC_TOKEN_HTTP)"
+
+// The lines of the token server's log ("path client scope") that start with `path`.
+std::vector<std::string> tokens_issued(std::string_view path) {
+  std::ifstream in(env("BROOK_SEC_TOKEN_LOG"));
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(std::string(path) + " ")) out.push_back(line);
+  return out;
+}
+
+// librdkafka's names for the endpoint at `base` + `path`.
+settings_list oidc(const std::string& base, std::string_view path, std::string secret = {}) {
+  const auto app = user_of("BROOK_SEC_OAUTH_CLIENT");
+  return {{"sasl.mechanism", "OAUTHBEARER"},
+          {"sasl.oauthbearer.method", "oidc"},
+          {"sasl.oauthbearer.token.endpoint.url", base + std::string(path)},
+          {"sasl.oauthbearer.client.id", app.first},
+          {"sasl.oauthbearer.client.secret", secret.empty() ? app.second : secret},
+          {"sasl.oauthbearer.scope", "kafka"}};
+}
+
+config with(config c, const settings_list& extra) {
+  for (const auto& [k, v] : extra) c.set(k, v);
+  return c;
+}
+
+TEST(SecurityOauth, TokenFromAnHttpEndpointWithLibrdkafkasNames) {
+  SKIP_UNLESS_TOKEN_ENDPOINT();
+  const size_t before = tokens_issued("/token").size();
+  expect_round_trip(
+      with(secured("BROOK_SEC_SASL_SSL", {{"security.protocol", "SASL_SSL"},
+                                          {"ssl.ca.location", cert("ca.pem")},
+                                          {"sasl.oauthbearer.extensions", "traceId=abc123"}}),
+           oidc(env("BROOK_SEC_TOKEN_HTTP"), "/token")));
+  const auto issued = tokens_issued("/token");
+  ASSERT_EQ(issued.size(), before + 1);
+  EXPECT_EQ(issued.back(), "/token " + user_of("BROOK_SEC_OAUTH_CLIENT").first + " kafka");
+}
+
+TEST(SecurityOauth, TokenFromAnHttpsEndpointWithJavasNames) {
+  SKIP_UNLESS_TOKEN_ENDPOINT();
+  const auto app = user_of("BROOK_SEC_OAUTH_CLIENT");
+  const size_t before = tokens_issued("/token").size();
+  expect_round_trip(secured(
+      "BROOK_SEC_SASL_SSL",
+      {{"security.protocol", "SASL_SSL"},
+       {"ssl.truststore.type", "PEM"},
+       {"ssl.truststore.location", cert("ca.pem")},
+       {"sasl.mechanism", "OAUTHBEARER"},
+       {"sasl.oauthbearer.token.endpoint.url", env("BROOK_SEC_TOKEN_HTTPS") + "/token"},
+       {"https.ca.location", cert("ca.pem")},
+       {"sasl.jaas.config",
+        fmt::format("org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                    "clientId=\"{}\" clientSecret=\"{}\" scope=\"kafka read\";",
+                    app.first, app.second)}}));
+  const auto issued = tokens_issued("/token");
+  ASSERT_EQ(issued.size(), before + 1);
+  EXPECT_EQ(issued.back(), "/token " + app.first + " kafka read");
+  // The endpoint's certificate must be trusted: with another CA, no token and no connection.
+  const auto e = first_failure(
+      secured("BROOK_SEC_SASL_SSL",
+              {{"security.protocol", "SASL_SSL"},
+               {"ssl.ca.location", cert("ca.pem")},
+               {"sasl.mechanism", "OAUTHBEARER"},
+               {"sasl.oauthbearer.token.endpoint.url", env("BROOK_SEC_TOKEN_HTTPS") + "/token"},
+               {"https.ca.location", cert("other-ca.pem")},
+               {"sasl.oauthbearer.client.id", app.first},
+               {"sasl.oauthbearer.client.secret", app.second}}));
+  EXPECT_EQ(e.code(), error_code::sasl_authentication_failed) << e.what();
+  EXPECT_NE(std::string(e.what()).find("TLS handshake"), std::string::npos) << e.what();
+  EXPECT_EQ(tokens_issued("/token").size(), before + 1);
+}
+
+TEST(SecurityOauth, WrongClientSecretOrBadAnswersAreRefusedCleanly) {
+  SKIP_UNLESS_TOKEN_ENDPOINT();
+  auto over_ssl = [](const settings_list& extra) {
+    return with(secured("BROOK_SEC_SASL_SSL",
+                        {{"security.protocol", "SASL_SSL"}, {"ssl.ca.location", cert("ca.pem")}}),
+                extra);
+  };
+  const auto wrong =
+      first_failure(over_ssl(oidc(env("BROOK_SEC_TOKEN_HTTP"), "/token", "not-the-secret")));
+  EXPECT_EQ(wrong.code(), error_code::sasl_authentication_failed) << wrong.what();
+  EXPECT_FALSE(wrong.retriable());
+  EXPECT_NE(std::string(wrong.what()).find("401"), std::string::npos) << wrong.what();
+  EXPECT_NE(std::string(wrong.what()).find("invalid_client"), std::string::npos) << wrong.what();
+
+  const auto garbage = first_failure(over_ssl(oidc(env("BROOK_SEC_TOKEN_HTTP"), "/garbage")));
+  EXPECT_EQ(garbage.code(), error_code::sasl_authentication_failed) << garbage.what();
+  EXPECT_NE(std::string(garbage.what()).find("JSON"), std::string::npos) << garbage.what();
+
+  // An endpoint that never answers: the read timeout ends the call.
+  auto hang = oidc(env("BROOK_SEC_TOKEN_HTTP"), "/hang");
+  hang.emplace_back("sasl.login.read.timeout.ms", "300");
+  const auto slow = first_failure(over_ssl(hang));
+  EXPECT_NE(std::string(slow.what()).find("in time"), std::string::npos) << slow.what();
+}
+
+TEST(SecurityOauth, TokensAreRefreshedForReauthentication) {
+  SKIP_UNLESS_TOKEN_ENDPOINT();
+  // Tokens of 8 s (token_server.py's /short), refreshed at half their life; the listener's
+  // sessions last 2 s, so the re-authentications after 4 s must fetch a new token. (A token is
+  // never sent with less than 3 s to live, so the broker never cuts a session short for it.)
+  const size_t before = tokens_issued("/short").size();
+  expect_sessions_renewed(
+      with(secured("BROOK_SEC_SASL_PLAINTEXT", {{"security.protocol", "SASL_PLAINTEXT"},
+                                                {"sasl.login.refresh.window.factor", "0.5"}}),
+           oidc(env("BROOK_SEC_TOKEN_HTTP"), "/short")),
+      3, [&] { return tokens_issued("/short").size() >= before + 2; });
+}
+
+// --- GSSAPI (a KDC that security_run.sh starts) ---
+
+#define SKIP_UNLESS_KERBEROS()           \
+  SKIP_UNLESS_SECURED();                 \
+  if (env("BROOK_SEC_KERBEROS").empty()) \
+  GTEST_SKIP() << "no KDC (security_run.sh starts one when krb5-kdc is installed)"
+
+std::string keytab(const std::string& user) {
+  return env("BROOK_SEC_KRB5_DIR") + "/" + user + ".keytab";
+}
+
+TEST(SecurityKerberos, KeytabWithLibrdkafkasNames) {
+  SKIP_UNLESS_KERBEROS();
+  expect_round_trip(
+      secured("BROOK_SEC_KERBEROS", {{"security.protocol", "SASL_PLAINTEXT"},
+                                     {"sasl.mechanisms", "GSSAPI"},
+                                     {"sasl.kerberos.service.name", "kafka"},
+                                     {"sasl.kerberos.keytab", keytab("alice")},
+                                     {"sasl.kerberos.principal", "alice@BROOK.TEST"}}));
+}
+
+TEST(SecurityKerberos, KeytabFromJavasJaasLine) {
+  SKIP_UNLESS_KERBEROS();
+  expect_round_trip(
+      secured("BROOK_SEC_KERBEROS",
+              {{"security.protocol", "SASL_PLAINTEXT"},
+               {"sasl.mechanism", "GSSAPI"},
+               {"sasl.kerberos.service.name", "kafka"},
+               {"sasl.jaas.config",
+                fmt::format("com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true "
+                            "storeKey=true keyTab=\"{}\" principal=\"alice@BROOK.TEST\";",
+                            keytab("alice"))}}));
+}
+
+TEST(SecurityKerberos, TicketCacheAfterKinit) {
+  SKIP_UNLESS_KERBEROS();
+  // KRB5CCNAME names the cache that security_run.sh filled with kinit as bob.
+  expect_round_trip(secured("BROOK_SEC_KERBEROS", {{"security.protocol", "SASL_PLAINTEXT"},
+                                                   {"sasl.mechanism", "GSSAPI"}}));
+}
+
+TEST(SecurityKerberos, WrongServiceOrPrincipalIsRefused) {
+  SKIP_UNLESS_KERBEROS();
+  // A ticket for other/localhost: the broker's keytab cannot read it.
+  const auto other =
+      first_failure(secured("BROOK_SEC_KERBEROS", {{"security.protocol", "SASL_PLAINTEXT"},
+                                                   {"sasl.mechanism", "GSSAPI"},
+                                                   {"sasl.kerberos.service.name", "other"},
+                                                   {"sasl.kerberos.keytab", keytab("alice")}}));
+  EXPECT_EQ(other.code(), error_code::sasl_authentication_failed) << other.what();
+  // No service principal for this name at all: the KDC refuses the ticket.
+  const auto unknown =
+      first_failure(secured("BROOK_SEC_KERBEROS", {{"security.protocol", "SASL_PLAINTEXT"},
+                                                   {"sasl.mechanism", "GSSAPI"},
+                                                   {"sasl.kerberos.service.name", "nobody"},
+                                                   {"sasl.kerberos.keytab", keytab("alice")}}));
+  EXPECT_EQ(unknown.code(), error_code::sasl_authentication_failed) << unknown.what();
+  EXPECT_NE(std::string(unknown.what()).find("GSSAPI"), std::string::npos) << unknown.what();
+  // A principal whose key the keytab does not hold.
+  const auto bob =
+      first_failure(secured("BROOK_SEC_KERBEROS", {{"security.protocol", "SASL_PLAINTEXT"},
+                                                   {"sasl.mechanism", "GSSAPI"},
+                                                   {"sasl.kerberos.keytab", keytab("alice")},
+                                                   {"sasl.kerberos.principal", "bob@BROOK.TEST"}}));
+  EXPECT_EQ(bob.code(), error_code::sasl_authentication_failed) << bob.what();
+}
+
+TEST(SecurityKerberos, SessionsAreRenewedOnTheSameConnection) {
+  SKIP_UNLESS_KERBEROS();
+  expect_sessions_renewed(
+      secured("BROOK_SEC_KERBEROS", {{"security.protocol", "SASL_PLAINTEXT"},
+                                     {"sasl.mechanism", "GSSAPI"},
+                                     {"sasl.kerberos.keytab", keytab("alice")},
+                                     {"sasl.kerberos.principal", "alice@BROOK.TEST"}}),
+      3);
 }
 
 }  // namespace

@@ -33,42 +33,10 @@ def check(name, ok, detail=""):
 
 def start_kdc(work):
     port = pick_port()
-    with open(f"{work}/krb5.conf", "w") as f:
-        f.write(f"""[libdefaults]
-  default_realm = BROOK.TEST
-  dns_lookup_realm = false
-  dns_lookup_kdc = false
-  rdns = false
-  udp_preference_limit = 1
-[realms]
-  BROOK.TEST = {{
-    kdc = 127.0.0.1:{port}
-  }}
-""")
-    with open(f"{work}/kdc.conf", "w") as f:
-        f.write(f"""[kdcdefaults]
-  kdc_ports = {port}
-  kdc_tcp_ports = {port}
-[realms]
-  BROOK.TEST = {{
-    database_name = {work}/principal
-    key_stash_file = {work}/stash
-    max_life = 1h
-  }}
-[logging]
-  kdc = FILE:{work}/kdc.log
-""")
+    make_realm = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_realm.sh")
+    subprocess.run(["bash", make_realm, work, str(port), "+kafka/localhost", "other/localhost",
+                    "+alice", "bob"], check=True)
     env = dict(os.environ, KRB5_CONFIG=f"{work}/krb5.conf", KRB5_KDC_PROFILE=f"{work}/kdc.conf")
-
-    def kadmin(q):
-        subprocess.run(["kadmin.local", "-q", q], env=env, check=True, capture_output=True)
-
-    subprocess.run(["kdb5_util", "create", "-s", "-r", "BROOK.TEST", "-P", "master-of-test"],
-                   env=env, check=True, capture_output=True)
-    for p in ("kafka/localhost", "other/localhost", "alice", "bob"):
-        kadmin(f"addprinc -randkey {p}@BROOK.TEST")
-    kadmin(f"ktadd -k {work}/kafka.keytab kafka/localhost@BROOK.TEST")
-    kadmin(f"ktadd -k {work}/alice.keytab alice@BROOK.TEST")
     kdc = subprocess.Popen(["krb5kdc", "-n"], env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     time.sleep(0.5)
