@@ -87,7 +87,7 @@ BROOK_CLIENT_BROKER_SETTINGS="authorizer.class.name=org.apache.kafka.metadata.au
 step "the brook command-line tool against brookd (topics, configs, groups, acls, users, cluster)"
 tests/client/cli_test.sh "$root/build/sanitize/src/app/brookd" "$root/build/sanitize/src/cli/brook"
 
-step "Brook's client library over TLS, mutual TLS and SASL (PLAIN, SCRAM, OAUTHBEARER): refusals and re-authentication"
+step "Brook's client library over TLS, mutual TLS and SASL (PLAIN, SCRAM, OAUTHBEARER with a token endpoint, GSSAPI with a KDC): refusals and re-authentication"
 BROOK_CLIENT_KAFKA="" tests/client/security_run.sh "$root/build/sanitize/src/app/brookd" "$root/build/sanitize/tests/client/brook_client_it"
 
 step "Brook's client library installed (cmake --install) and used by an outside project (examples/client, find_package(BrookClient))"
