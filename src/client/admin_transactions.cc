@@ -54,7 +54,8 @@ std::vector<transaction_listing> admin::list_transactions(
             throw_if_error(detail::code_of(resp.error_code),
                            fmt::format("ListTransactions at broker {}", node));
             for (const auto& t : resp.transaction_states)
-              by_id[t.transactional_id] = {t.transactional_id, t.producer_id, t.transaction_state};
+              by_id[t.transactional_id] = {t.transactional_id, t.producer_id, t.transaction_state,
+                                           node};
           }
           std::vector<transaction_listing> out;
           for (auto& [id, t] : by_id) out.push_back(std::move(t));

@@ -360,6 +360,8 @@ struct transaction_listing {
   std::string transactional_id;
   int64_t producer_id = -1;
   std::string state;
+  // The broker whose coordinator answered for it.
+  int32_t coordinator = -1;
 };
 
 // What list_transactions selects; empty filters match everything.
