@@ -42,10 +42,6 @@ config checked(config settings) {
   return settings;
 }
 
-int32_t timeout_ms(const cluster& c) {
-  return static_cast<int32_t>(c.settings().get_ms("request.timeout.ms").count());
-}
-
 // Waits (bounded by default.api.timeout.ms, without failing) until the metadata shows every topic
 // with leaders (present = true) or none of them (false): the controller has answered, the brokers
 // learn of it a moment later.
@@ -130,7 +126,7 @@ std::vector<created_topic> admin::create_topics(const std::vector<new_topic>& to
       auto conn = co_await c.any_connection();
       const int16_t v = conn->require_version(api_key::create_topics, 7, 0);
       protocol::create_topics_request req;
-      req.timeout_ms = timeout_ms(c);
+      req.timeout_ms = detail::request_timeout_ms(c);
       req.validate_only = validate_only;
       for (const auto& [name, t] : pending) {
         protocol::create_topics_request::creatable_topic ct;
@@ -180,7 +176,7 @@ void admin::delete_topics(const std::vector<std::string>& names) {
       auto conn = co_await c.any_connection();
       const int16_t v = conn->require_version(api_key::delete_topics, 6, 0);
       protocol::delete_topics_request req;
-      req.timeout_ms = timeout_ms(c);
+      req.timeout_ms = detail::request_timeout_ms(c);
       for (const auto& n : pending) {
         if (v >= 6)
           req.topics.push_back({n, {}, {}});
@@ -250,7 +246,7 @@ void admin::create_partitions(const std::map<std::string, int32_t>& new_totals,
       auto conn = co_await c.any_connection();
       const int16_t v = conn->require_version(api_key::create_partitions, 3, 0);
       protocol::create_partitions_request req;
-      req.timeout_ms = timeout_ms(c);
+      req.timeout_ms = detail::request_timeout_ms(c);
       req.validate_only = validate_only;
       for (const auto& [name, count] : pending)
         req.topics.push_back({name, count, std::nullopt, {}});
@@ -368,7 +364,7 @@ std::map<topic_partition, listed_offset> admin::list_offsets(
           protocol::list_offsets_request req;
           req.replica_id = -1;
           req.isolation_level = read_committed ? 1 : 0;
-          req.timeout_ms = timeout_ms(c);
+          req.timeout_ms = detail::request_timeout_ms(c);
           for (const auto& tp : tps) {
             const offset_spec& s = pending.at(tp);
             int64_t ts = s.timestamp;
@@ -410,7 +406,7 @@ std::map<topic_partition, int64_t> admin::delete_records(
             failures& f) -> asio::awaitable<void> {
           const int16_t v = conn->require_version(api_key::delete_records, 2, 0);
           protocol::delete_records_request req;
-          req.timeout_ms = timeout_ms(c);
+          req.timeout_ms = detail::request_timeout_ms(c);
           for (const auto& tp : tps) {
             if (req.topics.empty() || req.topics.back().name != tp.topic)
               req.topics.push_back({tp.topic, {}, {}});

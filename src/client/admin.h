@@ -186,6 +186,38 @@ class admin {
   void update_features(const std::map<std::string, feature_update>& updates,
                        bool validate_only = false);
 
+  // --- Leader elections and reassignments (Kafka's controller; brookd, a single node, has
+  // none of these APIs: UNSUPPORTED_VERSION) ---
+
+  // Elects leaders for the partitions (every partition when empty) and returns each partition's
+  // outcome: NONE, or ELECTION_NOT_NEEDED when the leader is already the one the election would
+  // choose, UNKNOWN_TOPIC_OR_PARTITION, PREFERRED_LEADER_NOT_AVAILABLE,
+  // ELIGIBLE_LEADERS_NOT_AVAILABLE... as Java's electLeaders reports them per partition.
+  std::map<topic_partition, protocol::error_code> elect_leaders(
+      election_type type, const std::vector<topic_partition>& partitions = {});
+  // The ongoing reassignments of the partitions (of every partition when nullopt).
+  std::map<topic_partition, partition_reassignment> list_partition_reassignments(
+      const std::optional<std::vector<topic_partition>>& partitions = std::nullopt);
+  // Starts moving each partition to the given replicas, or cancels its reassignment (nullopt;
+  // NO_REASSIGNMENT_IN_PROGRESS when there is none). INVALID_REPLICA_ASSIGNMENT for unknown or
+  // repeated brokers.
+  void alter_partition_reassignments(
+      const std::map<topic_partition, std::optional<std::vector<int32_t>>>& reassignments);
+
+  // --- Delegation tokens (SASL connections only: DELEGATION_TOKEN_REQUEST_NOT_ALLOWED
+  // otherwise; DELEGATION_TOKEN_AUTH_DISABLED without delegation.token.secret.key) ---
+
+  delegation_token create_delegation_token(const create_delegation_token_options& options = {});
+  // The tokens of these owners ("User:alice"), or of every owner when nullopt, that the caller
+  // may describe.
+  std::vector<delegation_token> describe_delegation_tokens(
+      const std::optional<std::vector<std::string>>& owners = std::nullopt);
+  // Extends the token's life by renew_period_ms (-1: the broker's renew interval) and returns
+  // the new expiry time.
+  int64_t renew_delegation_token(const std::vector<uint8_t>& hmac, int64_t renew_period_ms = -1);
+  // Expires the token after expiry_period_ms (-1: now) and returns its expiry time.
+  int64_t expire_delegation_token(const std::vector<uint8_t>& hmac, int64_t expiry_period_ms = -1);
+
   // --- Cluster ---
 
   // Cluster id, active controller (as the brokers report it) and brokers.

@@ -37,10 +37,6 @@ std::string entity_text(const client_quota_entity& e) {
   return out.empty() ? "{}" : out;
 }
 
-int32_t timeout_ms(const cluster& c) {
-  return static_cast<int32_t>(c.settings().get_ms("request.timeout.ms").count());
-}
-
 }  // namespace
 
 // --- Client quotas ---
@@ -196,7 +192,7 @@ void admin::update_features(const std::map<std::string, feature_update>& updates
       auto conn = co_await c.any_connection();
       const int16_t v = conn->require_version(api_key::update_features, 2, 0);
       protocol::update_features_request req;
-      req.timeout_ms = timeout_ms(c);
+      req.timeout_ms = detail::request_timeout_ms(c);
       req.validate_only = validate_only;
       for (const auto& [name, u] : updates) {
         if (u.upgrade_type == feature_upgrade_type::unknown)

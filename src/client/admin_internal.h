@@ -31,6 +31,11 @@ inline std::string describe(const std::string& context, const std::optional<std:
   return context;
 }
 
+// request.timeout.ms, for the requests that carry a timeout for the broker.
+inline int32_t request_timeout_ms(const cluster& c) {
+  return static_cast<int32_t>(c.settings().get_ms("request.timeout.ms").count());
+}
+
 // Whether an Admin call tries again after this code. An unknown topic or partition is final for
 // the Admin client (as in Java's): the name is wrong, waiting does not help; a leader or
 // coordinator that moved, a controller that is busy, a lost connection are retried.

@@ -466,6 +466,45 @@ struct feature_update {
   feature_upgrade_type upgrade_type = feature_upgrade_type::upgrade;
 };
 
+// --- Leader elections and reassignments ---
+
+// preferred: move leadership back to the first replica; unclean: elect an out-of-sync replica
+// when no in-sync one is left (data may be lost).
+enum class election_type : int8_t { preferred = 0, unclean = 1 };
+
+// A partition's ongoing reassignment: its replicas now, and those being added and removed.
+struct partition_reassignment {
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> adding_replicas;
+  std::vector<int32_t> removing_replicas;
+};
+
+// --- Delegation tokens ---
+
+// A delegation token (KIP-48): principals as "User:alice". The hmac is the secret: it
+// authenticates the token's user (SCRAM with the token id as user name) and names the token to
+// renew or expire it.
+struct delegation_token {
+  std::string token_id;
+  std::vector<uint8_t> hmac;
+  std::string owner;
+  std::string token_requester;
+  std::vector<std::string> renewers;
+  int64_t issue_timestamp_ms = -1;
+  int64_t expiry_timestamp_ms = -1;
+  int64_t max_timestamp_ms = -1;
+};
+
+struct create_delegation_token_options {
+  // Principals that may renew the token besides its owner.
+  std::vector<std::string> renewers;
+  // Create the token for this principal instead of the caller (Kafka 3.3+, needs CreateTokens on
+  // that user).
+  std::optional<std::string> owner;
+  // -1: the broker's delegation.token.max.lifetime.ms.
+  int64_t max_lifetime_ms = -1;
+};
+
 // --- Names (Kafka's upper-case spellings; parse_* accept any case and '-' for '_') ---
 
 std::string_view to_string(config_resource_type t);

@@ -863,6 +863,70 @@ TEST_F(AdminTest, DescribeAndUpdateFeatures) {
     EXPECT_EQ(again.finalized.at(name).max_version_level, range.max_version_level) << name;
 }
 
+// --- Controller APIs brookd (a single node) does not offer ---
+
+TEST_F(AdminTest, LeaderElectionsAndReassignments) {
+  const std::string topic = test::unique_name("admin-elect");
+  a.create_topics({{.name = topic, .partitions = 2}});
+  const topic_partition p0{topic, 0}, p1{topic, 1};
+  if (test::broker_flavour() == "brook") {
+    EXPECT_EQ(code_of([&] { a.elect_leaders(election_type::preferred, {p0}); }),
+              error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] { a.list_partition_reassignments(); }), error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] {
+                a.alter_partition_reassignments({{p0, std::nullopt}});
+              }),
+              error_code::unsupported_version);
+    a.delete_topics({topic});
+    return;
+  }
+  // One broker: every leader is the preferred one already.
+  EXPECT_EQ(a.elect_leaders(election_type::preferred, {p0, p1}),
+            (std::map<topic_partition, error_code>{{p0, error_code::election_not_needed},
+                                                   {p1, error_code::election_not_needed}}));
+  EXPECT_EQ(a.elect_leaders(election_type::unclean, {p1}),
+            (std::map<topic_partition, error_code>{{p1, error_code::election_not_needed}}));
+  EXPECT_EQ(a.elect_leaders(election_type::preferred, {{topic, 9}}),
+            (std::map<topic_partition, error_code>{
+                {{topic, 9}, error_code::unknown_topic_or_partition}}));
+  EXPECT_TRUE(a.list_partition_reassignments().empty());
+  EXPECT_TRUE(a.list_partition_reassignments(std::vector<topic_partition>{p0, p1}).empty());
+  EXPECT_EQ(code_of([&] {
+              a.alter_partition_reassignments({{p0, std::nullopt}});
+            }),
+            error_code::no_reassignment_in_progress);
+  EXPECT_EQ(code_of([&] {
+              a.alter_partition_reassignments({{p0, std::vector<int32_t>{999}}});
+            }),
+            error_code::invalid_replica_assignment);
+  const int32_t leader = a.describe_topics({topic}).at(0).partitions.at(0).leader;
+  a.alter_partition_reassignments({{p0, std::vector<int32_t>{leader}}});
+  EXPECT_TRUE(a.list_partition_reassignments().empty());
+  a.delete_topics({topic});
+}
+
+TEST_F(AdminTest, DelegationTokensNeedSasl) {
+  const std::vector<uint8_t> hmac(32, 7);
+  if (test::broker_flavour() == "brook") {
+    EXPECT_EQ(code_of([&] { a.create_delegation_token(); }), error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] { a.describe_delegation_tokens(); }), error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] { a.renew_delegation_token(hmac); }), error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] { a.expire_delegation_token(hmac); }), error_code::unsupported_version);
+    return;
+  }
+  // A plaintext connection may not ask for tokens (and run.sh's Kafka has no token secret).
+  EXPECT_EQ(code_of([&] { a.create_delegation_token(); }),
+            error_code::delegation_token_request_not_allowed);
+  EXPECT_EQ(code_of([&] { a.create_delegation_token({.renewers = {"User:bob"}}); }),
+            error_code::delegation_token_request_not_allowed);
+  EXPECT_EQ(code_of([&] { a.describe_delegation_tokens(); }),
+            error_code::delegation_token_request_not_allowed);
+  EXPECT_EQ(code_of([&] { a.renew_delegation_token(hmac); }),
+            error_code::delegation_token_request_not_allowed);
+  EXPECT_EQ(code_of([&] { a.expire_delegation_token(hmac); }),
+            error_code::delegation_token_request_not_allowed);
+}
+
 TEST(AdminConfig, RefusesSettingsOfOtherClients) {
   EXPECT_THROW(admin(test::base_config({{"acks", "all"}})), config_error);
   EXPECT_THROW(admin(test::base_config({{"no.such.setting", "1"}})), config_error);
