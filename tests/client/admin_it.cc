@@ -757,6 +757,18 @@ TEST_F(AdminTest, TransactionsListDescribeProducersAndAbort) {
   EXPECT_FALSE(std::any_of(long_running.begin(), long_running.end(),
                            [&](const auto& t) { return t.transactional_id == tid; }));
 
+  // Ids matching a pattern (ListTransactions v2: Kafka 4.1+; Kafka 3.9 cannot filter so).
+  std::vector<transaction_listing> matching;
+  const auto pattern_code =
+      code_of([&] { matching = a.list_transactions({.transactional_id_pattern = "^" + tid}); });
+  if (test::broker_flavour().rfind("kafka-3.", 0) == 0) {
+    EXPECT_EQ(pattern_code, error_code::unsupported_version);
+  } else {
+    EXPECT_EQ(pattern_code, error_code::none);
+    ASSERT_EQ(matching.size(), 1u);
+    EXPECT_EQ(matching[0].transactional_id, tid);
+  }
+
   auto producers = a.describe_producers({tp});
   ASSERT_EQ(producers.at(tp).size(), 1u);
   const producer_state ps = producers.at(tp)[0];
