@@ -125,5 +125,6 @@ int quotas_command(context& ctx);
 int transactions_command(context& ctx);
 int log_dirs_command(context& ctx);
 int features_command(context& ctx);
+int partitions_command(context& ctx);
 
 }  // namespace brook::cli

@@ -348,6 +348,31 @@ Examples:
   brook features downgrade --feature group.version=0)",
        features_command,
        {{"feature", 0, true}, {"unsafe", 0, false}, {"dry-run", 0, false}}},
+      {"partitions",
+       "elect leaders; list, start and cancel partition reassignments (Kafka)",
+       R"(Usage: brook partitions elect-leaders (--topic TOPIC [--partition N]... |
+                                        --all-topic-partitions) [--election-type preferred|unclean]
+       brook partitions list-reassignments [--topic TOPIC [--partition N]...]
+       brook partitions reassign --topic TOPIC [--partition N]... --replicas ID,ID...
+       brook partitions cancel-reassignment --topic TOPIC [--partition N]...
+
+For Kafka clusters of several brokers; brookd is a single node without these APIs
+(UNSUPPORTED_VERSION). elect-leaders shows each partition's result: ELECTED, or why not
+(ELECTION_NOT_NEEDED when the leader is already the one chosen). Without --partition a
+command applies to every partition of the topic. reassign moves the partitions to the
+given replicas (the first is the preferred leader).
+
+Examples:
+  brook partitions elect-leaders --topic orders --partition 0
+  brook partitions elect-leaders --all-topic-partitions --election-type unclean
+  brook partitions reassign --topic orders --partition 3 --replicas 2,3,1
+  brook partitions list-reassignments --json)",
+       partitions_command,
+       {{"topic", 't', true},
+        {"partition", 'p', true},
+        {"all-topic-partitions", 0, false},
+        {"election-type", 0, true},
+        {"replicas", 0, true}}},
       {"cluster",
        "the cluster's id, controller and brokers",
        R"(Usage: brook cluster

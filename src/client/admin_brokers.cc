@@ -202,8 +202,10 @@ void admin::update_features(const std::map<std::string, feature_update>& updates
         k.feature = name;
         k.max_version_level = u.max_version_level;
         // Version 0 knows only whether a downgrade is allowed (KIP-778 added the types).
-        k.allow_downgrade = u.upgrade_type != feature_upgrade_type::upgrade;
-        k.upgrade_type = static_cast<int8_t>(u.upgrade_type);
+        if (v == 0)
+          k.allow_downgrade = u.upgrade_type != feature_upgrade_type::upgrade;
+        else
+          k.upgrade_type = static_cast<int8_t>(u.upgrade_type);
         req.feature_updates.push_back(std::move(k));
       }
       if (validate_only && v < 1)

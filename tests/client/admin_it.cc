@@ -868,6 +868,13 @@ TEST_F(AdminTest, DescribeAndUpdateFeatures) {
         << name;
     break;
   }
+  // A safe downgrade is checked as one (kafka-features.sh downgrade --dry-run).
+  if (auto it = f.finalized.find("transaction.version");
+      it != f.finalized.end() && it->second.max_version_level >= 1) {
+    const auto lower = static_cast<int16_t>(it->second.max_version_level - 1);
+    a.update_features({{"transaction.version", {lower, feature_upgrade_type::safe_downgrade}}},
+                      /*validate_only=*/true);
+  }
   // Nothing changed (Kafka 3.9's epoch moves with the metadata log, so compare the levels).
   const auto again = a.describe_features();
   EXPECT_EQ(again.finalized.size(), f.finalized.size());

@@ -374,6 +374,10 @@ level=$(python3 -c 'import json,sys; print([f["finalized_level"] for f in json.l
 check "features describe --json" eval '[[ -n $level ]]'
 run features upgrade --feature "transaction.version=$level" --dry-run
 check "features upgrade to the current level --dry-run" eval 'exit_is 0 && has "^Validated transaction\.version to level $level \(UPGRADE\)\.$"'
+run features downgrade --feature "transaction.version=$((level - 1))" --dry-run
+check "features downgrade --dry-run" eval 'exit_is 0 && has "^Validated transaction\.version to level $((level - 1)) \(SAFE_DOWNGRADE\)\.$"'
+run features describe --json
+check "features: --dry-run changed nothing" eval 'exit_is 0 && json "[f[\"finalized_level\"] for f in d if f[\"feature\"] == \"transaction.version\"] == [$level]"'
 run features upgrade --feature brook.no.such.feature=1 --dry-run
 check "features: unknown feature is INVALID_UPDATE_VERSION" eval 'exit_is 1 && one_line_err && has_err "INVALID_UPDATE_VERSION"'
 run features upgrade --feature "transaction.version=$((level - 1))" --dry-run
@@ -382,6 +386,18 @@ run features upgrade --feature transaction.version=high
 check "features: a level that is no number: exit 2" eval 'exit_is 2 && has_err "not a level"'
 run features upgrade --feature transaction.version=1 --unsafe
 check "features upgrade --unsafe: exit 2" eval 'exit_is 2 && has_err "unsafe"'
+
+# --- partitions (Kafka's controller APIs; brookd is a single node without them) ---
+run partitions elect-leaders --topic cli-t1 --partition 0
+check "elect-leaders on brookd: UNSUPPORTED_VERSION" eval 'exit_is 1 && one_line_err && has_err "UNSUPPORTED_VERSION"'
+run partitions list-reassignments
+check "list-reassignments on brookd: UNSUPPORTED_VERSION" eval 'exit_is 1 && has_err "UNSUPPORTED_VERSION"'
+run partitions reassign --topic cli-t1 --partition 0
+check "reassign without --replicas: exit 2" eval 'exit_is 2 && has_err "replicas"'
+run partitions elect-leaders
+check "elect-leaders without partitions: exit 2" eval 'exit_is 2 && has_err "all-topic-partitions"'
+run partitions elect-leaders --topic cli-t1 --election-type fastest
+check "elect-leaders with a bad type: exit 2" eval 'exit_is 2 && has_err "preferred or unclean"'
 
 # --- topics delete ---
 run topics delete --topic cli-t1 --topic cli-t2
