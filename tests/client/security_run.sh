@@ -4,8 +4,8 @@
 # store), MTLS (client certificates required), SASL_SSL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER
 # checked against a JWKS file), SASL_PLAINTEXT (PLAIN and SCRAM; sessions of 2 s, for
 # re-authentication) and WRONGHOST (SSL with a certificate for another host name), beside a
-# PLAINTEXT one. Certificates come from tests/compat/security/make_certs.sh; the JWTs are signed
-# here with openssl. Ports, files and secrets reach the tests as BROOK_SEC_* variables
+# PLAINTEXT one; the Kafkas have a delegation token secret. Certificates come from
+# tests/compat/security/make_certs.sh; the JWTs are signed here with openssl. Ports, files and secrets reach the tests as BROOK_SEC_* variables
 # (security_it.cc); the tests make their SCRAM users themselves with AlterUserScramCredentials on
 # the plaintext listener.
 #
@@ -175,6 +175,7 @@ if [[ -z $only || $only == kafka ]]; then
       keystore sasl_ssl broker.p12
       keystore wronghost elsewhere.p12
       echo "listener.name.mtls.ssl.client.auth=required"
+      echo "delegation.token.secret.key=brook-token-secret"
       echo "listener.name.mtls.ssl.truststore.type=PEM"
       echo "listener.name.mtls.ssl.truststore.location=$certs/ca.pem"
       echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER"
