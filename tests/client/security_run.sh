@@ -5,9 +5,9 @@
 # checked against a JWKS file), SASL_PLAINTEXT (PLAIN and SCRAM; sessions of 2 s, for
 # re-authentication) and WRONGHOST (SSL with a certificate for another host name), beside a
 # PLAINTEXT one; the Kafkas have a delegation token secret. Certificates come from
-# tests/compat/security/make_certs.sh; the JWTs are signed here with openssl. Ports, files and secrets reach the tests as BROOK_SEC_* variables
-# (security_it.cc); the tests make their SCRAM users themselves with AlterUserScramCredentials on
-# the plaintext listener.
+# tests/compat/security/make_certs.sh; the JWTs are signed here with openssl. Ports, files and
+# secrets reach the tests as BROOK_SEC_* variables (security_it.cc); the tests make their SCRAM
+# users themselves with AlterUserScramCredentials on the plaintext listener.
 #
 # Usage: tests/client/security_run.sh BROOKD BROOK_CLIENT_IT [--only brook|kafka] [gtest args...]
 # Kafka versions: BROOK_CLIENT_KAFKA (default "4.4.0 3.9.2"; empty for brookd only).
