@@ -40,6 +40,8 @@ void json_cell(wire::json_writer& j, const cell& c) {
     j.value(*i);
   } else if (const auto* b = std::get_if<bool>(&c)) {
     j.value(*b);
+  } else if (const auto* d = std::get_if<double>(&c)) {
+    j.value(*d);
   } else {
     j.begin_array();
     for (int32_t v : std::get<std::vector<int32_t>>(c)) j.value(v);
@@ -52,6 +54,7 @@ std::string text_cell(const cell& c) {
   if (const auto* s = std::get_if<std::string>(&c)) return s->empty() ? "-" : *s;
   if (const auto* i = std::get_if<int64_t>(&c)) return std::to_string(*i);
   if (const auto* b = std::get_if<bool>(&c)) return *b ? "yes" : "no";
+  if (const auto* d = std::get_if<double>(&c)) return fmt::format("{}", *d);
   std::string out;
   for (int32_t v : std::get<std::vector<int32_t>>(c))
     out += fmt::format("{}{}", out.empty() ? "" : ",", v);

@@ -82,8 +82,9 @@ class context {
   bool _shared_settings = false;
 };
 
-// A cell of a table: empty (JSON null), text, a number, a flag or a list of numbers.
-using cell = std::variant<std::monostate, std::string, int64_t, bool, std::vector<int32_t>>;
+// A cell of a table: empty (JSON null), text, a number, a flag, a list of numbers or a real
+// number (quotas).
+using cell = std::variant<std::monostate, std::string, int64_t, bool, std::vector<int32_t>, double>;
 
 // Rows under named columns. Text: a header of the names in upper case ('_' as ' ') and the
 // cells aligned in columns, two spaces apart. JSON: an array of objects keyed by column name.
@@ -120,5 +121,10 @@ int groups_command(context& ctx);
 int acls_command(context& ctx);
 int users_command(context& ctx);
 int cluster_command(context& ctx);
+int quotas_command(context& ctx);
+int transactions_command(context& ctx);
+int log_dirs_command(context& ctx);
+int features_command(context& ctx);
+int partitions_command(context& ctx);
 
 }  // namespace brook::cli

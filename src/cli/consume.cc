@@ -167,7 +167,10 @@ int consume_command(context& ctx) {
   if (stop_at_end) {
     std::map<client::topic_partition, client::offset_spec> specs;
     for (const auto& tp : assigned) specs[tp] = client::offset_spec::latest();
-    for (const auto& [tp, o] : ctx.admin().list_offsets(specs)) end_offsets[tp] = o.offset;
+    // read_committed reads up to the last stable offset: an open transaction ends it there.
+    const bool read_committed = ctx.get("isolation").value_or("") == "read_committed";
+    for (const auto& [tp, o] : ctx.admin().list_offsets(specs, read_committed))
+      end_offsets[tp] = o.offset;
   }
 
   client::consumer c(settings);

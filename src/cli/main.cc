@@ -254,6 +254,125 @@ Examples:
         {"password", 0, true},
         {"mechanism", 0, true},
         {"iterations", 0, true}}},
+      {"quotas",
+       "describe and change client quotas of users, client ids and ips",
+       R"(Usage: brook quotas describe [ENTITY] [--exact]
+       brook quotas alter ENTITY [--add KEY=VALUE]... [--delete KEY]... [--validate-only]
+
+ENTITY: any of --user NAME | --user-defaults, --client-id NAME | --client-defaults,
+--ip ADDRESS | --ip-defaults (the defaults apply to every user, client id or ip without a
+quota of its own). describe without an entity shows every quota; with one, the quotas of
+every entity that includes it (--exact: of that entity alone). Keys: producer_byte_rate,
+consumer_byte_rate, request_percentage, controller_mutation_rate (users and client ids),
+connection_creation_rate (ips).
+
+Examples:
+  brook quotas alter --user alice --add producer_byte_rate=1048576 --add consumer_byte_rate=2097152
+  brook quotas alter --user alice --client-id app --add request_percentage=50
+  brook quotas alter --client-defaults --add producer_byte_rate=10485760
+  brook quotas describe --user alice
+  brook quotas alter --user alice --delete producer_byte_rate)",
+       quotas_command,
+       {{"user", 0, true},
+        {"user-defaults", 0, false},
+        {"client-id", 0, true},
+        {"client-defaults", 0, false},
+        {"ip", 0, true},
+        {"ip-defaults", 0, false},
+        {"exact", 0, false},
+        {"add", 0, true},
+        {"delete", 0, true},
+        {"validate-only", 0, false}}},
+      {"transactions",
+       "list and describe transactions and producers; abort a hanging transaction",
+       R"(Usage: brook transactions list [--state STATE]... [--producer-id ID]... [--duration-ms MS]
+                               [--transactional-id-pattern REGEX]
+       brook transactions describe --transactional-id ID...
+       brook transactions describe-producers --topic TOPIC --partition N
+       brook transactions abort --topic TOPIC --partition N (--start-offset OFFSET |
+                                --producer-id ID --producer-epoch E --coordinator-epoch E)
+
+list shows the transactions of every broker's coordinator (states: Empty, Ongoing,
+PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort...); --duration-ms keeps those
+running longer (Kafka 3.8+), --transactional-id-pattern those whose id matches (Kafka 4.1+).
+describe shows a transaction's producer, state, start time and partitions;
+describe-producers the producers a partition's leader knows, with the first offset of their
+open transaction. abort writes an abort marker on the partition for the producer whose open
+transaction starts at --start-offset (or the producer given): for a hanging transaction whose
+producer is gone. It needs ClusterAction on the cluster.
+
+Examples:
+  brook transactions list --state Ongoing --duration-ms 600000
+  brook transactions describe --transactional-id payments-1
+  brook transactions describe-producers --topic orders --partition 0
+  brook transactions abort --topic orders --partition 0 --start-offset 1500)",
+       transactions_command,
+       {{"state", 0, true},
+        {"producer-id", 0, true},
+        {"duration-ms", 0, true},
+        {"transactional-id-pattern", 0, true},
+        {"transactional-id", 0, true},
+        {"topic", 't', true},
+        {"partition", 'p', true},
+        {"start-offset", 0, true},
+        {"producer-epoch", 0, true},
+        {"coordinator-epoch", 0, true}}},
+      {"log-dirs",
+       "describe brokers' log dirs and the partitions' sizes in them",
+       R"(Usage: brook log-dirs describe [--broker ID[,ID...]]... [--topic TOPIC]...
+
+Shows each log dir of the brokers (all by default): its error (an offline dir), the volume's
+total and usable bytes, and its partitions (of --topic only, when given) with their sizes,
+how far a future replica lags, and whether it is a future replica of a move between dirs.
+
+Examples:
+  brook log-dirs describe
+  brook log-dirs describe --broker 1 --topic orders --json)",
+       log_dirs_command,
+       {{"broker", 0, true}, {"topic", 't', true}}},
+      {"features",
+       "describe the cluster's features; upgrade, downgrade or disable one",
+       R"(Usage: brook features describe
+       brook features upgrade --feature NAME=LEVEL... [--dry-run]
+       brook features downgrade --feature NAME=LEVEL... [--unsafe] [--dry-run]
+       brook features disable --feature NAME... [--unsafe] [--dry-run]
+
+describe shows each feature's supported range on the broker asked and the level finalized
+across the cluster (0: disabled). upgrade raises finalized levels; downgrade lowers them
+(--unsafe allows a downgrade that may lose metadata); disable sets level 0. --dry-run has
+the controller check the change without making it.
+
+Examples:
+  brook features describe
+  brook features upgrade --feature transaction.version=2 --dry-run
+  brook features downgrade --feature group.version=0)",
+       features_command,
+       {{"feature", 0, true}, {"unsafe", 0, false}, {"dry-run", 0, false}}},
+      {"partitions",
+       "elect leaders; list, start and cancel partition reassignments (Kafka)",
+       R"(Usage: brook partitions elect-leaders (--topic TOPIC [--partition N]... |
+                                        --all-topic-partitions) [--election-type preferred|unclean]
+       brook partitions list-reassignments [--topic TOPIC [--partition N]...]
+       brook partitions reassign --topic TOPIC [--partition N]... --replicas ID,ID...
+       brook partitions cancel-reassignment --topic TOPIC [--partition N]...
+
+For Kafka clusters of several brokers; brookd is a single node without these APIs
+(UNSUPPORTED_VERSION). elect-leaders shows each partition's result: ELECTED, or why not
+(ELECTION_NOT_NEEDED when the leader is already the one chosen). Without --partition a
+command applies to every partition of the topic. reassign moves the partitions to the
+given replicas (the first is the preferred leader).
+
+Examples:
+  brook partitions elect-leaders --topic orders --partition 0
+  brook partitions elect-leaders --all-topic-partitions --election-type unclean
+  brook partitions reassign --topic orders --partition 3 --replicas 2,3,1
+  brook partitions list-reassignments --json)",
+       partitions_command,
+       {{"topic", 't', true},
+        {"partition", 'p', true},
+        {"all-topic-partitions", 0, false},
+        {"election-type", 0, true},
+        {"replicas", 0, true}}},
       {"cluster",
        "the cluster's id, controller and brokers",
        R"(Usage: brook cluster
@@ -269,7 +388,7 @@ Examples:
 
 void print_usage(std::FILE* to) {
   fmt::print(to, "Usage: brook COMMAND [SUBCOMMAND] [OPTIONS]\n\nCommands:\n");
-  for (const auto& c : commands()) fmt::print(to, "  {:<10}{}\n", c.name, c.summary);
+  for (const auto& c : commands()) fmt::print(to, "  {:<14}{}\n", c.name, c.summary);
   fmt::print(to, "{}\nRun 'brook COMMAND --help' for a command's options and examples.\n",
              k_common_help);
 }

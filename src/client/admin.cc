@@ -30,6 +30,7 @@ namespace brook::client {
 
 using detail::failures;
 using detail::retrying;
+using detail::take_results;
 using protocol::api_key;
 using protocol::error_code;
 using conn_ptr = std::shared_ptr<connection>;
@@ -39,10 +40,6 @@ namespace {
 config checked(config settings) {
   settings.check(admin_role);
   return settings;
-}
-
-int32_t timeout_ms(const cluster& c) {
-  return static_cast<int32_t>(c.settings().get_ms("request.timeout.ms").count());
 }
 
 // Waits (bounded by default.api.timeout.ms, without failing) until the metadata shows every topic
@@ -109,53 +106,6 @@ std::string resource_text(const config_resource& r) {
   return fmt::format("{} '{}'", to_string(r.type), r.name);
 }
 
-// The partitions of `pending` grouped by leader; items whose topic or partition does not exist
-// are recorded as failed and removed, those without a leader yet are kept for the next attempt.
-template <class V>
-asio::awaitable<std::map<int32_t, std::vector<topic_partition>>> by_leader(
-    cluster& c, std::map<topic_partition, V>& pending, failures& f) {
-  std::vector<std::string> topics;
-  for (const auto& [tp, v] : pending)
-    if (topics.empty() || topics.back() != tp.topic) topics.push_back(tp.topic);
-  auto snap = co_await c.refresh_metadata(topics);
-  std::map<int32_t, std::vector<topic_partition>> out;
-  for (auto it = pending.begin(); it != pending.end();) {
-    const topic_partition& tp = it->first;
-    const topic_metadata* t = snap->find(tp.topic);
-    const auto context = fmt::format("{}-{}", tp.topic, tp.partition);
-    if (!t ||
-        (t->error == error_code::none && tp.partition >= 0 &&
-         static_cast<size_t>(tp.partition) >= t->partitions.size()) ||
-        tp.partition < 0) {
-      f.note(static_cast<int16_t>(error_code::unknown_topic_or_partition), context);
-      it = pending.erase(it);
-      continue;
-    }
-    const int32_t leader = snap->leader_of(tp.topic, tp.partition);
-    if (leader < 0)
-      f.note(static_cast<int16_t>(error_code::leader_not_available), context);
-    else
-      out[leader].push_back(tp);
-    ++it;
-  }
-  co_return out;
-}
-
-// Takes each partition's answer of a per-partition response: `ok(tp, p)` for a success; the
-// partition leaves `pending` unless its error is retriable (then the next attempt asks again).
-template <class Topics, class V, class Ok>
-void take_results(const Topics& topics, std::map<topic_partition, V>& pending, failures& f, Ok ok) {
-  for (const auto& t : topics) {
-    for (const auto& p : t.partitions) {
-      const topic_partition tp{t.name, p.partition_index};
-      if (!pending.count(tp)) continue;
-      const bool good = f.note(p.error_code, fmt::format("{}-{}", t.name, p.partition_index));
-      if (good) ok(tp, p);
-      if (good || !f.retriable(p.error_code)) pending.erase(tp);
-    }
-  }
-}
-
 }  // namespace
 
 admin::admin(config settings) : _cluster(std::make_unique<client::cluster>(checked(settings))) {}
@@ -176,7 +126,7 @@ std::vector<created_topic> admin::create_topics(const std::vector<new_topic>& to
       auto conn = co_await c.any_connection();
       const int16_t v = conn->require_version(api_key::create_topics, 7, 0);
       protocol::create_topics_request req;
-      req.timeout_ms = timeout_ms(c);
+      req.timeout_ms = detail::request_timeout_ms(c);
       req.validate_only = validate_only;
       for (const auto& [name, t] : pending) {
         protocol::create_topics_request::creatable_topic ct;
@@ -226,7 +176,7 @@ void admin::delete_topics(const std::vector<std::string>& names) {
       auto conn = co_await c.any_connection();
       const int16_t v = conn->require_version(api_key::delete_topics, 6, 0);
       protocol::delete_topics_request req;
-      req.timeout_ms = timeout_ms(c);
+      req.timeout_ms = detail::request_timeout_ms(c);
       for (const auto& n : pending) {
         if (v >= 6)
           req.topics.push_back({n, {}, {}});
@@ -296,7 +246,7 @@ void admin::create_partitions(const std::map<std::string, int32_t>& new_totals,
       auto conn = co_await c.any_connection();
       const int16_t v = conn->require_version(api_key::create_partitions, 3, 0);
       protocol::create_partitions_request req;
-      req.timeout_ms = timeout_ms(c);
+      req.timeout_ms = detail::request_timeout_ms(c);
       req.validate_only = validate_only;
       for (const auto& [name, count] : pending)
         req.topics.push_back({name, count, std::nullopt, {}});
@@ -405,45 +355,41 @@ std::map<topic_partition, listed_offset> admin::list_offsets(
   auto& c = *_cluster;
   std::map<topic_partition, offset_spec> pending = specs;
   std::map<topic_partition, listed_offset> out;
-  failures f;
-  c.run([&]() -> asio::awaitable<void> {
-    co_await retrying<void>(c, [&]() -> asio::awaitable<void> {
-      const auto leaders = co_await by_leader(c, pending, f);
-      for (const auto& [leader, tps] : leaders) {
-        auto conn = co_await c.connection_to(leader);
-        const int16_t v = conn->require_version(api_key::list_offsets, 10, 1);
-        protocol::list_offsets_request req;
-        req.replica_id = -1;
-        req.isolation_level = read_committed ? 1 : 0;
-        req.timeout_ms = timeout_ms(c);
-        for (const auto& tp : tps) {
-          const offset_spec& s = pending.at(tp);
-          int64_t ts = s.timestamp;
-          if (s.what == offset_spec::kind::earliest) ts = -2;
-          if (s.what == offset_spec::kind::latest) ts = -1;
-          if (s.what == offset_spec::kind::max_timestamp) {
-            if (v < 7)
-              throw kafka_error(error_code::unsupported_version,
-                                "max-timestamp offsets need ListOffsets v7");
-            ts = -3;
+  c.run([&]() {
+    return detail::at_leaders(
+        c, pending,
+        [&](std::shared_ptr<connection> conn, const std::vector<topic_partition>& tps,
+            failures& f) -> asio::awaitable<void> {
+          const int16_t v = conn->require_version(api_key::list_offsets, 10, 1);
+          protocol::list_offsets_request req;
+          req.replica_id = -1;
+          req.isolation_level = read_committed ? 1 : 0;
+          req.timeout_ms = detail::request_timeout_ms(c);
+          for (const auto& tp : tps) {
+            const offset_spec& s = pending.at(tp);
+            int64_t ts = s.timestamp;
+            if (s.what == offset_spec::kind::earliest) ts = -2;
+            if (s.what == offset_spec::kind::latest) ts = -1;
+            if (s.what == offset_spec::kind::max_timestamp) {
+              if (v < 7)
+                throw kafka_error(error_code::unsupported_version,
+                                  "max-timestamp offsets need ListOffsets v7");
+              ts = -3;
+            }
+            if (req.topics.empty() || req.topics.back().name != tp.topic)
+              req.topics.push_back({tp.topic, {}, {}});
+            protocol::list_offsets_request::list_offsets_partition p;
+            p.partition_index = tp.partition;
+            p.timestamp = ts;
+            req.topics.back().partitions.push_back(p);
           }
-          if (req.topics.empty() || req.topics.back().name != tp.topic)
-            req.topics.push_back({tp.topic, {}, {}});
-          protocol::list_offsets_request::list_offsets_partition p;
-          p.partition_index = tp.partition;
-          p.timestamp = ts;
-          req.topics.back().partitions.push_back(p);
-        }
-        auto resp = co_await conn->call<protocol::list_offsets_response>(req, v);
-        take_results(resp.topics, pending, f, [&](const topic_partition& tp, const auto& p) {
-          listed_offset lo{p.offset, p.timestamp, std::nullopt};
-          if (p.leader_epoch >= 0) lo.leader_epoch = p.leader_epoch;
-          out[tp] = lo;
+          auto resp = co_await conn->call<protocol::list_offsets_response>(req, v);
+          take_results(resp.topics, pending, f, [&](const topic_partition& tp, const auto& p) {
+            listed_offset lo{p.offset, p.timestamp, std::nullopt};
+            if (p.leader_epoch >= 0) lo.leader_epoch = p.leader_epoch;
+            out[tp] = lo;
+          });
         });
-      }
-      f.end_attempt();
-    });
-    f.finish();
   });
   return out;
 }
@@ -453,27 +399,24 @@ std::map<topic_partition, int64_t> admin::delete_records(
   auto& c = *_cluster;
   std::map<topic_partition, int64_t> pending = before;
   std::map<topic_partition, int64_t> out;
-  failures f;
-  c.run([&]() -> asio::awaitable<void> {
-    co_await retrying<void>(c, [&]() -> asio::awaitable<void> {
-      const auto leaders = co_await by_leader(c, pending, f);
-      for (const auto& [leader, tps] : leaders) {
-        auto conn = co_await c.connection_to(leader);
-        const int16_t v = conn->require_version(api_key::delete_records, 2, 0);
-        protocol::delete_records_request req;
-        req.timeout_ms = timeout_ms(c);
-        for (const auto& tp : tps) {
-          if (req.topics.empty() || req.topics.back().name != tp.topic)
-            req.topics.push_back({tp.topic, {}, {}});
-          req.topics.back().partitions.push_back({tp.partition, pending.at(tp), {}});
-        }
-        auto resp = co_await conn->call<protocol::delete_records_response>(req, v);
-        take_results(resp.topics, pending, f,
-                     [&](const topic_partition& tp, const auto& p) { out[tp] = p.low_watermark; });
-      }
-      f.end_attempt();
-    });
-    f.finish();
+  c.run([&]() {
+    return detail::at_leaders(
+        c, pending,
+        [&](std::shared_ptr<connection> conn, const std::vector<topic_partition>& tps,
+            failures& f) -> asio::awaitable<void> {
+          const int16_t v = conn->require_version(api_key::delete_records, 2, 0);
+          protocol::delete_records_request req;
+          req.timeout_ms = detail::request_timeout_ms(c);
+          for (const auto& tp : tps) {
+            if (req.topics.empty() || req.topics.back().name != tp.topic)
+              req.topics.push_back({tp.topic, {}, {}});
+            req.topics.back().partitions.push_back({tp.partition, pending.at(tp), {}});
+          }
+          auto resp = co_await conn->call<protocol::delete_records_response>(req, v);
+          take_results(resp.topics, pending, f, [&](const topic_partition& tp, const auto& p) {
+            out[tp] = p.low_watermark;
+          });
+        });
   });
   return out;
 }

@@ -1,6 +1,6 @@
 // Brook's Admin client: manages topics, partitions, configs, consumer groups and their offsets,
-// records, ACLs, SCRAM users and reads the cluster's description, like Java's Admin, against
-// brookd and Apache Kafka 3.9 and 4.x.
+// records, ACLs, SCRAM users, client quotas, transactions and features, describes log dirs and
+// reads the cluster's description, like Java's Admin, against brookd and Apache Kafka 3.9 and 4.x.
 //
 //   brook::client::admin a(brook::client::config{{"bootstrap.servers", "127.0.0.1:9092"}});
 //   a.create_topics({{.name = "orders", .partitions = 3, .replication_factor = 1}});
@@ -23,6 +23,9 @@
 // Routing: topic, partition, config, ACL and user requests go to any broker (Kafka 4 forwards them
 // to its controller), a broker's own configs to that broker, group requests to the group's
 // coordinator (FindCoordinator), list_offsets and delete_records to each partition's leader.
+// Quota and feature requests go to any broker; describe_transactions to each transactional id's
+// coordinator; list_transactions and describe_log_dirs to every broker; describe_producers and
+// abort_transaction to each partition's leader.
 //
 // Threads: an admin owns one cluster (its I/O thread and connections). Calls may come from any
 // number of user threads at once, never from the I/O thread. The destructor closes the
@@ -137,6 +140,83 @@ class admin {
   // Sets or removes credentials (RESOURCE_NOT_FOUND to remove one that does not exist,
   // UNACCEPTABLE_CREDENTIAL for iterations out of range or an empty user).
   void alter_user_scram_credentials(const std::vector<scram_alteration>& alterations);
+
+  // --- Client quotas ---
+
+  // The quotas of every entity that matches the filter: entity → quota key → value.
+  std::map<client_quota_entity, std::map<std::string, double>> describe_client_quotas(
+      const client_quota_filter& filter = client_quota_filter::all());
+  // Sets or removes quotas (INVALID_REQUEST for an unknown key or entity type, a bad value or an
+  // entity named twice). With validate_only the broker checks and changes nothing.
+  void alter_client_quotas(const std::vector<client_quota_alteration>& alterations,
+                           bool validate_only = false);
+
+  // --- Transactions ---
+
+  // The transactions of every broker's transaction coordinator that match the options, sorted
+  // by transactional id.
+  std::vector<transaction_listing> list_transactions(const list_transactions_options& options = {});
+  // Each transaction as its coordinator (FindCoordinator) describes it, in the order asked
+  // (TRANSACTIONAL_ID_NOT_FOUND for an id the coordinator does not know).
+  std::vector<transaction_description> describe_transactions(
+      const std::vector<std::string>& transactional_ids);
+  // The producers each partition's leader knows of (their open transactions too).
+  std::map<topic_partition, std::vector<producer_state>> describe_producers(
+      const std::vector<topic_partition>& partitions);
+  // Writes an abort marker (WriteTxnMarkers, at the partition's leader) that ends the producer's
+  // open transaction on that partition, as kafka-transactions.sh abort does for a hanging
+  // transaction. Needs ClusterAction on the cluster; INVALID_PRODUCER_EPOCH for an older epoch,
+  // TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch.
+  void abort_transaction(const abort_transaction_spec& spec);
+
+  // --- Log dirs ---
+
+  // Each broker's log dirs (all brokers when `brokers` is empty) with their partitions' sizes:
+  // broker → path → description.
+  std::map<int32_t, std::map<std::string, log_dir_description>> describe_log_dirs(
+      const std::vector<int32_t>& brokers = {});
+
+  // --- Features ---
+
+  // The features a broker supports and those finalized across the cluster (ApiVersions).
+  feature_metadata describe_features();
+  // Moves each feature's finalized maximum level (UpdateFeatures, at the controller).
+  // INVALID_UPDATE_VERSION for a level out of range or a downgrade asked as an upgrade. With
+  // validate_only the controller checks and changes nothing.
+  void update_features(const std::map<std::string, feature_update>& updates,
+                       bool validate_only = false);
+
+  // --- Leader elections and reassignments (Kafka's controller; brookd, a single node, has
+  // none of these APIs: UNSUPPORTED_VERSION) ---
+
+  // Elects leaders for the partitions (every partition when empty) and returns each partition's
+  // outcome: NONE, or ELECTION_NOT_NEEDED when the leader is already the one the election would
+  // choose, UNKNOWN_TOPIC_OR_PARTITION, PREFERRED_LEADER_NOT_AVAILABLE,
+  // ELIGIBLE_LEADERS_NOT_AVAILABLE... as Java's electLeaders reports them per partition.
+  std::map<topic_partition, protocol::error_code> elect_leaders(
+      election_type type, const std::vector<topic_partition>& partitions = {});
+  // The ongoing reassignments of the partitions (of every partition when nullopt).
+  std::map<topic_partition, partition_reassignment> list_partition_reassignments(
+      const std::optional<std::vector<topic_partition>>& partitions = std::nullopt);
+  // Starts moving each partition to the given replicas, or cancels its reassignment (nullopt;
+  // NO_REASSIGNMENT_IN_PROGRESS when there is none). INVALID_REPLICA_ASSIGNMENT for unknown or
+  // repeated brokers.
+  void alter_partition_reassignments(
+      const std::map<topic_partition, std::optional<std::vector<int32_t>>>& reassignments);
+
+  // --- Delegation tokens (SASL connections only: DELEGATION_TOKEN_REQUEST_NOT_ALLOWED
+  // otherwise; DELEGATION_TOKEN_AUTH_DISABLED without delegation.token.secret.key) ---
+
+  delegation_token create_delegation_token(const create_delegation_token_options& options = {});
+  // The tokens of these owners ("User:alice"), or of every owner when nullopt, that the caller
+  // may describe.
+  std::vector<delegation_token> describe_delegation_tokens(
+      const std::optional<std::vector<std::string>>& owners = std::nullopt);
+  // Extends the token's life by renew_period_ms (-1: the broker's renew interval) and returns
+  // the new expiry time.
+  int64_t renew_delegation_token(const std::vector<uint8_t>& hmac, int64_t renew_period_ms = -1);
+  // Expires the token after expiry_period_ms (-1: now) and returns its expiry time.
+  int64_t expire_delegation_token(const std::vector<uint8_t>& hmac, int64_t expiry_period_ms = -1);
 
   // --- Cluster ---
 

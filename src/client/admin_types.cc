@@ -92,6 +92,13 @@ const name_table<alter_config_op> k_alter_ops = {
     {alter_config_op::subtract, "SUBTRACT"},
 };
 
+const name_table<feature_upgrade_type> k_upgrade_types = {
+    {feature_upgrade_type::unknown, "UNKNOWN"},
+    {feature_upgrade_type::upgrade, "UPGRADE"},
+    {feature_upgrade_type::safe_downgrade, "SAFE_DOWNGRADE"},
+    {feature_upgrade_type::unsafe_downgrade, "UNSAFE_DOWNGRADE"},
+};
+
 template <class E>
 std::string_view name_of(const name_table<E>& table, E value) {
   for (const auto& [e, n] : table)
@@ -130,6 +137,7 @@ std::string_view to_string(pattern_type t) { return name_of(k_pattern_types, t);
 std::string_view to_string(acl_operation op) { return name_of(k_operations, op); }
 std::string_view to_string(acl_permission p) { return name_of(k_permissions, p); }
 std::string_view to_string(scram_mechanism m) { return name_of(k_mechanisms, m); }
+std::string_view to_string(feature_upgrade_type t) { return name_of(k_upgrade_types, t); }
 
 resource_type parse_resource_type(std::string_view name) {
   return parse(k_resource_types, name, "resource type");
@@ -145,6 +153,9 @@ acl_permission parse_acl_permission(std::string_view name) {
 }
 scram_mechanism parse_scram_mechanism(std::string_view name) {
   return parse(k_mechanisms, name, "SCRAM mechanism");
+}
+feature_upgrade_type parse_feature_upgrade_type(std::string_view name) {
+  return parse(k_upgrade_types, name, "feature upgrade type");
 }
 
 }  // namespace brook::client

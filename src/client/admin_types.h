@@ -1,8 +1,9 @@
 // The values Brook's Admin client takes and returns (admin.h): new topics, descriptions of topics,
-// configs, groups, ACLs and SCRAM users, with Kafka's enums under their Java names (TOPIC, LITERAL,
-// READ, ALLOW, SCRAM-SHA-256...) and their wire numbers. Plain values: copy them freely, on any
-// thread. The name functions turn each enum to Kafka's upper-case name and back (parse_* throw
-// config_error for an unknown name), for tools that print and read them, such as the `brook` CLI.
+// configs, groups, ACLs, SCRAM users, client quotas, transactions, log dirs and features, with
+// Kafka's enums under their Java names (TOPIC, LITERAL, READ, ALLOW, SCRAM-SHA-256...) and their
+// wire numbers. Plain values: copy them freely, on any thread. The name functions turn each enum to
+// Kafka's upper-case name and back (parse_* throw config_error for an unknown name), for tools that
+// print and read them, such as the `brook` CLI.
 #pragma once
 
 #include <chrono>
@@ -293,6 +294,217 @@ struct cluster_description {
   std::vector<node_info> brokers;
 };
 
+// --- Client quotas ---
+
+// The entity types of client quotas, as Kafka names them.
+inline constexpr std::string_view k_quota_user = "user";
+inline constexpr std::string_view k_quota_client_id = "client-id";
+inline constexpr std::string_view k_quota_ip = "ip";
+
+// Who a quota applies to (Java's ClientQuotaEntity): entity type → name, where nullopt is the
+// type's default entity (the quota of every user, client id or ip without one of its own).
+// {user: alice, client-id: nullopt} is alice's quota for client ids without their own.
+using client_quota_entity = std::map<std::string, std::optional<std::string>>;
+
+// One part of a client_quota_filter (Java's ClientQuotaFilterComponent): the entities of a type
+// with a given name, the type's default entity, or any entity of the type.
+struct quota_filter_component {
+  enum class match : int8_t { exact = 0, default_entity = 1, any = 2 };
+  std::string entity_type;
+  match how = match::any;
+  // For exact only.
+  std::string name;
+  static quota_filter_component of_entity(std::string type, std::string name) {
+    return {std::move(type), match::exact, std::move(name)};
+  }
+  static quota_filter_component of_default_entity(std::string type) {
+    return {std::move(type), match::default_entity, {}};
+  }
+  static quota_filter_component of_entity_type(std::string type) {
+    return {std::move(type), match::any, {}};
+  }
+};
+
+// Which quotas describe_client_quotas returns: those whose entity matches every component; with
+// strict, only entities that have no other entity types either.
+struct client_quota_filter {
+  std::vector<quota_filter_component> components;
+  bool strict = false;
+  static client_quota_filter all() { return {}; }
+  static client_quota_filter contains(std::vector<quota_filter_component> c) {
+    return {std::move(c), false};
+  }
+  static client_quota_filter contains_only(std::vector<quota_filter_component> c) {
+    return {std::move(c), true};
+  }
+};
+
+// A quota key ("producer_byte_rate", "consumer_byte_rate", "request_percentage",
+// "connection_creation_rate", "controller_mutation_rate") and its new value; nullopt removes it.
+struct quota_op {
+  std::string key;
+  std::optional<double> value;
+};
+
+// The changes of one entity's quotas (Java's ClientQuotaAlteration).
+struct client_quota_alteration {
+  client_quota_entity entity;
+  std::vector<quota_op> ops;
+};
+
+// --- Transactions ---
+
+// A transaction the coordinators know of (ListTransactions). state is Kafka's name: Empty,
+// Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, CompleteAbort, PrepareEpochFence, Dead.
+struct transaction_listing {
+  std::string transactional_id;
+  int64_t producer_id = -1;
+  std::string state;
+  // The broker whose coordinator answered for it.
+  int32_t coordinator = -1;
+};
+
+// What list_transactions selects; empty filters match everything.
+struct list_transactions_options {
+  std::vector<std::string> states;
+  std::vector<int64_t> producer_ids;
+  // Only transactions running longer than this many milliseconds (ListTransactions v1: Kafka
+  // 3.8+; UNSUPPORTED_VERSION before). -1: no filter.
+  int64_t duration_ms = -1;
+  // Only transactional ids matching this regular expression (ListTransactions v2: Kafka 4.1+).
+  std::optional<std::string> transactional_id_pattern;
+};
+
+// A transaction as its coordinator describes it.
+struct transaction_description {
+  std::string transactional_id;
+  int32_t coordinator = -1;
+  std::string state;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t transaction_timeout_ms = 0;
+  // When the ongoing transaction started; nullopt when none is.
+  std::optional<int64_t> transaction_start_time_ms;
+  // The partitions in the ongoing transaction, sorted.
+  std::vector<topic_partition> partitions;
+};
+
+// A producer that has written to a partition recently (DescribeProducers, at the leader).
+struct producer_state {
+  int64_t producer_id = -1;
+  int32_t producer_epoch = -1;
+  int32_t last_sequence = -1;
+  int64_t last_timestamp = -1;
+  // Of the coordinator that started the open transaction; nullopt when unknown.
+  std::optional<int32_t> coordinator_epoch;
+  // The first offset of the producer's open transaction; nullopt when it has none.
+  std::optional<int64_t> current_transaction_start_offset;
+};
+
+// What abort_transaction writes: an abort marker for this producer (id, epoch and coordinator
+// epoch as describe_producers shows them) on one partition, ending a hanging transaction there.
+struct abort_transaction_spec {
+  topic_partition partition;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t coordinator_epoch = -1;
+};
+
+// --- Log dirs ---
+
+// A partition's replica in a log dir.
+struct replica_info {
+  int64_t size = 0;
+  // How far the replica is behind the log end (a future replica being moved), else 0.
+  int64_t offset_lag = 0;
+  // Whether this is the future replica of a move between log dirs.
+  bool is_future = false;
+};
+
+struct log_dir_description {
+  std::string path;
+  // NONE, or KAFKA_STORAGE_ERROR for an offline dir.
+  protocol::error_code error = protocol::error_code::none;
+  std::map<topic_partition, replica_info> replicas;
+  // The volume's size and free space (DescribeLogDirs v4: Kafka 3.3+); nullopt when not told.
+  std::optional<int64_t> total_bytes;
+  std::optional<int64_t> usable_bytes;
+};
+
+// --- Features ---
+
+// The range of levels of a feature finalized across the cluster.
+struct finalized_version_range {
+  int16_t min_version_level = 0;
+  int16_t max_version_level = 0;
+};
+
+// The range of levels a broker supports.
+struct supported_version_range {
+  int16_t min_version = 0;
+  int16_t max_version = 0;
+};
+
+// What a broker's ApiVersions says about features (Java's FeatureMetadata).
+struct feature_metadata {
+  std::map<std::string, finalized_version_range> finalized;
+  // The epoch of the finalized features; nullopt when the broker does not say.
+  std::optional<int64_t> finalized_epoch;
+  std::map<std::string, supported_version_range> supported;
+};
+
+enum class feature_upgrade_type : int8_t {
+  unknown = 0,
+  upgrade = 1,
+  safe_downgrade = 2,
+  unsafe_downgrade = 3,
+};
+
+// The new maximum level of a feature (0 disables it) and how it may move there.
+struct feature_update {
+  int16_t max_version_level = 0;
+  feature_upgrade_type upgrade_type = feature_upgrade_type::upgrade;
+};
+
+// --- Leader elections and reassignments ---
+
+// preferred: move leadership back to the first replica; unclean: elect an out-of-sync replica
+// when no in-sync one is left (data may be lost).
+enum class election_type : int8_t { preferred = 0, unclean = 1 };
+
+// A partition's ongoing reassignment: its replicas now, and those being added and removed.
+struct partition_reassignment {
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> adding_replicas;
+  std::vector<int32_t> removing_replicas;
+};
+
+// --- Delegation tokens ---
+
+// A delegation token (KIP-48): principals as "User:alice". The hmac is the secret: it
+// authenticates the token's user (SCRAM with the token id as user name) and names the token to
+// renew or expire it.
+struct delegation_token {
+  std::string token_id;
+  std::vector<uint8_t> hmac;
+  std::string owner;
+  std::string token_requester;
+  std::vector<std::string> renewers;
+  int64_t issue_timestamp_ms = -1;
+  int64_t expiry_timestamp_ms = -1;
+  int64_t max_timestamp_ms = -1;
+};
+
+struct create_delegation_token_options {
+  // Principals that may renew the token besides its owner.
+  std::vector<std::string> renewers;
+  // Create the token for this principal instead of the caller (Kafka 3.3+, needs CreateTokens on
+  // that user).
+  std::optional<std::string> owner;
+  // -1: the broker's delegation.token.max.lifetime.ms.
+  int64_t max_lifetime_ms = -1;
+};
+
 // --- Names (Kafka's upper-case spellings; parse_* accept any case and '-' for '_') ---
 
 std::string_view to_string(config_resource_type t);
@@ -304,12 +516,15 @@ std::string_view to_string(acl_operation op);
 std::string_view to_string(acl_permission p);
 // "SCRAM-SHA-256", "SCRAM-SHA-512", "UNKNOWN".
 std::string_view to_string(scram_mechanism m);
+// "UPGRADE", "SAFE_DOWNGRADE", "UNSAFE_DOWNGRADE", "UNKNOWN".
+std::string_view to_string(feature_upgrade_type t);
 
 resource_type parse_resource_type(std::string_view name);
 pattern_type parse_pattern_type(std::string_view name);
 acl_operation parse_acl_operation(std::string_view name);
 acl_permission parse_acl_permission(std::string_view name);
 scram_mechanism parse_scram_mechanism(std::string_view name);
+feature_upgrade_type parse_feature_upgrade_type(std::string_view name);
 
 // The salted password of SCRAM (RFC 5802 Hi(): PBKDF2 with HMAC-SHA-256 or -512): what
 // alter_user_scram_credentials sends. Exposed for tests against RFC 7677's vector.

@@ -11,6 +11,7 @@
 
 #include "client/admin.h"
 #include "client/cluster.h"
+#include "client/producer.h"
 #include "harness.h"
 #include "protocol/generated/consumer_group_heartbeat_request.h"
 #include "protocol/generated/consumer_group_heartbeat_response.h"
@@ -644,6 +645,305 @@ TEST_F(AdminTest, AclsCreateDescribeFilterDelete) {
   EXPECT_TRUE(
       once([&] { return a.describe_acls(mine); }, [](const auto& v) { return v.empty(); }).empty());
   EXPECT_TRUE(a.delete_acls({mine}).empty());
+}
+
+// --- Client quotas ---
+
+TEST_F(AdminTest, ClientQuotasAlterDescribeAndRemove) {
+  const std::string user = test::unique_name("quota-user");
+  const std::string client = test::unique_name("quota-client");
+  const client_quota_entity user_only{{"user", user}};
+  const client_quota_entity user_client{{"user", user}, {"client-id", client}};
+  const client_quota_entity default_client{{"client-id", std::nullopt}};
+  const auto of_user = client_quota_filter::contains(
+      {quota_filter_component::of_entity(std::string(k_quota_user), user)});
+  const auto only_user = client_quota_filter::contains_only(
+      {quota_filter_component::of_entity(std::string(k_quota_user), user)});
+
+  // Validation only changes nothing.
+  a.alter_client_quotas({{user_only, {{"producer_byte_rate", 1024.0}}}}, /*validate_only=*/true);
+  EXPECT_TRUE(a.describe_client_quotas(of_user).empty());
+
+  a.alter_client_quotas(
+      {{user_only, {{"producer_byte_rate", 1024.0}, {"consumer_byte_rate", 2048.0}}},
+       {user_client, {{"request_percentage", 50.0}}},
+       {default_client, {{"consumer_byte_rate", 1e12}}}});
+  auto found = once([&] { return a.describe_client_quotas(of_user); },
+                    [](const auto& q) { return q.size() == 2; });
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[user_only], (std::map<std::string, double>{{"producer_byte_rate", 1024.0},
+                                                             {"consumer_byte_rate", 2048.0}}));
+  EXPECT_EQ(found[user_client], (std::map<std::string, double>{{"request_percentage", 50.0}}));
+  // Strict: only entities with no other entity type.
+  const auto strict = a.describe_client_quotas(only_user);
+  ASSERT_EQ(strict.size(), 1u);
+  EXPECT_EQ(strict.begin()->first, user_only);
+  // The default client id's entity, and both user entities by type.
+  const auto defaults = a.describe_client_quotas(client_quota_filter::contains_only(
+      {quota_filter_component::of_default_entity(std::string(k_quota_client_id))}));
+  ASSERT_EQ(defaults.count(default_client), 1u);
+  EXPECT_EQ(defaults.at(default_client).at("consumer_byte_rate"), 1e12);
+  const auto by_type = a.describe_client_quotas(client_quota_filter::contains(
+      {quota_filter_component::of_entity_type(std::string(k_quota_client_id)),
+       quota_filter_component::of_entity(std::string(k_quota_user), user)}));
+  ASSERT_EQ(by_type.size(), 1u);
+  EXPECT_EQ(by_type.begin()->first, user_client);
+
+  // Kafka's codes for an unknown key and an unknown entity type.
+  EXPECT_EQ(code_of([&] {
+              a.alter_client_quotas({{user_only, {{"no_such_quota", 1.0}}}});
+            }),
+            error_code::invalid_request);
+  EXPECT_EQ(code_of([&] {
+              a.alter_client_quotas({{{{"no-such-type", "x"}}, {{"producer_byte_rate", 1.0}}}});
+            }),
+            error_code::invalid_request);
+
+  // Removing every quota of an entity removes the entity.
+  a.alter_client_quotas(
+      {{user_only, {{"producer_byte_rate", std::nullopt}, {"consumer_byte_rate", std::nullopt}}},
+       {user_client, {{"request_percentage", std::nullopt}}},
+       {default_client, {{"consumer_byte_rate", std::nullopt}}}});
+  EXPECT_TRUE(once([&] { return a.describe_client_quotas(of_user); },
+                   [](const auto& q) { return q.empty(); })
+                  .empty());
+}
+
+// --- Transactions ---
+
+TEST_F(AdminTest, TransactionsListDescribeProducersAndAbort) {
+  const std::string topic = test::unique_name("admin-txn");
+  const std::string tid = test::unique_name("admin-txn-id");
+  a.create_topics({{.name = topic, .partitions = 1}});
+  producer p(test::base_config({{"transactional.id", tid}, {"transaction.timeout.ms", "60000"}}));
+  p.init_transactions();
+  p.begin_transaction();
+  p.send(producer_record{.topic = topic, .partition = 0, .value = "open"}).get();
+
+  const topic_partition tp{topic, 0};
+  // The open transaction holds the last stable offset at its first record.
+  EXPECT_EQ(a.list_offsets({{tp, offset_spec::latest()}}, true).at(tp).offset, 0);
+  EXPECT_EQ(a.list_offsets({{tp, offset_spec::latest()}}).at(tp).offset, 1);
+
+  const auto described = a.describe_transactions({tid});
+  ASSERT_EQ(described.size(), 1u);
+  const auto& d = described[0];
+  EXPECT_EQ(d.transactional_id, tid);
+  EXPECT_EQ(d.state, "Ongoing");
+  EXPECT_GE(d.producer_id, 0);
+  EXPECT_GE(d.producer_epoch, 0);
+  EXPECT_GE(d.coordinator, 0);
+  EXPECT_EQ(d.transaction_timeout_ms, 60000);
+  EXPECT_TRUE(d.transaction_start_time_ms.has_value());
+  EXPECT_EQ(d.partitions, std::vector<topic_partition>{tp});
+  EXPECT_EQ(code_of([&] { a.describe_transactions({tid + "-unknown"}); }),
+            error_code::transactional_id_not_found);
+
+  auto listed = a.list_transactions({.states = {"Ongoing"}});
+  auto mine = std::find_if(listed.begin(), listed.end(),
+                           [&](const auto& t) { return t.transactional_id == tid; });
+  ASSERT_NE(mine, listed.end());
+  EXPECT_EQ(mine->producer_id, d.producer_id);
+  EXPECT_EQ(mine->state, "Ongoing");
+  listed = a.list_transactions({.producer_ids = {d.producer_id}});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].transactional_id, tid);
+  listed = a.list_transactions({.states = {"CompleteCommit"}, .producer_ids = {d.producer_id}});
+  EXPECT_TRUE(listed.empty());
+  // Running longer than an hour: not this one (ListTransactions v1; Kafka 3.8+).
+  std::vector<transaction_listing> long_running;
+  const auto code = code_of([&] { long_running = a.list_transactions({.duration_ms = 3600000}); });
+  EXPECT_EQ(code, error_code::none);
+  EXPECT_FALSE(std::any_of(long_running.begin(), long_running.end(),
+                           [&](const auto& t) { return t.transactional_id == tid; }));
+
+  // Ids matching a pattern (ListTransactions v2: Kafka 4.1+; Kafka 3.9 cannot filter so).
+  std::vector<transaction_listing> matching;
+  const auto pattern_code =
+      code_of([&] { matching = a.list_transactions({.transactional_id_pattern = "^" + tid}); });
+  if (test::broker_flavour().rfind("kafka-3.", 0) == 0) {
+    EXPECT_EQ(pattern_code, error_code::unsupported_version);
+  } else {
+    EXPECT_EQ(pattern_code, error_code::none);
+    ASSERT_EQ(matching.size(), 1u);
+    EXPECT_EQ(matching[0].transactional_id, tid);
+  }
+
+  auto producers = a.describe_producers({tp});
+  ASSERT_EQ(producers.at(tp).size(), 1u);
+  const producer_state ps = producers.at(tp)[0];
+  EXPECT_EQ(ps.producer_id, d.producer_id);
+  EXPECT_EQ(ps.producer_epoch, d.producer_epoch);
+  EXPECT_EQ(ps.last_sequence, 0);
+  EXPECT_GT(ps.last_timestamp, 0);
+  EXPECT_EQ(ps.current_transaction_start_offset, std::optional<int64_t>(0));
+  // No marker was written for this producer yet: its coordinator epoch is unknown.
+  EXPECT_FALSE(ps.coordinator_epoch.has_value());
+  // As kafka-transactions.sh does: an unknown coordinator epoch is sent as 0.
+  const int32_t coordinator_epoch = ps.coordinator_epoch.value_or(0);
+  EXPECT_EQ(code_of([&] {
+              a.describe_producers({{topic, 7}});
+            }),
+            error_code::unknown_topic_or_partition);
+
+  a.abort_transaction(
+      {tp, ps.producer_id, static_cast<int16_t>(ps.producer_epoch), coordinator_epoch});
+  producers = a.describe_producers({tp});
+  ASSERT_EQ(producers.at(tp).size(), 1u);
+  EXPECT_FALSE(producers.at(tp)[0].current_transaction_start_offset.has_value());
+  // The record and the abort marker: the stable offset passed both.
+  EXPECT_EQ(a.list_offsets({{tp, offset_spec::latest()}}, true).at(tp).offset, 2);
+  p.abort_transaction();
+  a.delete_topics({topic});
+}
+
+// --- Log dirs ---
+
+TEST_F(AdminTest, DescribeLogDirsShowsPartitionSizes) {
+  const std::string topic = test::unique_name("admin-logdirs");
+  a.create_topics({{.name = topic, .partitions = 2}});
+  {
+    producer p(test::base_config());
+    for (int i = 0; i < 3; ++i)
+      p.send(producer_record{.topic = topic, .partition = 1, .value = "value"}).get();
+  }
+  const auto all = a.describe_log_dirs();
+  const int32_t leader = a.describe_topics({topic}).at(0).partitions.at(1).leader;
+  ASSERT_EQ(all.count(leader), 1u);
+  const log_dir_description* with_topic = nullptr;
+  for (const auto& [path, dir] : all.at(leader)) {
+    EXPECT_EQ(dir.path, path);
+    EXPECT_EQ(dir.error, error_code::none);
+    if (dir.replicas.count({topic, 1})) with_topic = &dir;
+    // DescribeLogDirs v4 (Kafka 3.3+) tells the volume's sizes.
+    ASSERT_TRUE(dir.total_bytes.has_value());
+    ASSERT_TRUE(dir.usable_bytes.has_value());
+    EXPECT_GT(*dir.total_bytes, 0);
+    EXPECT_GE(*dir.total_bytes, *dir.usable_bytes);
+  }
+  ASSERT_NE(with_topic, nullptr);
+  const auto& r1 = with_topic->replicas.at({topic, 1});
+  EXPECT_GT(r1.size, 0);
+  EXPECT_EQ(r1.offset_lag, 0);
+  EXPECT_FALSE(r1.is_future);
+  ASSERT_EQ(with_topic->replicas.count({topic, 0}), 1u);
+  EXPECT_LT(with_topic->replicas.at({topic, 0}).size, r1.size);
+  // One broker asked by id.
+  const auto one = a.describe_log_dirs({leader});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one.begin()->first, leader);
+  a.delete_topics({topic});
+}
+
+// --- Features ---
+
+TEST_F(AdminTest, DescribeAndUpdateFeatures) {
+  const auto f = a.describe_features();
+  for (const auto& [name, range] : f.finalized) {
+    EXPECT_LE(range.min_version_level, range.max_version_level) << name;
+    ASSERT_EQ(f.supported.count(name), 1u) << name;
+    EXPECT_LE(range.max_version_level, f.supported.at(name).max_version) << name;
+  }
+  for (const auto& [name, range] : f.supported) EXPECT_LE(range.min_version, range.max_version);
+  if (test::broker_flavour() != "brook") {
+    // Kafka (KRaft) always finalizes metadata.version.
+    ASSERT_EQ(f.finalized.count("metadata.version"), 1u);
+    EXPECT_TRUE(f.finalized_epoch.has_value());
+  }
+  // Unknown features and downgrades asked as upgrades are refused.
+  EXPECT_EQ(code_of([&] {
+              a.update_features({{"brook.no.such.feature", {1}}}, true);
+            }),
+            error_code::invalid_update_version);
+  for (const auto& entry : f.finalized) {
+    const std::string name = entry.first;
+    const int16_t level = entry.second.max_version_level;
+    if (level < 1) continue;
+    // The current level again is accepted (validation only changes nothing).
+    a.update_features({{name, {level}}}, /*validate_only=*/true);
+    EXPECT_EQ(code_of([&] {
+                a.update_features({{name, {static_cast<int16_t>(level - 1)}}}, true);
+              }),
+              error_code::invalid_update_version)
+        << name;
+    break;
+  }
+  // A safe downgrade is checked as one (kafka-features.sh downgrade --dry-run).
+  if (auto it = f.finalized.find("transaction.version");
+      it != f.finalized.end() && it->second.max_version_level >= 1) {
+    const auto lower = static_cast<int16_t>(it->second.max_version_level - 1);
+    a.update_features({{"transaction.version", {lower, feature_upgrade_type::safe_downgrade}}},
+                      /*validate_only=*/true);
+  }
+  // Nothing changed (Kafka 3.9's epoch moves with the metadata log, so compare the levels).
+  const auto again = a.describe_features();
+  EXPECT_EQ(again.finalized.size(), f.finalized.size());
+  for (const auto& [name, range] : f.finalized)
+    EXPECT_EQ(again.finalized.at(name).max_version_level, range.max_version_level) << name;
+}
+
+// --- Controller APIs brookd (a single node) does not offer ---
+
+TEST_F(AdminTest, LeaderElectionsAndReassignments) {
+  const std::string topic = test::unique_name("admin-elect");
+  a.create_topics({{.name = topic, .partitions = 2}});
+  const topic_partition p0{topic, 0}, p1{topic, 1};
+  if (test::broker_flavour() == "brook") {
+    EXPECT_EQ(code_of([&] { a.elect_leaders(election_type::preferred, {p0}); }),
+              error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] { a.list_partition_reassignments(); }), error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] {
+                a.alter_partition_reassignments({{p0, std::nullopt}});
+              }),
+              error_code::unsupported_version);
+    a.delete_topics({topic});
+    return;
+  }
+  // One broker: every leader is the preferred one already.
+  EXPECT_EQ(a.elect_leaders(election_type::preferred, {p0, p1}),
+            (std::map<topic_partition, error_code>{{p0, error_code::election_not_needed},
+                                                   {p1, error_code::election_not_needed}}));
+  EXPECT_EQ(a.elect_leaders(election_type::unclean, {p1}),
+            (std::map<topic_partition, error_code>{{p1, error_code::election_not_needed}}));
+  EXPECT_EQ(a.elect_leaders(election_type::preferred, {{topic, 9}}),
+            (std::map<topic_partition, error_code>{
+                {{topic, 9}, error_code::unknown_topic_or_partition}}));
+  EXPECT_TRUE(a.list_partition_reassignments().empty());
+  EXPECT_TRUE(a.list_partition_reassignments(std::vector<topic_partition>{p0, p1}).empty());
+  EXPECT_EQ(code_of([&] {
+              a.alter_partition_reassignments({{p0, std::nullopt}});
+            }),
+            error_code::no_reassignment_in_progress);
+  EXPECT_EQ(code_of([&] {
+              a.alter_partition_reassignments({{p0, std::vector<int32_t>{999}}});
+            }),
+            error_code::invalid_replica_assignment);
+  const int32_t leader = a.describe_topics({topic}).at(0).partitions.at(0).leader;
+  a.alter_partition_reassignments({{p0, std::vector<int32_t>{leader}}});
+  EXPECT_TRUE(a.list_partition_reassignments().empty());
+  a.delete_topics({topic});
+}
+
+TEST_F(AdminTest, DelegationTokensNeedSasl) {
+  const std::vector<uint8_t> hmac(32, 7);
+  if (test::broker_flavour() == "brook") {
+    EXPECT_EQ(code_of([&] { a.create_delegation_token(); }), error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] { a.describe_delegation_tokens(); }), error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] { a.renew_delegation_token(hmac); }), error_code::unsupported_version);
+    EXPECT_EQ(code_of([&] { a.expire_delegation_token(hmac); }), error_code::unsupported_version);
+    return;
+  }
+  // A plaintext connection may not ask for tokens (and run.sh's Kafka has no token secret).
+  EXPECT_EQ(code_of([&] { a.create_delegation_token(); }),
+            error_code::delegation_token_request_not_allowed);
+  EXPECT_EQ(code_of([&] { a.create_delegation_token({.renewers = {"User:bob"}}); }),
+            error_code::delegation_token_request_not_allowed);
+  EXPECT_EQ(code_of([&] { a.describe_delegation_tokens(); }),
+            error_code::delegation_token_request_not_allowed);
+  EXPECT_EQ(code_of([&] { a.renew_delegation_token(hmac); }),
+            error_code::delegation_token_request_not_allowed);
+  EXPECT_EQ(code_of([&] { a.expire_delegation_token(hmac); }),
+            error_code::delegation_token_request_not_allowed);
 }
 
 TEST(AdminConfig, RefusesSettingsOfOtherClients) {

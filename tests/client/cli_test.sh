@@ -289,6 +289,116 @@ check "bench end-to-end reports percentiles" eval 'exit_is 0 && has "^mode=end-t
 run bench frobnicate --topic cli-bench
 check "bench: unknown kind is a usage error" eval 'exit_is 2 && has_err "unknown bench"'
 
+# --- quotas ---
+run quotas alter --user cli-alice --add producer_byte_rate=1048576 --add request_percentage=50.5
+check "quotas alter" eval 'exit_is 0 && has "Updated 2 quotas of user=cli-alice"'
+run quotas alter --user cli-alice --client-id app --add consumer_byte_rate=2048
+check "quotas alter user and client id" eval 'exit_is 0 && has "user=cli-alice"'
+run quotas alter --client-defaults --add consumer_byte_rate=100000000
+check "quotas alter --client-defaults" eval 'exit_is 0 && has "client-id=<default>"'
+run quotas describe --user cli-alice
+check "quotas describe: every entity with the user" eval 'exit_is 0 && has "^USER +CLIENT ID +IP +QUOTA +VALUE" && has "^cli-alice +app +- +consumer_byte_rate +2048$" && has "^cli-alice +- +- +request_percentage +50\.5$" && [[ $(grep -c "^cli-alice" <<<"$out") -eq 3 ]]'
+run quotas describe --user cli-alice --exact --json
+check "quotas describe --exact --json" eval 'exit_is 0 && json "sorted((q[\"quota\"], q[\"value\"], q[\"client_id\"]) for q in d) == [(\"producer_byte_rate\", 1048576, None), (\"request_percentage\", 50.5, None)]"'
+run quotas describe --client-defaults --exact --json
+check "quotas describe the default client id" eval 'exit_is 0 && json "d == [{\"user\": None, \"client_id\": \"<default>\", \"ip\": None, \"quota\": \"consumer_byte_rate\", \"value\": 100000000}]"'
+run quotas alter --user cli-alice --add no_such_quota=1
+check "quotas: unknown key is INVALID_REQUEST" eval 'exit_is 1 && one_line_err && has_err "INVALID_REQUEST"'
+run quotas alter --user cli-alice --add producer_byte_rate=fast
+check "quotas: a value that is no number: exit 2" eval 'exit_is 2 && has_err "not a number"'
+run quotas alter --add producer_byte_rate=1
+check "quotas alter without an entity: exit 2" eval 'exit_is 2 && has_err "name an entity"'
+run quotas alter --user cli-alice --user-defaults --add producer_byte_rate=1
+check "quotas: a name and the defaults: exit 2" eval 'exit_is 2 && has_err "not both"'
+run quotas alter --ip 10.1.2.3 --add connection_creation_rate=10 --validate-only
+check "quotas alter --validate-only" eval 'exit_is 0 && has "Validated 1 quota of ip=10\.1\.2\.3"'
+run quotas describe --ip 10.1.2.3 --json
+check "quotas --validate-only changed nothing" eval 'exit_is 0 && json "d == []"'
+run quotas alter --user cli-alice --delete producer_byte_rate --delete request_percentage
+check "quotas alter --delete" eval 'exit_is 0 && has "Updated 2 quotas"'
+run quotas alter --client-defaults --delete consumer_byte_rate
+run quotas describe --json
+check "quotas left: the user and client id's" eval 'exit_is 0 && json "[(q[\"user\"], q[\"client_id\"], q[\"quota\"]) for q in d] == [(\"cli-alice\", \"app\", \"consumer_byte_rate\")]"'
+
+# --- transactions (a hanging transaction left by a confluent-kafka producer that exits) ---
+run topics create --topic cli-txn --partitions 1
+check "topics create for transactions" eval 'exit_is 0'
+"$py" - "$port" <<'PY' >/dev/null 2>&1
+import os, sys
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": f"127.0.0.1:{sys.argv[1]}", "transactional.id": "cli-txn-1",
+              "transaction.timeout.ms": 60000, "log_level": 0})
+p.init_transactions(10)
+p.begin_transaction()
+p.produce("cli-txn", value=b"a", partition=0)
+p.produce("cli-txn", value=b"b", partition=0)
+p.flush(10)
+os._exit(0)
+PY
+run transactions list --json
+check "transactions list" eval 'exit_is 0 && json "[(t[\"transactional_id\"], t[\"state\"], t[\"coordinator\"]) for t in d] == [(\"cli-txn-1\", \"Ongoing\", 1)]"'
+run transactions list --state CompleteCommit
+check "transactions list --state filters" eval 'exit_is 0 && has "^TRANSACTIONAL ID +COORDINATOR +PRODUCER ID +STATE" && ! has "cli-txn-1"'
+run transactions describe --transactional-id cli-txn-1
+check "transactions describe" eval 'exit_is 0 && has "^cli-txn-1 +1 +[0-9]+ +0 +Ongoing +60000 +[0-9]+ +[0-9]+ +cli-txn-0$"'
+run transactions describe --transactional-id cli-txn-none
+check "transactions describe unknown: TRANSACTIONAL_ID_NOT_FOUND" eval 'exit_is 1 && one_line_err && has_err "TRANSACTIONAL_ID_NOT_FOUND"'
+run transactions describe-producers --topic cli-txn --partition 0 --json
+check "transactions describe-producers" eval 'exit_is 0 && json "len(d) == 1 and d[0][\"current_transaction_start_offset\"] == 0 and d[0][\"last_sequence\"] == 1"'
+run consume -t cli-txn --isolation read_committed --exit
+check "the open transaction holds read_committed back" eval 'exit_is 0 && [[ -z $out ]]'
+run transactions abort --topic cli-txn --partition 0 --start-offset 5
+check "transactions abort: no transaction there: exit 1" eval 'exit_is 1 && one_line_err && has_err "no open transaction starts at offset 5"'
+run transactions abort --topic cli-txn --partition 0
+check "transactions abort without a producer: exit 2" eval 'exit_is 2 && has_err "start-offset"'
+run transactions abort --topic cli-txn --partition 0 --start-offset 0
+check "transactions abort" eval 'exit_is 0 && has "^Aborted the transaction of producer [0-9]+ \(epoch 0\) on cli-txn-0\.$"'
+run transactions describe-producers --topic cli-txn --partition 0 --json
+check "no open transaction after the abort" eval 'exit_is 0 && json "d[0][\"current_transaction_start_offset\"] is None"'
+run consume -t cli-txn --isolation read_committed --exit
+check "aborted records stay hidden from read_committed" eval 'exit_is 0 && [[ -z $out ]]'
+run consume -t cli-txn --exit
+check "read_uncommitted sees them" eval 'exit_is 0 && [[ $out == $'"'"'a\nb'"'"' ]]'
+
+# --- log dirs ---
+run log-dirs describe
+check "log-dirs describe" eval 'exit_is 0 && has "^BROKER +DIR +ERROR +TOTAL BYTES +USABLE BYTES +PARTITIONS +SIZE" && has "^1 +/[^ ]+ +- +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$" && has "^1 +/[^ ]+ +cli-txn +0 +[1-9][0-9]* +0 +no$"'
+run log-dirs describe --broker 1 --topic cli-t1 --json
+check "log-dirs describe --topic --json" eval 'exit_is 0 && json "len(d[\"replicas\"]) == 5 and {r[\"topic\"] for r in d[\"replicas\"]} == {\"cli-t1\"} and d[\"dirs\"][0][\"partitions\"] == 5 and d[\"dirs\"][0][\"total_bytes\"] >= d[\"dirs\"][0][\"usable_bytes\"] > 0"'
+
+# --- features ---
+run features describe
+check "features describe" eval 'exit_is 0 && has "^FEATURE +SUPPORTED MIN +SUPPORTED MAX +FINALIZED LEVEL +EPOCH" && has "^transaction\.version +0 +[0-9]+ +[0-9]+ +[0-9]+$"'
+run features describe --json
+level=$(python3 -c 'import json,sys; print([f["finalized_level"] for f in json.loads(sys.stdin.read()) if f["feature"] == "transaction.version"][0])' <<<"$out" 2>/dev/null)
+check "features describe --json" eval '[[ -n $level ]]'
+run features upgrade --feature "transaction.version=$level" --dry-run
+check "features upgrade to the current level --dry-run" eval 'exit_is 0 && has "^Validated transaction\.version to level $level \(UPGRADE\)\.$"'
+run features downgrade --feature "transaction.version=$((level - 1))" --dry-run
+check "features downgrade --dry-run" eval 'exit_is 0 && has "^Validated transaction\.version to level $((level - 1)) \(SAFE_DOWNGRADE\)\.$"'
+run features describe --json
+check "features: --dry-run changed nothing" eval 'exit_is 0 && json "[f[\"finalized_level\"] for f in d if f[\"feature\"] == \"transaction.version\"] == [$level]"'
+run features upgrade --feature brook.no.such.feature=1 --dry-run
+check "features: unknown feature is INVALID_UPDATE_VERSION" eval 'exit_is 1 && one_line_err && has_err "INVALID_UPDATE_VERSION"'
+run features upgrade --feature "transaction.version=$((level - 1))" --dry-run
+check "features: a downgrade asked as upgrade is INVALID_UPDATE_VERSION" eval 'exit_is 1 && has_err "INVALID_UPDATE_VERSION"'
+run features upgrade --feature transaction.version=high
+check "features: a level that is no number: exit 2" eval 'exit_is 2 && has_err "not a level"'
+run features upgrade --feature transaction.version=1 --unsafe
+check "features upgrade --unsafe: exit 2" eval 'exit_is 2 && has_err "unsafe"'
+
+# --- partitions (Kafka's controller APIs; brookd is a single node without them) ---
+run partitions elect-leaders --topic cli-t1 --partition 0
+check "elect-leaders on brookd: UNSUPPORTED_VERSION" eval 'exit_is 1 && one_line_err && has_err "UNSUPPORTED_VERSION"'
+run partitions list-reassignments
+check "list-reassignments on brookd: UNSUPPORTED_VERSION" eval 'exit_is 1 && has_err "UNSUPPORTED_VERSION"'
+run partitions reassign --topic cli-t1 --partition 0
+check "reassign without --replicas: exit 2" eval 'exit_is 2 && has_err "replicas"'
+run partitions elect-leaders
+check "elect-leaders without partitions: exit 2" eval 'exit_is 2 && has_err "all-topic-partitions"'
+run partitions elect-leaders --topic cli-t1 --election-type fastest
+check "elect-leaders with a bad type: exit 2" eval 'exit_is 2 && has_err "preferred or unclean"'
+
 # --- topics delete ---
 run topics delete --topic cli-t1 --topic cli-t2
 check "topics delete" eval 'exit_is 0 && has "Deleted topics cli-t1, cli-t2"'

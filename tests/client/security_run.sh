@@ -4,13 +4,14 @@
 # store), MTLS (client certificates required), SASL_SSL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER
 # checked against a JWKS file), SASL_PLAINTEXT (PLAIN and SCRAM; sessions of 2 s, for
 # re-authentication) and WRONGHOST (SSL with a certificate for another host name), beside a
-# PLAINTEXT one. Certificates come from tests/compat/security/make_certs.sh; the JWTs are signed
-# here with openssl. Ports, files and secrets reach the tests as BROOK_SEC_* variables
-# (security_it.cc); the tests make their SCRAM users themselves with AlterUserScramCredentials on
-# the plaintext listener. OAUTHBEARER with a token endpoint: token_server.py (http and https) signs
-# tokens with the same key. GSSAPI: a KDC for realm BROOK.TEST started here (from Debian's
-# krb5-kdc, installed when missing and possible), for a KERBEROS listener on each broker (principal
-# kafka/localhost, advertised as localhost); without it those tests skip.
+# PLAINTEXT one; the Kafkas have a delegation token secret. Certificates come from
+# tests/compat/security/make_certs.sh; the JWTs are signed here with openssl. Ports, files and
+# secrets reach the tests as BROOK_SEC_* variables (security_it.cc); the tests make their SCRAM
+# users themselves with AlterUserScramCredentials on the plaintext listener. OAUTHBEARER with a
+# token endpoint: token_server.py (http and https) signs tokens with the same key. GSSAPI: a KDC
+# for realm BROOK.TEST started here (from Debian's krb5-kdc, installed when missing and
+# possible), for a KERBEROS listener on each broker (principal kafka/localhost, advertised as
+# localhost); without it those tests skip.
 #
 # Usage: tests/client/security_run.sh BROOKD BROOK_CLIENT_IT [--only brook|kafka] [gtest args...]
 # Kafka versions: BROOK_CLIENT_KAFKA (default "4.4.0 3.9.2"; empty for brookd only).
@@ -257,6 +258,7 @@ if [[ -z $only || $only == kafka ]]; then
       keystore sasl_ssl broker.p12
       keystore wronghost elsewhere.p12
       echo "listener.name.mtls.ssl.client.auth=required"
+      echo "delegation.token.secret.key=brook-token-secret"
       echo "listener.name.mtls.ssl.truststore.type=PEM"
       echo "listener.name.mtls.ssl.truststore.location=$certs/ca.pem"
       echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER"

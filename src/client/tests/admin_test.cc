@@ -30,6 +30,9 @@ TEST(AdminTypes, NamesRoundTrip) {
   EXPECT_EQ(to_string(scram_mechanism::sha_256), "SCRAM-SHA-256");
   EXPECT_EQ(to_string(config_source::dynamic_topic_config), "DYNAMIC_TOPIC_CONFIG");
   EXPECT_THROW(parse_acl_operation("juggle"), config_error);
+  EXPECT_EQ(parse_feature_upgrade_type("safe-downgrade"), feature_upgrade_type::safe_downgrade);
+  EXPECT_EQ(to_string(feature_upgrade_type::unsafe_downgrade), "UNSAFE_DOWNGRADE");
+  EXPECT_THROW(parse_feature_upgrade_type("sideways"), config_error);
 }
 
 TEST(AdminTypes, SaltedPasswordIsPbkdf2) {
