@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <regex>
@@ -255,6 +256,21 @@ struct consumer::impl {
   bool metadata_needed = false;
   std::set<int32_t> nodes_in_flight;
   std::map<int32_t, clock::time_point> node_backoff;
+  // KIP-227: the fetch session with each leader broker, and the partitions it holds as the
+  // broker sees them (what the last request sent). Epoch 0 means the next Fetch is a full one
+  // that opens a new session.
+  struct fetch_session {
+    struct entry {
+      int64_t offset = -1;
+      int32_t leader_epoch = -1;
+      wire::uuid topic_id;
+      bool operator==(const entry&) const = default;
+    };
+    int32_t id = 0;
+    int32_t epoch = 0;
+    std::map<topic_partition, entry> partitions;
+  };
+  std::map<int32_t, fetch_session> sessions;
 
   std::shared_ptr<const std::string> intern(const std::string& topic) {
     auto it = topic_names.find(topic);
@@ -301,6 +317,8 @@ struct consumer::impl {
     int32_t leader_epoch;
   };
   asio::awaitable<void> fetch_from(int32_t node, std::vector<fetch_target> targets);
+  // Closes the fetch sessions (a Fetch of epoch -1 to each broker), at close().
+  asio::awaitable<void> close_fetch_sessions();
   asio::awaitable<std::map<topic_partition, int64_t>> list_offsets(
       std::map<topic_partition, int64_t> timestamps);
   asio::awaitable<std::shared_ptr<connection>> coordinator_connection();
@@ -620,24 +638,72 @@ asio::awaitable<void> consumer::impl::fetch_from(int32_t node, std::vector<fetch
     req.min_bytes = fetch_min_bytes;
     req.max_bytes = fetch_max_bytes;
     req.isolation_level = read_committed ? 1 : 0;
-    req.session_id = 0;
-    req.session_epoch = -1;
     req.rack_id = rack;
+    // Sessions (v7+): a full Fetch (session 0, epoch 0) opens one; later ones name only the
+    // partitions that are new or whose fetch offset or leader epoch moved, and forget those no
+    // longer fetched from this broker.
+    const bool use_session = v >= 7;
+    auto& session = sessions[node];
+    const bool full = !use_session || session.epoch == 0;
+    req.session_id = full ? 0 : session.id;
+    req.session_epoch = use_session ? session.epoch : -1;
+    std::map<topic_partition, fetch_session::entry> next;
     for (const auto& t : targets) {
+      fetch_session::entry e;
+      e.offset = t.offset;
+      e.leader_epoch = v >= 9 ? t.leader_epoch : -1;
+      if (const auto* tm = md->find(t.tp.topic)) e.topic_id = tm->id;
+      next[t.tp] = e;
+      if (!full) {
+        auto old = session.partitions.find(t.tp);
+        if (old != session.partitions.end() && old->second == e) continue;
+      }
       if (req.topics.empty() || req.topics.back().topic != t.tp.topic) {
         auto& ft = req.topics.emplace_back();
         ft.topic = t.tp.topic;
-        if (const auto* tm = md->find(t.tp.topic)) ft.topic_id = tm->id;
+        ft.topic_id = e.topic_id;
       }
       auto& fp = req.topics.back().partitions.emplace_back();
       fp.partition = t.tp.partition;
-      fp.current_leader_epoch = v >= 9 ? t.leader_epoch : -1;
+      fp.current_leader_epoch = e.leader_epoch;
       fp.fetch_offset = t.offset;
       fp.partition_max_bytes = partition_max_bytes;
     }
+    if (!full)
+      for (const auto& [tp, e] : session.partitions) {
+        if (next.count(tp)) continue;
+        if (req.forgotten_topics_data.empty() ||
+            req.forgotten_topics_data.back().topic != tp.topic) {
+          auto& f = req.forgotten_topics_data.emplace_back();
+          f.topic = tp.topic;
+          f.topic_id = e.topic_id;
+        }
+        req.forgotten_topics_data.back().partitions.push_back(tp.partition);
+      }
+    session.partitions = std::move(next);
+    const int32_t sent_epoch = req.session_epoch;
     auto resp = co_await conn->call<protocol::fetch_response>(
         req, v, std::chrono::milliseconds(fetch_max_wait));
-    if (resp.error_code != 0) {
+    if (use_session) {
+      auto& s = sessions[node];
+      if (resp.error_code != 0) {
+        s = fetch_session{};  // start over with a full Fetch
+      } else if (s.epoch == sent_epoch) {
+        if (full) {
+          if (resp.session_id != 0 && resp.session_id != s.id)
+            lg.debug("fetch session {} opened with node {}", resp.session_id, node);
+          s.id = resp.session_id;
+          s.epoch = resp.session_id == 0 ? 0 : 1;
+        } else {
+          s.epoch = sent_epoch == std::numeric_limits<int32_t>::max() ? 1 : sent_epoch + 1;
+        }
+      }
+    }
+    const auto top_code = code_of(resp.error_code);
+    if (top_code == error_code::fetch_session_id_not_found ||
+        top_code == error_code::invalid_fetch_session_epoch) {
+      lg.debug("fetch from node {}: {}; a full fetch next", node, protocol::error_name(top_code));
+    } else if (resp.error_code != 0) {
       lg.debug("fetch from node {}: error {}", node, resp.error_code);
       metadata_needed = true;
     }
@@ -697,11 +763,13 @@ asio::awaitable<void> consumer::impl::fetch_from(int32_t node, std::vector<fetch
     cv.notify_all();
   } catch (const kafka_error& e) {
     lg.debug("fetch from node {}: {}", node, e.what());
+    sessions[node] = fetch_session{};
     if (e.code() == error_code::network_exception) cl->drop_connection(node);
     metadata_needed = true;
     node_backoff[node] = clock::now() + retry_backoff;
   } catch (const std::exception& e) {
     lg.warn("fetch from node {}: {}", node, e.what());
+    sessions[node] = fetch_session{};
     node_backoff[node] = clock::now() + retry_backoff;
   }
   {
@@ -712,6 +780,27 @@ asio::awaitable<void> consumer::impl::fetch_from(int32_t node, std::vector<fetch
   nodes_in_flight.erase(node);
   fetch_wake_pending = true;
   if (fetch_wake) fetch_wake->cancel();
+}
+
+asio::awaitable<void> consumer::impl::close_fetch_sessions() {
+  for (auto& [node, session] : sessions) {
+    if (session.id == 0) continue;
+    protocol::fetch_request req;
+    req.replica_id = -1;
+    req.max_wait_ms = 0;
+    req.min_bytes = 0;
+    req.max_bytes = fetch_max_bytes;
+    req.session_id = session.id;
+    req.session_epoch = -1;  // closes the session
+    session = fetch_session{};
+    try {
+      auto conn = co_await cl->connection_to(node);
+      const int16_t v = conn->require_version(protocol::api_key::fetch, 17, 7);
+      co_await conn->call<protocol::fetch_response>(req, v);
+    } catch (const std::exception& e) {
+      lg.debug("closing the fetch session with node {}: {}", node, e.what());
+    }
+  }
 }
 
 // ---- commits (I/O thread) --------------------------------------------------------------------
@@ -1981,6 +2070,11 @@ void consumer::close() {
   }
   m.wake_fetcher();
   m.wake_group();
+  try {
+    m.cl->run([&]() { return m.close_fetch_sessions(); });
+  } catch (const std::exception& e) {
+    lg.debug("closing the fetch sessions: {}", e.what());
+  }
   m.closed = true;
   m.owner.reset();
 }

@@ -11,11 +11,12 @@
 //       handle(r.topic(), r.partition(), r.offset(), r.value());
 //
 // Fetching: the I/O thread keeps one Fetch request in flight per leader broker, covering the
-// assigned partitions it leads, and buffers what comes back; poll() decodes buffered record sets
-// on the caller's thread and returns at most max.poll.records records at once. Records share the
-// response buffer (or the decompressed buffer of their batch): keys, values and header values are
-// wire::shared_bytes views that keep that buffer alive, so nothing is copied per record.
-// isolation.level=read_committed hides records of aborted transactions and control records.
+// assigned partitions it leads (in a fetch session, below), and buffers what comes back; poll()
+// decodes buffered record sets on the caller's thread and returns at most max.poll.records records
+// at once. Records share the response buffer (or the decompressed buffer of their batch): keys,
+// values and header values are wire::shared_bytes views that keep that buffer alive, so nothing is
+// copied per record. isolation.level=read_committed hides records of aborted transactions and
+// control records.
 //
 // Starting positions: a partition without a position starts from the group's committed offset
 // (when group.id is set), else from auto.offset.reset: earliest, latest, or none. With none,
@@ -54,8 +55,13 @@
 // CommitFailedException) until the next poll(), which reports the partitions lost through the
 // listener and joins again.
 //
-// Not done yet: fetch sessions (KIP-227; every Fetch is a full one) and fetching from followers
-// (client.rack is only sent).
+// Fetch sessions (KIP-227, Fetch v7+): the first Fetch to a broker is a full one that opens a
+// session; later ones name only the partitions that are new or whose fetch offset moved, and
+// forget those no longer fetched there (paused, revoked, moved, or waiting in poll's buffer). A
+// session the broker no longer knows (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH,
+// any error or lost connection) is started over with a full Fetch; close() closes the sessions.
+//
+// Not done yet: fetching from followers (client.rack is only sent).
 //
 // Threads: like Java's consumer, one consumer is used by one thread at a time; only wakeup() may
 // be called from another thread (it makes a blocked or the next poll() throw wakeup_error).

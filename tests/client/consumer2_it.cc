@@ -1,10 +1,11 @@
 // The consumer against a live broker, part two: what metadata refreshes bring (new partitions of
 // subscribed topics, pattern subscriptions picking up new topics) and max.poll.interval.ms, in
-// both group protocols.
+// both group protocols; and fetch sessions.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -219,6 +220,75 @@ TEST(ConsumerPollInterval, ClassicStaticMemberRejoins) {
 TEST(ConsumerPollInterval, ConsumerProtocolLeavesAndRejoins) {
   SKIP_WITHOUT_KIP848(std::string("consumer"));
   poll_timeout_leaves_and_rejoins("consumer", false);
+}
+
+// Fetch sessions (KIP-227): after the first full Fetch, the consumer sends only what changed;
+// pausing, resuming and seeking take partitions out of the session and put them back.
+TEST(ConsumerFetchSession, ManyPartitionsPauseResumeSeek) {
+  cluster raw(test::base_config());
+  const std::string topic = test::unique_name("session");
+  constexpr int32_t n = 12;
+  test::create_topic(raw, topic, n);
+  std::vector<topic_partition> all;
+  for (int32_t p = 0; p < n; ++p) {
+    all.push_back({topic, p});
+    test::produce(raw, topic, p, test::numbered(3, "a"));
+  }
+  consumer c(test::base_config({{"auto.offset.reset", "earliest"},
+                                {"max.poll.records", "5"},
+                                {"fetch.max.wait.ms", "100"}}));
+  c.assign(all);
+  // Every partition's records, in order.
+  std::map<int32_t, std::vector<std::string>> got;
+  size_t count = 0;
+  auto poll_for = [&](size_t total) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (count < total && std::chrono::steady_clock::now() < deadline)
+      for (const auto& r : c.poll(100ms)) {
+        got[r.partition()].push_back(std::to_string(r.offset()) + ":" +
+                                     std::string(r.value_view()));
+        ++count;
+      }
+  };
+  poll_for(3 * n);
+  ASSERT_EQ(count, 3u * n);
+  for (int32_t p = 0; p < n; ++p)
+    EXPECT_EQ(got[p], (std::vector<std::string>{"0:a0", "1:a1", "2:a2"})) << "partition " << p;
+
+  // Paused partitions leave the session; the others keep being fetched.
+  std::vector<topic_partition> half(all.begin(), all.begin() + n / 2);
+  c.pause(half);
+  for (int32_t p = 0; p < n; ++p) test::produce(raw, topic, p, test::numbered(2, "b"));
+  poll_for(3 * n + n);
+  EXPECT_TRUE(c.poll(300ms).empty());
+  EXPECT_EQ(count, 3u * n + n);
+  for (int32_t p = 0; p < n; ++p)
+    EXPECT_EQ(got[p].size(), p < n / 2 ? 3u : 5u) << "partition " << p;
+
+  c.resume(half);
+  poll_for(3 * n + 2 * n);
+  EXPECT_EQ(count, 5u * n);
+  for (int32_t p = 0; p < n; ++p)
+    EXPECT_EQ(got[p], (std::vector<std::string>{"0:a0", "1:a1", "2:a2", "3:b0", "4:b1"}))
+        << "partition " << p;
+
+  // Seeking moves a partition's fetch offset within the session.
+  got.clear();
+  count = 0;
+  c.seek({topic, 0}, 3);
+  c.seek({topic, 7}, 1);
+  poll_for(2 + 4);
+  EXPECT_EQ(count, 6u);
+  EXPECT_EQ(got[0], (std::vector<std::string>{"3:b0", "4:b1"}));
+  EXPECT_EQ(got[7], (std::vector<std::string>{"1:a1", "2:a2", "3:b0", "4:b1"}));
+  // And new records still arrive everywhere.
+  got.clear();
+  count = 0;
+  for (int32_t p = 0; p < n; ++p) test::produce(raw, topic, p, test::numbered(1, "c"));
+  poll_for(n);
+  EXPECT_EQ(count, static_cast<size_t>(n));
+  for (int32_t p = 0; p < n; ++p)
+    EXPECT_EQ(got[p], std::vector<std::string>{"5:c0"}) << "partition " << p;
 }
 
 }  // namespace
