@@ -11,8 +11,8 @@
 // Metadata ages: from the first refresh_metadata() on, the I/O thread asks again every
 // metadata.max.age.ms for the topics the snapshot holds plus those set_refresh_topics() names (or
 // for every topic), so that new partitions, moved leaders and deleted topics become known without
-// an error first. Clients learn of a refresh through add_metadata_listener() and of a change in
-// topics or partition counts through metadata_generation().
+// an error first (0 turns this off). Clients learn of a refresh through add_metadata_listener() and
+// of a change in topics or partition counts through metadata_generation().
 #pragma once
 
 #include <asio.hpp>

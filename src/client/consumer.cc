@@ -1232,99 +1232,110 @@ asio::awaitable<void> consumer::impl::consumer_heartbeat_loop() {
       if (!remote_assignor.empty()) req.server_assignor = remote_assignor;
     }
     if (leave_as) co_await send_leave(*leave_as, -1, "consumer poll timeout has expired");
-    if (!idle) try {
-        auto md = co_await cl->refresh_metadata(topics);
-        req.topic_partitions.emplace();
-        {
+    if (idle) {
+      // Out of the group until the next poll() wakes this loop.
+      if (!group_wake_pending) {
+        timer.expires_after(interval);
+        group_wake = &timer;
+        std::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        group_wake = nullptr;
+      }
+      continue;
+    }
+    try {
+      auto md = co_await cl->refresh_metadata(topics);
+      req.topic_partitions.emplace();
+      {
+        std::lock_guard lock(mu);
+        // A member joining (epoch 0) reports no partitions, as the broker requires.
+        for (const auto& [tp, st] : parts) {
+          if (req.member_epoch == 0) break;
+          const auto* tm = md->find(tp.topic);
+          if (!tm) continue;
+          if (req.topic_partitions->empty() || req.topic_partitions->back().topic_id != tm->id)
+            req.topic_partitions->emplace_back().topic_id = tm->id;
+          req.topic_partitions->back().partitions.push_back(tp.partition);
+        }
+      }
+      auto conn = co_await coordinator_connection();
+      const int16_t v = conn->require_version(protocol::api_key::consumer_group_heartbeat, 1, 0);
+      if (v == 0 && req.member_epoch == 0) req.member_id.clear();
+      if (regex) {
+        if (v < 1) {
           std::lock_guard lock(mu);
-          // A member joining (epoch 0) reports no partitions, as the broker requires.
-          for (const auto& [tp, st] : parts) {
-            if (req.member_epoch == 0) break;
-            const auto* tm = md->find(tp.topic);
-            if (!tm) continue;
-            if (req.topic_partitions->empty() || req.topic_partitions->back().topic_id != tm->id)
-              req.topic_partitions->emplace_back().topic_id = tm->id;
-            req.topic_partitions->back().partitions.push_back(tp.partition);
-          }
-        }
-        auto conn = co_await coordinator_connection();
-        const int16_t v = conn->require_version(protocol::api_key::consumer_group_heartbeat, 1, 0);
-        if (v == 0 && req.member_epoch == 0) req.member_id.clear();
-        if (regex) {
-          if (v < 1) {
-            std::lock_guard lock(mu);
-            set_fatal(std::make_exception_ptr(kafka_error(
-                error_code::unsupported_version,
-                "the broker takes no SubscribedTopicRegex (ConsumerGroupHeartbeat v0)")));
-            break;
-          }
-          req.subscribed_topic_names = std::vector<std::string>{};
-          req.subscribed_topic_regex = *regex;
-          regex_sent = true;
-        } else if (regex_sent) {
-          req.subscribed_topic_regex = std::string();  // no pattern any more
-        }
-        auto resp = co_await conn->call<protocol::consumer_group_heartbeat_response>(req, v);
-        const auto code = code_of(resp.error_code);
-        if (code == error_code::fenced_member_epoch || code == error_code::unknown_member_id) {
-          std::lock_guard lock(mu);
-          generation = 0;
-          in_group = false;
-          partitions_lost = true;
-          target = std::set<topic_partition>{};
-          cv.notify_all();
-          continue;
-        }
-        if (is_coordinator_error(code)) {
-          cl->forget_coordinator(coordinator_type::group, group_id);
-          co_await cl->backoff(failures++);
-          continue;
-        }
-        if (code != error_code::none) {
-          std::lock_guard lock(mu);
-          set_fatal(std::make_exception_ptr(kafka_error(
-              code, fmt::format("ConsumerGroupHeartbeat of group {}{}{}", group_id,
-                                resp.error_message ? ": " : "", resp.error_message.value_or("")))));
+          set_fatal(std::make_exception_ptr(
+              kafka_error(error_code::unsupported_version,
+                          "the broker takes no SubscribedTopicRegex (ConsumerGroupHeartbeat v0)")));
           break;
         }
-        failures = 0;
-        if (resp.heartbeat_interval_ms > 0)
-          interval = std::chrono::milliseconds(resp.heartbeat_interval_ms);
-        std::optional<std::set<topic_partition>> next;
-        if (resp.assignment) {
-          next.emplace();
-          std::map<wire::uuid, std::string> names;
-          for (const auto& [n, t] : md->topics) names[t.id] = n;
-          bool unknown = false;
-          for (const auto& tps : resp.assignment->topic_partitions) {
-            auto it = names.find(tps.topic_id);
-            if (it == names.end()) {
-              unknown = true;
-              continue;
-            }
-            for (auto p : tps.partitions) next->insert({it->second, p});
-          }
-          if (unknown) {
-            // A topic id we cannot name yet: look at all topics once, then retry.
-            auto all = co_await cl->refresh_metadata(std::nullopt);
-            for (const auto& [n, t] : all->topics) names[t.id] = n;
-            next->clear();
-            for (const auto& tps : resp.assignment->topic_partitions)
-              if (auto it = names.find(tps.topic_id); it != names.end())
-                for (auto p : tps.partitions) next->insert({it->second, p});
-          }
-        }
-        std::lock_guard lock(mu);
-        if (resp.member_id) member_id = *resp.member_id;
-        generation = resp.member_epoch;
-        in_group = true;
-        if (next) target = std::move(next);
-        cv.notify_all();
-      } catch (const std::exception& e) {
-        lg.debug("consumer group heartbeat of {}: {}", group_id, e.what());
-        cl->forget_coordinator(coordinator_type::group, group_id);
-        failed = true;
+        req.subscribed_topic_names = std::vector<std::string>{};
+        req.subscribed_topic_regex = *regex;
+        regex_sent = true;
+      } else if (regex_sent) {
+        req.subscribed_topic_regex = std::string();  // no pattern any more
       }
+      auto resp = co_await conn->call<protocol::consumer_group_heartbeat_response>(req, v);
+      const auto code = code_of(resp.error_code);
+      if (code == error_code::fenced_member_epoch || code == error_code::unknown_member_id) {
+        std::lock_guard lock(mu);
+        generation = 0;
+        in_group = false;
+        partitions_lost = true;
+        target = std::set<topic_partition>{};
+        cv.notify_all();
+        continue;
+      }
+      if (is_coordinator_error(code)) {
+        cl->forget_coordinator(coordinator_type::group, group_id);
+        co_await cl->backoff(failures++);
+        continue;
+      }
+      if (code != error_code::none) {
+        std::lock_guard lock(mu);
+        set_fatal(std::make_exception_ptr(kafka_error(
+            code, fmt::format("ConsumerGroupHeartbeat of group {}{}{}", group_id,
+                              resp.error_message ? ": " : "", resp.error_message.value_or("")))));
+        break;
+      }
+      failures = 0;
+      if (resp.heartbeat_interval_ms > 0)
+        interval = std::chrono::milliseconds(resp.heartbeat_interval_ms);
+      std::optional<std::set<topic_partition>> next;
+      if (resp.assignment) {
+        next.emplace();
+        std::map<wire::uuid, std::string> names;
+        for (const auto& [n, t] : md->topics) names[t.id] = n;
+        bool unknown = false;
+        for (const auto& tps : resp.assignment->topic_partitions) {
+          auto it = names.find(tps.topic_id);
+          if (it == names.end()) {
+            unknown = true;
+            continue;
+          }
+          for (auto p : tps.partitions) next->insert({it->second, p});
+        }
+        if (unknown) {
+          // A topic id we cannot name yet: look at all topics once, then retry.
+          auto all = co_await cl->refresh_metadata(std::nullopt);
+          for (const auto& [n, t] : all->topics) names[t.id] = n;
+          next->clear();
+          for (const auto& tps : resp.assignment->topic_partitions)
+            if (auto it = names.find(tps.topic_id); it != names.end())
+              for (auto p : tps.partitions) next->insert({it->second, p});
+        }
+      }
+      std::lock_guard lock(mu);
+      if (resp.member_id) member_id = *resp.member_id;
+      generation = resp.member_epoch;
+      in_group = true;
+      if (next) target = std::move(next);
+      cv.notify_all();
+    } catch (const std::exception& e) {
+      lg.debug("consumer group heartbeat of {}: {}", group_id, e.what());
+      cl->forget_coordinator(coordinator_type::group, group_id);
+      failed = true;
+    }
     if (failed) {
       co_await cl->backoff(failures++);
       continue;
@@ -2070,11 +2081,11 @@ void consumer::close() {
   }
   m.wake_fetcher();
   m.wake_group();
-  try {
-    m.cl->run([&]() { return m.close_fetch_sessions(); });
-  } catch (const std::exception& e) {
-    lg.debug("closing the fetch sessions: {}", e.what());
-  }
+  // Closing the sessions waits behind a Fetch still in flight; past this bound the broker lets
+  // them expire.
+  auto sessions_closed =
+      asio::co_spawn(m.cl->executor(), m.close_fetch_sessions(), asio::use_future);
+  sessions_closed.wait_for(std::chrono::milliseconds(m.fetch_max_wait) + std::chrono::seconds(1));
   m.closed = true;
   m.owner.reset();
 }
