@@ -258,11 +258,62 @@ asio::awaitable<std::shared_ptr<const metadata_snapshot>> cluster::refresh_metad
     // A topic still being created may report an error and no partitions; keep what we know.
     next->topics.insert_or_assign(tm.name, std::move(tm));
   }
+  bool changed = !topics && next->topics.size() != _metadata->topics.size();
+  for (const auto& [name, t] : next->topics) {
+    const auto* before = _metadata->find(name);
+    if (!before || before->partitions.size() != t.partitions.size()) changed = true;
+  }
+  for (const auto& [name, t] : _metadata->topics)
+    if (!next->find(name)) changed = true;
   {
     std::lock_guard lock(_metadata_mutex);
     _metadata = next;
   }
+  if (changed) ++_metadata_generation;
+  if (!_periodic_started && _settings.get_ms("metadata.max.age.ms").count() > 0) {
+    _periodic_started = true;
+    asio::co_spawn(_io, periodic_refresh(), asio::detached);
+  }
+  for (const auto& l : _metadata_listeners) l(*next);
   co_return next;
+}
+
+void cluster::set_refresh_topics(std::set<std::string> extra, bool all_topics) {
+  asio::post(_io, [this, extra = std::move(extra), all_topics]() mutable {
+    _refresh_extra = std::move(extra);
+    _refresh_all = all_topics;
+  });
+}
+
+void cluster::add_metadata_listener(metadata_listener listener) {
+  asio::post(_io, [this, l = std::move(listener)]() mutable {
+    _metadata_listeners.push_back(std::move(l));
+  });
+}
+
+// Runs from the first refresh until the io_context stops.
+asio::awaitable<void> cluster::periodic_refresh() {
+  const auto age = _settings.get_ms("metadata.max.age.ms");
+  for (int failures = 0;;) {
+    if (failures == 0)
+      co_await sleep(age);
+    else
+      co_await backoff(failures - 1);
+    std::optional<std::vector<std::string>> topics;
+    if (!_refresh_all) {
+      std::set<std::string> names = _refresh_extra;
+      for (const auto& [name, t] : _metadata->topics) names.insert(name);
+      if (names.empty()) continue;
+      topics.emplace(names.begin(), names.end());
+    }
+    try {
+      co_await refresh_metadata(std::move(topics));
+      failures = 0;
+    } catch (const std::exception& e) {
+      lg.debug("periodic metadata refresh: {}", e.what());
+      ++failures;
+    }
+  }
 }
 
 asio::awaitable<int32_t> cluster::coordinator(coordinator_type type, std::string key) {

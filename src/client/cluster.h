@@ -7,14 +7,23 @@
 // coroutine's result) or post work with executor(). metadata_copy() may be called from any thread.
 // Shutdown: the destructor closes every connection, stops the io_context and joins the thread; a
 // coroutine still running is destroyed at its next suspension.
+//
+// Metadata ages: from the first refresh_metadata() on, the I/O thread asks again every
+// metadata.max.age.ms for the topics the snapshot holds plus those set_refresh_topics() names (or
+// for every topic), so that new partitions, moved leaders and deleted topics become known without
+// an error first (0 turns this off). Clients learn of a refresh through add_metadata_listener() and
+// of a change in topics or partition counts through metadata_generation().
 #pragma once
 
 #include <asio.hpp>
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +102,17 @@ class cluster {
   // A copy of the snapshot pointer, from any thread.
   std::shared_ptr<const metadata_snapshot> metadata_copy() const;
 
+  // The periodic refresh (metadata.max.age.ms) asks for the topics in the snapshot plus `extra`,
+  // or for every topic of the cluster when `all_topics` (a consumer's pattern subscription).
+  void set_refresh_topics(std::set<std::string> extra, bool all_topics = false);
+  // Called on the I/O thread after every successful refresh (periodic or not) with the new
+  // snapshot, for the life of the cluster. A listener must not block.
+  using metadata_listener = std::function<void(const metadata_snapshot&)>;
+  void add_metadata_listener(metadata_listener listener);
+  // Bumped by a refresh that adds or removes a topic or changes a topic's partition count. Any
+  // thread.
+  uint64_t metadata_generation() const { return _metadata_generation.load(); }
+
   // The node id of the coordinator for `key`, looked up with FindCoordinator and cached until
   // forget_coordinator(). Retries retriable errors (COORDINATOR_NOT_AVAILABLE while a coordinator
   // loads) within request.timeout.ms. Throws kafka_error.
@@ -118,6 +138,7 @@ class cluster {
   asio::awaitable<std::shared_ptr<connection>> connection_in_slot(int32_t slot_key,
                                                                   int32_t node_id);
   connection_options make_connection_options() const;
+  asio::awaitable<void> periodic_refresh();
 
   config _settings;
   std::vector<broker_address> _bootstrap;
@@ -132,6 +153,11 @@ class cluster {
   std::map<std::pair<int8_t, std::string>, int32_t> _coordinators;
   std::shared_ptr<const metadata_snapshot> _metadata = std::make_shared<metadata_snapshot>();
   mutable std::mutex _metadata_mutex;
+  std::atomic<uint64_t> _metadata_generation{0};
+  std::vector<metadata_listener> _metadata_listeners;
+  std::set<std::string> _refresh_extra;
+  bool _refresh_all = false;
+  bool _periodic_started = false;
 };
 
 }  // namespace brook::client

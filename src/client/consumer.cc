@@ -13,8 +13,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <random>
+#include <regex>
+#include <utility>
 
 #include "base/log.h"
 #include "client/assignors.h"
@@ -216,6 +219,10 @@ struct consumer::impl {
   std::map<std::string, std::shared_ptr<const std::string>, std::less<>> topic_names;
   bool subscribed_mode = false;
   std::set<std::string> subscribed;
+  // A pattern subscription: the pattern, and for the classic protocol its compiled form, which
+  // each metadata refresh matches against all topics to update `subscribed`.
+  std::optional<std::string> pattern;
+  std::optional<std::regex> pattern_re;
   rebalance_listener* listener = nullptr;
   std::exception_ptr fatal;
   bool woken = false;
@@ -229,6 +236,16 @@ struct consumer::impl {
   bool partitions_lost = false;
   bool joining = false;
   std::optional<std::vector<topic_partition>> pending_assignment;
+  // Classic: the topics the last JoinGroup subscribed to (a different subscription means joining
+  // again), and, on the leader, the partition count of each topic of the group when it assigned
+  // (a topic that did not exist is absent); a refresh that disagrees means joining again.
+  std::optional<std::set<std::string>> joined_subscription;
+  std::optional<std::map<std::string, size_t>> assignment_snapshot;
+  // max.poll.interval.ms: when poll() last returned, whether one runs now, and whether the member
+  // left the group because none came in time (commits fail until the next poll()).
+  clock::time_point last_poll = clock::now();
+  bool polling = false;
+  bool left_on_poll_timeout = false;
   // KIP-848: the broker's latest assignment, and whether the heartbeat must report ours.
   std::optional<std::set<topic_partition>> target;
   bool group_loop_running = false;
@@ -243,6 +260,21 @@ struct consumer::impl {
   bool metadata_needed = false;
   std::set<int32_t> nodes_in_flight;
   std::map<int32_t, clock::time_point> node_backoff;
+  // KIP-227: the fetch session with each leader broker, and the partitions it holds as the
+  // broker sees them (what the last request sent). Epoch 0 means the next Fetch is a full one
+  // that opens a new session.
+  struct fetch_session {
+    struct entry {
+      int64_t offset = -1;
+      int32_t leader_epoch = -1;
+      wire::uuid topic_id;
+      bool operator==(const entry&) const = default;
+    };
+    int32_t id = 0;
+    int32_t epoch = 0;
+    std::map<topic_partition, entry> partitions;
+  };
+  std::map<int32_t, fetch_session> sessions;
 
   std::shared_ptr<const std::string> intern(const std::string& topic) {
     auto it = topic_names.find(topic);
@@ -250,6 +282,28 @@ struct consumer::impl {
       it = topic_names.emplace(topic, std::make_shared<const std::string>(topic)).first;
     return it->second;
   }
+
+  // I/O thread: a metadata refresh; updates a pattern subscription and notices what needs a
+  // rejoin.
+  void on_metadata(const metadata_snapshot& md);
+  // With mu held: the topics the cluster's periodic refresh must cover.
+  void update_refresh_topics();
+  // With mu held: whether the member has gone max.poll.interval.ms without a poll().
+  bool poll_expired() const {
+    return subscribed_mode && in_group && !joining && !polling &&
+           clock::now() - last_poll > rebalance_timeout;
+  }
+  // With mu held: when poll_expired() will hold if no poll() comes (far away when it cannot).
+  clock::time_point poll_deadline() const {
+    if (!in_group || polling) return clock::time_point::max();
+    return last_poll + rebalance_timeout + std::chrono::milliseconds(1);
+  }
+  // With mu held: leaves the group's state after a poll timeout; returns the member id to leave
+  // with.
+  std::string forget_membership_on_poll_timeout();
+  // Leaves with LeaveGroup (classic) or a heartbeat of member epoch `epoch` (KIP-848: -1 leaves,
+  // -2 keeps a static member's place); errors are only logged.
+  asio::awaitable<void> send_leave(std::string member, int32_t epoch, std::string reason);
 
   // From any thread: makes the fetch loop (and the group loop) look at the state again.
   void wake_fetcher();
@@ -267,6 +321,8 @@ struct consumer::impl {
     int32_t leader_epoch;
   };
   asio::awaitable<void> fetch_from(int32_t node, std::vector<fetch_target> targets);
+  // Closes the fetch sessions (a Fetch of epoch -1 to each broker), at close().
+  asio::awaitable<void> close_fetch_sessions();
   asio::awaitable<std::map<topic_partition, int64_t>> list_offsets(
       std::map<topic_partition, int64_t> timestamps);
   asio::awaitable<std::shared_ptr<connection>> coordinator_connection();
@@ -303,6 +359,9 @@ struct consumer::impl {
   void commit_sync(std::map<topic_partition, offset_and_metadata> offsets);
   // seek_to_beginning/end: the positions of `partitions` (all when empty) are looked up again.
   void reset_positions(const std::vector<topic_partition>& partitions, reset_strategy strategy);
+  // subscribe() by names or by pattern (`regex`).
+  void subscribe(std::set<std::string> topics, std::optional<std::string> regex,
+                 rebalance_listener* new_listener);
 };
 
 consumer::impl::impl(config settings) {
@@ -362,6 +421,7 @@ consumer::impl::impl(config settings) {
   remote_assignor = settings.get_string("group.remote.assignor");
   owner = std::make_unique<cluster>(std::move(settings));
   cl = owner.get();
+  cl->add_metadata_listener([this](const metadata_snapshot& md) { on_metadata(md); });
   next_auto_commit = clock::now() + auto_commit_interval;
 }
 
@@ -585,24 +645,72 @@ asio::awaitable<void> consumer::impl::fetch_from(int32_t node, std::vector<fetch
     req.min_bytes = fetch_min_bytes;
     req.max_bytes = fetch_max_bytes;
     req.isolation_level = read_committed ? 1 : 0;
-    req.session_id = 0;
-    req.session_epoch = -1;
     req.rack_id = rack;
+    // Sessions (v7+): a full Fetch (session 0, epoch 0) opens one; later ones name only the
+    // partitions that are new or whose fetch offset or leader epoch moved, and forget those no
+    // longer fetched from this broker.
+    const bool use_session = v >= 7;
+    auto& session = sessions[node];
+    const bool full = !use_session || session.epoch == 0;
+    req.session_id = full ? 0 : session.id;
+    req.session_epoch = use_session ? session.epoch : -1;
+    std::map<topic_partition, fetch_session::entry> next;
     for (const auto& t : targets) {
+      fetch_session::entry e;
+      e.offset = t.offset;
+      e.leader_epoch = v >= 9 ? t.leader_epoch : -1;
+      if (const auto* tm = md->find(t.tp.topic)) e.topic_id = tm->id;
+      next[t.tp] = e;
+      if (!full) {
+        auto old = session.partitions.find(t.tp);
+        if (old != session.partitions.end() && old->second == e) continue;
+      }
       if (req.topics.empty() || req.topics.back().topic != t.tp.topic) {
         auto& ft = req.topics.emplace_back();
         ft.topic = t.tp.topic;
-        if (const auto* tm = md->find(t.tp.topic)) ft.topic_id = tm->id;
+        ft.topic_id = e.topic_id;
       }
       auto& fp = req.topics.back().partitions.emplace_back();
       fp.partition = t.tp.partition;
-      fp.current_leader_epoch = v >= 9 ? t.leader_epoch : -1;
+      fp.current_leader_epoch = e.leader_epoch;
       fp.fetch_offset = t.offset;
       fp.partition_max_bytes = partition_max_bytes;
     }
+    if (!full)
+      for (const auto& [tp, e] : session.partitions) {
+        if (next.count(tp)) continue;
+        if (req.forgotten_topics_data.empty() ||
+            req.forgotten_topics_data.back().topic != tp.topic) {
+          auto& f = req.forgotten_topics_data.emplace_back();
+          f.topic = tp.topic;
+          f.topic_id = e.topic_id;
+        }
+        req.forgotten_topics_data.back().partitions.push_back(tp.partition);
+      }
+    session.partitions = std::move(next);
+    const int32_t sent_epoch = req.session_epoch;
     auto resp = co_await conn->call<protocol::fetch_response>(
         req, v, std::chrono::milliseconds(fetch_max_wait));
-    if (resp.error_code != 0) {
+    if (use_session) {
+      auto& s = sessions[node];
+      if (resp.error_code != 0) {
+        s = fetch_session{};  // start over with a full Fetch
+      } else if (s.epoch == sent_epoch) {
+        if (full) {
+          if (resp.session_id != 0 && resp.session_id != s.id)
+            lg.debug("fetch session {} opened with node {}", resp.session_id, node);
+          s.id = resp.session_id;
+          s.epoch = resp.session_id == 0 ? 0 : 1;
+        } else {
+          s.epoch = sent_epoch == std::numeric_limits<int32_t>::max() ? 1 : sent_epoch + 1;
+        }
+      }
+    }
+    const auto top_code = code_of(resp.error_code);
+    if (top_code == error_code::fetch_session_id_not_found ||
+        top_code == error_code::invalid_fetch_session_epoch) {
+      lg.debug("fetch from node {}: {}; a full fetch next", node, protocol::error_name(top_code));
+    } else if (resp.error_code != 0) {
       lg.debug("fetch from node {}: error {}", node, resp.error_code);
       metadata_needed = true;
     }
@@ -663,11 +771,13 @@ asio::awaitable<void> consumer::impl::fetch_from(int32_t node, std::vector<fetch
     cv.notify_all();
   } catch (const kafka_error& e) {
     lg.debug("fetch from node {}: {}", node, e.what());
+    sessions[node] = fetch_session{};
     if (e.code() == error_code::network_exception) cl->drop_connection(node);
     metadata_needed = true;
     node_backoff[node] = clock::now() + retry_backoff;
   } catch (const std::exception& e) {
     lg.warn("fetch from node {}: {}", node, e.what());
+    sessions[node] = fetch_session{};
     node_backoff[node] = clock::now() + retry_backoff;
   }
   {
@@ -678,6 +788,27 @@ asio::awaitable<void> consumer::impl::fetch_from(int32_t node, std::vector<fetch
   nodes_in_flight.erase(node);
   fetch_wake_pending = true;
   if (fetch_wake) fetch_wake->cancel();
+}
+
+asio::awaitable<void> consumer::impl::close_fetch_sessions() {
+  for (auto& [node, session] : sessions) {
+    if (session.id == 0) continue;
+    protocol::fetch_request req;
+    req.replica_id = -1;
+    req.max_wait_ms = 0;
+    req.min_bytes = 0;
+    req.max_bytes = fetch_max_bytes;
+    req.session_id = session.id;
+    req.session_epoch = -1;  // closes the session
+    session = fetch_session{};
+    try {
+      auto conn = co_await cl->connection_to(node);
+      const int16_t v = conn->require_version(protocol::api_key::fetch, 17, 7);
+      co_await conn->call<protocol::fetch_response>(req, v);
+    } catch (const std::exception& e) {
+      lg.debug("closing the fetch session with node {}: {}", node, e.what());
+    }
+  }
 }
 
 // ---- commits (I/O thread) --------------------------------------------------------------------
@@ -759,6 +890,15 @@ asio::awaitable<std::map<topic_partition, offset_and_metadata>> consumer::impl::
 asio::awaitable<void> consumer::impl::commit(
     std::map<topic_partition, offset_and_metadata> offsets) {
   if (group_id.empty()) throw config_error("group.id: needed to commit offsets");
+  {
+    std::lock_guard lock(mu);
+    if (left_on_poll_timeout)
+      throw kafka_error(error_code::unknown_member_id,
+                        fmt::format("commit failed: the consumer left group {} as poll() was not "
+                                    "called within max.poll.interval.ms ({} ms); its partitions "
+                                    "may be another member's now, and the next poll() joins again",
+                                    group_id, rebalance_timeout.count()));
+  }
   if (offsets.empty()) co_return;
   const auto deadline = clock::now() + request_timeout;
   for (int attempt = 0;; ++attempt) {
@@ -842,9 +982,17 @@ asio::awaitable<bool> consumer::impl::join_once() {
   std::vector<std::string> topics;
   protocol::consumer_protocol_subscription sub;
   std::string me;
+  bool by_pattern = false;
+  {
+    std::lock_guard lock(mu);
+    by_pattern = pattern_re.has_value();
+  }
+  // A pattern is matched against every topic (on_metadata updates `subscribed`).
+  if (by_pattern) co_await cl->refresh_metadata(std::nullopt);
   {
     std::lock_guard lock(mu);
     topics.assign(subscribed.begin(), subscribed.end());
+    joined_subscription = subscribed;
     me = member_id;
     if (cooperative) {
       for (const auto& [tp, st] : parts) {
@@ -857,7 +1005,7 @@ asio::awaitable<bool> consumer::impl::join_once() {
   }
   sub.topics = topics;
   if (!rack.empty()) sub.rack_id = rack;
-  co_await cl->refresh_metadata(topics);
+  if (!by_pattern) co_await cl->refresh_metadata(topics);
   auto conn = co_await coordinator_connection();
   const int16_t jv = conn->require_version(protocol::api_key::join_group, 9, 1);
   protocol::join_group_request join;
@@ -891,6 +1039,7 @@ asio::awaitable<bool> consumer::impl::join_once() {
     std::lock_guard lock(mu);
     member_id = jr.member_id;
     generation = jr.generation_id;
+    if (jr.leader != jr.member_id) assignment_snapshot.reset();
   }
 
   protocol::sync_group_request sync;
@@ -928,6 +1077,14 @@ asio::awaitable<bool> consumer::impl::join_once() {
     for (const auto& t : all_topics)
       if (const auto* tm = md->find(t); tm && !tm->partitions.empty())
         counts[t] = static_cast<int32_t>(tm->partitions.size());
+    {
+      // What the leader assigned from: a later refresh that disagrees means joining again.
+      std::lock_guard lock(mu);
+      assignment_snapshot.emplace();
+      for (const auto& t : all_topics)
+        (*assignment_snapshot)[t] = counts.count(t) ? static_cast<size_t>(counts[t]) : 0;
+      update_refresh_topics();
+    }
     const auto assignment = client::assign_partitions(protocol_name, members, counts);
     for (const auto& [mid, tps] : assignment) {
       protocol::consumer_protocol_assignment a;
@@ -957,32 +1114,48 @@ asio::awaitable<bool> consumer::impl::join_once() {
       for (auto p : t.partitions) assigned.push_back({t.topic, p});
   }
   std::sort(assigned.begin(), assigned.end());
+  bool start_heartbeats = false;
   {
     std::lock_guard lock(mu);
     pending_assignment = std::move(assigned);
     in_group = true;
     joining = false;
     cv.notify_all();
-    if (!group_loop_running) {
-      group_loop_running = true;
-      asio::co_spawn(cl->executor(), classic_heartbeat_loop(), asio::detached);
-    }
+    start_heartbeats = !std::exchange(group_loop_running, true);
   }
+  // Spawned without mu held: on this thread the loop starts at once and takes mu.
+  if (start_heartbeats) asio::co_spawn(cl->executor(), classic_heartbeat_loop(), asio::detached);
   co_return true;
 }
 
 asio::awaitable<void> consumer::impl::classic_heartbeat_loop() {
   asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto next_heartbeat = clock::now() + heartbeat_interval;
   for (;;) {
-    timer.expires_after(heartbeat_interval);
+    {
+      std::lock_guard lock(mu);
+      timer.expires_at(std::min(next_heartbeat, poll_deadline()));
+    }
     group_wake = &timer;
     std::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     group_wake = nullptr;
     protocol::heartbeat_request req;
+    std::optional<std::string> leave_as;
     {
       std::lock_guard lock(mu);
       if (closing || !subscribed_mode) break;
+      if (poll_expired()) leave_as = forget_membership_on_poll_timeout();
+    }
+    if (leave_as) {
+      // A static member keeps its place, as in Java: it only forgot its generation.
+      if (!instance_id) co_await send_leave(*leave_as, -1, "consumer poll timeout has expired");
+      continue;
+    }
+    if (clock::now() < next_heartbeat) continue;
+    next_heartbeat = clock::now() + heartbeat_interval;
+    {
+      std::lock_guard lock(mu);
       if (joining || !in_group || generation < 0 || need_rejoin) continue;
       req.group_id = group_id;
       req.generation_id = generation;
@@ -1039,14 +1212,22 @@ asio::awaitable<void> consumer::impl::classic_heartbeat_loop() {
 asio::awaitable<void> consumer::impl::consumer_heartbeat_loop() {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   auto interval = heartbeat_interval;
+  bool regex_sent = false;
   for (int failures = 0;;) {
     group_wake_pending = false;
     bool failed = false;
     protocol::consumer_group_heartbeat_request req;
     std::vector<std::string> topics;
+    std::optional<std::string> leave_as;
+    std::optional<std::string> regex;
+    bool idle = false;
     {
       std::lock_guard lock(mu);
       if (closing || !subscribed_mode) break;
+      if (poll_expired()) leave_as = forget_membership_on_poll_timeout();
+      // After a poll timeout the member stays out until the next poll().
+      idle = left_on_poll_timeout;
+      regex = pattern;
       if (member_id.empty()) member_id = random_member_id();
       req.group_id = group_id;
       req.member_id = member_id;
@@ -1058,12 +1239,26 @@ asio::awaitable<void> consumer::impl::consumer_heartbeat_loop() {
       req.subscribed_topic_names = topics;
       if (!remote_assignor.empty()) req.server_assignor = remote_assignor;
     }
+    if (leave_as) co_await send_leave(*leave_as, -1, "consumer poll timeout has expired");
+    if (idle) {
+      // Out of the group until the next poll() wakes this loop.
+      if (!group_wake_pending) {
+        timer.expires_after(interval);
+        group_wake = &timer;
+        std::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        group_wake = nullptr;
+      }
+      continue;
+    }
     try {
       auto md = co_await cl->refresh_metadata(topics);
       req.topic_partitions.emplace();
       {
         std::lock_guard lock(mu);
+        // A member joining (epoch 0) reports no partitions, as the broker requires.
         for (const auto& [tp, st] : parts) {
+          if (req.member_epoch == 0) break;
           const auto* tm = md->find(tp.topic);
           if (!tm) continue;
           if (req.topic_partitions->empty() || req.topic_partitions->back().topic_id != tm->id)
@@ -1074,6 +1269,20 @@ asio::awaitable<void> consumer::impl::consumer_heartbeat_loop() {
       auto conn = co_await coordinator_connection();
       const int16_t v = conn->require_version(protocol::api_key::consumer_group_heartbeat, 1, 0);
       if (v == 0 && req.member_epoch == 0) req.member_id.clear();
+      if (regex) {
+        if (v < 1) {
+          std::lock_guard lock(mu);
+          set_fatal(std::make_exception_ptr(
+              kafka_error(error_code::unsupported_version,
+                          "the broker takes no SubscribedTopicRegex (ConsumerGroupHeartbeat v0)")));
+          break;
+        }
+        req.subscribed_topic_names = std::vector<std::string>{};
+        req.subscribed_topic_regex = *regex;
+        regex_sent = true;
+      } else if (regex_sent) {
+        req.subscribed_topic_regex = std::string();  // no pattern any more
+      }
       auto resp = co_await conn->call<protocol::consumer_group_heartbeat_response>(req, v);
       const auto code = code_of(resp.error_code);
       if (code == error_code::fenced_member_epoch || code == error_code::unknown_member_id) {
@@ -1140,7 +1349,10 @@ asio::awaitable<void> consumer::impl::consumer_heartbeat_loop() {
       continue;
     }
     if (group_wake_pending) continue;
-    timer.expires_after(interval);
+    {
+      std::lock_guard lock(mu);
+      timer.expires_at(std::min(clock::now() + interval, poll_deadline()));
+    }
     group_wake = &timer;
     std::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -1152,40 +1364,93 @@ asio::awaitable<void> consumer::impl::consumer_heartbeat_loop() {
 
 asio::awaitable<void> consumer::impl::leave_group() {
   std::string me;
-  int32_t epoch = -1;
   {
     std::lock_guard lock(mu);
     if (!in_group || member_id.empty()) co_return;
     me = member_id;
-    epoch = generation;
     in_group = false;
   }
+  if (classic && instance_id) co_return;  // a static member keeps its place, as in Java
+  co_await send_leave(me, instance_id ? -2 : -1, "the consumer is closing");
+}
+
+asio::awaitable<void> consumer::impl::send_leave(std::string member, int32_t epoch,
+                                                 std::string reason) {
   try {
     auto conn = co_await coordinator_connection();
     if (classic) {
-      if (instance_id) co_return;  // a static member keeps its place, as in Java
       const int16_t v = conn->require_version(protocol::api_key::leave_group, 5, 0);
       protocol::leave_group_request req;
       req.group_id = group_id;
       if (v >= 3)
-        req.members.push_back({me, std::nullopt, std::string("the consumer is closing"), {}});
+        req.members.push_back({member, std::nullopt, reason, {}});
       else
-        req.member_id = me;
+        req.member_id = member;
       co_await conn->call<protocol::leave_group_response>(req, v);
     } else {
       const int16_t v = conn->require_version(protocol::api_key::consumer_group_heartbeat, 1, 0);
       protocol::consumer_group_heartbeat_request req;
       req.group_id = group_id;
-      req.member_id = me;
+      req.member_id = member;
       req.instance_id = instance_id;
-      // -2 leaves a static member's place open for its return; -1 leaves the group.
-      req.member_epoch = instance_id ? -2 : -1;
-      (void)epoch;
+      req.member_epoch = epoch;
       co_await conn->call<protocol::consumer_group_heartbeat_response>(req, v);
     }
   } catch (const std::exception& e) {
     lg.debug("leaving group {}: {}", group_id, e.what());
   }
+}
+
+std::string consumer::impl::forget_membership_on_poll_timeout() {
+  lg.warn("group {}: poll() was not called within max.poll.interval.ms ({} ms): leaving the group",
+          group_id, rebalance_timeout.count());
+  std::string me = member_id;
+  left_on_poll_timeout = true;
+  in_group = false;
+  partitions_lost = true;
+  if (classic) {
+    member_id.clear();
+    generation = -1;
+    need_rejoin = true;
+  } else {
+    generation = 0;
+  }
+  cv.notify_all();
+  return me;
+}
+
+void consumer::impl::on_metadata(const metadata_snapshot& md) {
+  std::lock_guard lock(mu);
+  if (!subscribed_mode || !classic) return;
+  if (pattern_re) {
+    std::set<std::string> matched;
+    for (const auto& [name, t] : md.topics)
+      if (!t.internal && std::regex_match(name, *pattern_re)) matched.insert(name);
+    if (matched != subscribed) {
+      lg.debug("group {}: the pattern matches {} topics now", group_id, matched.size());
+      subscribed = std::move(matched);
+      update_refresh_topics();
+    }
+  }
+  if (!in_group || joining) return;
+  bool rejoin = joined_subscription && *joined_subscription != subscribed;
+  if (assignment_snapshot)
+    for (const auto& [topic, count] : *assignment_snapshot) {
+      const auto* t = md.find(topic);
+      if ((t ? t->partitions.size() : 0) != count) rejoin = true;
+    }
+  if (rejoin && !need_rejoin) {
+    lg.debug("group {}: subscribed topics changed: joining again", group_id);
+    need_rejoin = true;
+    cv.notify_all();
+  }
+}
+
+void consumer::impl::update_refresh_topics() {
+  std::set<std::string> topics = subscribed;
+  if (assignment_snapshot)
+    for (const auto& [t, count] : *assignment_snapshot) topics.insert(t);
+  cl->set_refresh_topics(std::move(topics), pattern_re.has_value());
 }
 
 // ---- user thread -----------------------------------------------------------------------------
@@ -1439,6 +1704,8 @@ void consumer::impl::drive_group() {
       wake_fetcher();
       lock.lock();
     }
+    if (in_group && !joining && joined_subscription && *joined_subscription != subscribed)
+      need_rejoin = true;
     if (need_rejoin && !joining) {
       const bool lost = partitions_lost;
       need_rejoin = false;
@@ -1467,6 +1734,10 @@ void consumer::impl::drive_group() {
   if (target) {
     const std::vector<topic_partition> next(target->begin(), target->end());
     target.reset();
+    if (pattern) {
+      subscribed.clear();
+      for (const auto& tp : next) subscribed.insert(tp.topic);
+    }
     auto [revoked, added] = difference(owned(), next);
     lock.unlock();
     revoke(revoked, false);
@@ -1525,31 +1796,56 @@ void consumer::assign(const std::vector<topic_partition>& partitions) {
 }
 
 void consumer::subscribe(const std::vector<std::string>& topics, rebalance_listener* listener) {
-  auto& m = *_impl;
-  m.ensure_open();
-  if (m.group_id.empty()) throw config_error("group.id: needed for subscribe()");
+  _impl->subscribe(std::set<std::string>(topics.begin(), topics.end()), std::nullopt, listener);
+}
+
+void consumer::subscribe_pattern(const subscription_pattern& pattern,
+                                 rebalance_listener* listener) {
+  _impl->subscribe({}, pattern.regex(), listener);
+}
+
+void consumer::impl::subscribe(std::set<std::string> topics, std::optional<std::string> regex,
+                               rebalance_listener* new_listener) {
+  ensure_open();
+  if (group_id.empty()) throw config_error("group.id: needed for subscribe()");
+  std::optional<std::regex> compiled;
+  if (regex && classic) {
+    try {
+      compiled.emplace(*regex, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw config_error(fmt::format("subscription pattern '{}': {}", *regex, e.what()));
+    }
+  }
   bool start = false;
   {
-    std::lock_guard lock(m.mu);
-    if (!m.subscribed_mode && !m.parts.empty())
-      throw std::logic_error("subscribe() after assign()");
-    std::set<std::string> next(topics.begin(), topics.end());
-    start = !m.subscribed_mode;
-    if (next != m.subscribed && m.in_group) m.need_rejoin = true;
-    m.subscribed = std::move(next);
-    m.subscribed_mode = true;
-    m.listener = listener;
+    std::lock_guard lock(mu);
+    if (!subscribed_mode && !parts.empty()) throw std::logic_error("subscribe() after assign()");
+    start = !subscribed_mode;
+    if (regex != pattern) {
+      // The next join (classic) or heartbeat (KIP-848) matches the new pattern.
+      if (in_group) need_rejoin = true;
+      if (regex) topics.clear();
+    } else if (regex) {
+      topics = subscribed;  // the same pattern again
+    }
+    if (topics != subscribed && in_group) need_rejoin = true;
+    subscribed = std::move(topics);
+    pattern = std::move(regex);
+    pattern_re = std::move(compiled);
+    subscribed_mode = true;
+    listener = new_listener;
+    update_refresh_topics();
     if (start) {
-      if (m.classic) {
-        m.need_rejoin = true;
-      } else if (!m.group_loop_running) {
-        m.group_loop_running = true;
-        asio::co_spawn(m.cl->executor(), m.consumer_heartbeat_loop(), asio::detached);
+      if (classic) {
+        need_rejoin = true;
+      } else if (!group_loop_running) {
+        group_loop_running = true;
+        asio::co_spawn(cl->executor(), consumer_heartbeat_loop(), asio::detached);
       }
     }
   }
-  m.ensure_loops();
-  if (!m.classic) m.wake_group();
+  ensure_loops();
+  if (!classic) wake_group();
 }
 
 void consumer::unsubscribe() {
@@ -1570,6 +1866,12 @@ void consumer::unsubscribe() {
   m.parts.clear();
   m.completed.clear();
   m.subscribed.clear();
+  m.pattern.reset();
+  m.pattern_re.reset();
+  m.joined_subscription.reset();
+  m.assignment_snapshot.reset();
+  m.left_on_poll_timeout = false;
+  m.update_refresh_topics();
   m.subscribed_mode = false;
   m.listener = nullptr;
   m.need_rejoin = false;
@@ -1597,6 +1899,22 @@ std::vector<consumer_record> consumer::poll(std::chrono::milliseconds timeout) {
   auto& m = *_impl;
   m.ensure_open();
   const auto deadline = clock::now() + timeout;
+  bool rejoin = false;
+  {
+    std::lock_guard lock(m.mu);
+    m.polling = true;
+    rejoin = std::exchange(m.left_on_poll_timeout, false);
+  }
+  // The poll timer (max.poll.interval.ms) runs again from when this poll() returns.
+  struct poll_timer {
+    impl& m;
+    ~poll_timer() {
+      std::lock_guard lock(m.mu);
+      m.polling = false;
+      m.last_poll = clock::now();
+    }
+  } timer{m};
+  if (rejoin && !m.classic) m.wake_group();
   m.deliver_commit_results();
   m.maybe_auto_commit();
   std::vector<consumer_record> out;
@@ -1778,6 +2096,11 @@ void consumer::close() {
   }
   m.wake_fetcher();
   m.wake_group();
+  // Closing the sessions waits behind a Fetch still in flight; past this bound the broker lets
+  // them expire.
+  auto sessions_closed =
+      asio::co_spawn(m.cl->executor(), m.close_fetch_sessions(), asio::use_future);
+  sessions_closed.wait_for(std::chrono::milliseconds(m.fetch_max_wait) + std::chrono::seconds(1));
   m.closed = true;
   m.owner.reset();
 }

@@ -11,11 +11,12 @@
 //       handle(r.topic(), r.partition(), r.offset(), r.value());
 //
 // Fetching: the I/O thread keeps one Fetch request in flight per leader broker, covering the
-// assigned partitions it leads, and buffers what comes back; poll() decodes buffered record sets
-// on the caller's thread and returns at most max.poll.records records at once. Records share the
-// response buffer (or the decompressed buffer of their batch): keys, values and header values are
-// wire::shared_bytes views that keep that buffer alive, so nothing is copied per record.
-// isolation.level=read_committed hides records of aborted transactions and control records.
+// assigned partitions it leads (in a fetch session, below), and buffers what comes back; poll()
+// decodes buffered record sets on the caller's thread and returns at most max.poll.records records
+// at once. Records share the response buffer (or the decompressed buffer of their batch): keys,
+// values and header values are wire::shared_bytes views that keep that buffer alive, so nothing is
+// copied per record. isolation.level=read_committed hides records of aborted transactions and
+// control records.
 //
 // Starting positions: a partition without a position starts from the group's committed offset
 // (when group.id is set), else from auto.offset.reset: earliest, latest, or none. With none,
@@ -34,10 +35,33 @@
 // (FENCED_INSTANCE_ID, INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, ...) with their codes.
 // Retriable errors (leader moved, coordinator moved, connection lost) are retried inside.
 //
-// Not done yet: fetch sessions (KIP-227; every Fetch is a full one), fetching from followers
-// (client.rack is only sent), noticing new partitions of subscribed topics (the group is joined
-// again only when the subscription or the group changes), enforcing max.poll.interval.ms on the
-// client, and regex subscriptions.
+// Metadata: the consumer's cluster refreshes the metadata of the topics it uses every
+// metadata.max.age.ms. With group.protocol=classic, the member that computed the assignment (the
+// leader) joins the group again when the partition count of a topic of the group changed (new
+// partitions, or a topic created or deleted), and a member joins again when the topics of its
+// subscription changed, as Java's consumer does. With group.protocol=consumer the broker notices
+// and sends a new assignment.
+//
+// Pattern subscriptions: subscribe(subscription_pattern("orders-.*")) subscribes to every topic
+// whose whole name matches. With group.protocol=classic the consumer matches the pattern itself
+// (std::regex, ECMAScript syntax; internal topics never match) against all the cluster's topics at
+// each metadata refresh, and joins the group again when the matched set changes. With
+// group.protocol=consumer the pattern goes to the broker (RE2/J syntax, KIP-848's
+// SubscribedTopicRegex), which resolves it, as Java's subscribe(SubscriptionPattern) does.
+//
+// max.poll.interval.ms: when the application does not call poll() for longer, the consumer leaves
+// the group (a classic static member only forgets its generation, as in Java) so that its
+// partitions go to others; commits then fail with kafka_error(UNKNOWN_MEMBER_ID) (Java's
+// CommitFailedException) until the next poll(), which reports the partitions lost through the
+// listener and joins again.
+//
+// Fetch sessions (KIP-227, Fetch v7+): the first Fetch to a broker is a full one that opens a
+// session; later ones name only the partitions that are new or whose fetch offset moved, and
+// forget those no longer fetched there (paused, revoked, moved, or waiting in poll's buffer). A
+// session the broker no longer knows (FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH,
+// any error or lost connection) is started over with a full Fetch; close() closes the sessions.
+//
+// Not done yet: fetching from followers (client.rack is only sent).
 //
 // Threads: like Java's consumer, one consumer is used by one thread at a time; only wakeup() may
 // be called from another thread (it makes a blocked or the next poll() throw wakeup_error).
@@ -46,6 +70,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -147,6 +172,17 @@ class wakeup_error : public std::runtime_error {
   wakeup_error() : std::runtime_error("consumer woken up") {}
 };
 
+// A regular expression naming the topics to subscribe to, as Java's Pattern and
+// SubscriptionPattern: a topic is subscribed when the whole of its name matches.
+class subscription_pattern {
+ public:
+  explicit subscription_pattern(std::string regex) : _regex(std::move(regex)) {}
+  const std::string& regex() const { return _regex; }
+
+ private:
+  std::string _regex;
+};
+
 class consumer {
  public:
   // The result of an asynchronous commit: the offsets sent and nullptr, or the failure.
@@ -168,8 +204,19 @@ class consumer {
   // `topics`; the assignment arrives in a later poll(). `listener` must outlive the
   // subscription. Throws std::logic_error after assign().
   void subscribe(const std::vector<std::string>& topics, rebalance_listener* listener = nullptr);
+  // Joins the group to share the partitions of every topic whose name matches `pattern` (see the
+  // file comment for the syntax each group.protocol uses), now and as topics come and go. Throws
+  // config_error without group.id or for a pattern std::regex rejects (classic),
+  // std::logic_error after assign(). (A template only so that subscribe({"topic"}) stays
+  // unambiguous.)
+  template <std::same_as<subscription_pattern> Pattern>
+  void subscribe(const Pattern& pattern, rebalance_listener* listener = nullptr) {
+    subscribe_pattern(pattern, listener);
+  }
   // Leaves the group (revoking the assignment through the listener) or drops the assignment.
   void unsubscribe();
+  // The subscribed topics; with a pattern, the topics it matches now (classic) or the topics of
+  // the assignment (group.protocol=consumer).
   std::set<std::string> subscription() const;
   std::set<topic_partition> assignment() const;
 
@@ -220,6 +267,7 @@ class consumer {
   void close();
 
  private:
+  void subscribe_pattern(const subscription_pattern& pattern, rebalance_listener* listener);
   struct impl;
   std::unique_ptr<impl> _impl;
 };
