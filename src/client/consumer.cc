@@ -1286,6 +1286,8 @@ asio::awaitable<void> consumer::impl::consumer_heartbeat_loop() {
       auto resp = co_await conn->call<protocol::consumer_group_heartbeat_response>(req, v);
       const auto code = code_of(resp.error_code);
       if (code == error_code::fenced_member_epoch || code == error_code::unknown_member_id) {
+        lg.debug("group {}: ConsumerGroupHeartbeat at epoch {} answered {}: joining again",
+                 group_id, req.member_epoch, protocol::error_name(code));
         std::lock_guard lock(mu);
         generation = 0;
         in_group = false;
@@ -1408,6 +1410,8 @@ std::string consumer::impl::forget_membership_on_poll_timeout() {
   left_on_poll_timeout = true;
   in_group = false;
   partitions_lost = true;
+  // An assignment the broker sent before is void: the member must earn a new one.
+  target.reset();
   if (classic) {
     member_id.clear();
     generation = -1;

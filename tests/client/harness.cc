@@ -6,7 +6,18 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "base/log.h"
+
 namespace brook::client::test {
+
+namespace {
+// BROOK_TEST_LOG=debug (or trace, ...) shows the client's own log lines while a test runs.
+const bool log_level_set = [] {
+  if (const char* l = std::getenv("BROOK_TEST_LOG"))
+    if (auto level = log::parse_level(l)) log::set_level(*level);
+  return true;
+}();
+}  // namespace
 
 std::string bootstrap() {
   const char* b = std::getenv("BROOK_TEST_BOOTSTRAP");
