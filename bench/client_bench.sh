@@ -12,7 +12,8 @@
 #   --broker: brookd (default) or Apache Kafka $BROOK_BENCH_KAFKA_VERSION (default 4.1.1).
 # Environment: BROOK_BENCH_SCALE (multiplies record counts, default 1), BROOK_BENCH_RATE
 # (records/s of the latency row, default 20000), BROOK_BENCH_REPEAT (runs per row, the median is
-# shown, default 3), BROOK_BENCH_PORT (default 19192).
+# shown, default 3), BROOK_BENCH_LAT_REPEAT (runs of the latency row per client, taking turns,
+# default 5), BROOK_BENCH_PORT (default 19192).
 #
 # Output: one results line per run on stderr, then a table on stdout: row | brook | librdkafka |
 # ratio, where ratio is brook / librdkafka for throughput and librdkafka / brook for latency, so
@@ -39,6 +40,7 @@ done
 SCALE=${BROOK_BENCH_SCALE:-1}
 RATE=${BROOK_BENCH_RATE:-20000}
 REPEAT=${BROOK_BENCH_REPEAT:-3}
+LAT_REPEAT=${BROOK_BENCH_LAT_REPEAT:-5}
 PORT=${BROOK_BENCH_PORT:-19192}
 KAFKA_VERSION=${BROOK_BENCH_KAFKA_VERSION:-4.1.1}
 BOOTSTRAP=127.0.0.1:$PORT
@@ -158,20 +160,24 @@ consume_row() {
 }
 
 latency_row() {
-  local client i out p50 p99 p999 topic
-  for client in brook librdkafka; do
-    p50="" p99="" p999=""
-    for i in $(seq "$REPEAT"); do
+  local client i out topic
+  local -A p50=() p99=() p999=()
+  # Tails on a shared machine swing with its noise: the two clients take turns, LAT_REPEAT
+  # runs each, so that a noisy stretch falls on both.
+  for i in $(seq "$LAT_REPEAT"); do
+    for client in brook librdkafka; do
       topic="lat-$client-$i"
       create "$topic"
       out=$(run "$client" produce --topic "$topic" --size 100 --count "$COUNT_LAT" --acks 1 --rate "$RATE")
-      p50+=" $(field "$out" p50_ms)"
-      p99+=" $(field "$out" p99_ms)"
-      p999+=" $(field "$out" p999_ms)"
+      p50[$client]+=" $(field "$out" p50_ms)"
+      p99[$client]+=" $(field "$out" p99_ms)"
+      p999[$client]+=" $(field "$out" p999_ms)"
     done
-    R[lat-p50,$client]=$(median $p50)
-    R[lat-p99,$client]=$(median $p99)
-    R[lat-p999,$client]=$(median $p999)
+  done
+  for client in brook librdkafka; do
+    R[lat-p50,$client]=$(median ${p50[$client]})
+    R[lat-p99,$client]=$(median ${p99[$client]})
+    R[lat-p999,$client]=$(median ${p999[$client]})
   done
 }
 
@@ -187,9 +193,9 @@ want c100 && consume_row c100 p100 "$COUNT_100"
 want c1k && consume_row c1k p1k "$COUNT_1K"
 want lat && latency_row
 
-printf '\nBrook client against librdkafka %s on %s (median of %s runs; records/s, latency in ms)\n\n' \
+printf '\nBrook client against librdkafka %s on %s (median of %s runs, %s for latency; records/s, latency in ms)\n\n' \
   "$(dpkg-query -W -f '${Version}' librdkafka1 2>/dev/null || echo '?')" \
-  "$([[ $broker == kafka ]] && echo "Apache Kafka $KAFKA_VERSION" || echo brookd)" "$REPEAT"
+  "$([[ $broker == kafka ]] && echo "Apache Kafka $KAFKA_VERSION" || echo brookd)" "$REPEAT" "$LAT_REPEAT"
 printf '| row | brook | librdkafka | ratio |\n|---|---|---|---|\n'
 line() {
   local row=$1 label=$2 lower_better=${3:-0} b=${R[$1,brook]:-} l=${R[$1,librdkafka]:-}
