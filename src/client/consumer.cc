@@ -1790,6 +1790,8 @@ void consumer::assign(const std::vector<topic_partition>& partitions) {
     if (m.subscribed_mode) throw std::logic_error("assign() after subscribe()");
     std::set<topic_partition> wanted(partitions.begin(), partitions.end());
     std::erase_if(m.parts, [&](const auto& kv) { return !wanted.count(kv.first); });
+    // Answers fetched ahead for the partitions dropped go with them.
+    std::erase_if(m.completed, [&](const auto& cf) { return !m.parts.count(cf->tp); });
     for (const auto& tp : wanted) {
       auto [it, fresh] = m.parts.try_emplace(tp);
       if (fresh) it->second.strategy = m.default_reset;

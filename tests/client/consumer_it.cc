@@ -144,6 +144,32 @@ TEST(ConsumerFetch, SeekPositionPauseResume) {
   EXPECT_EQ(got[0].offset(), 10);
 }
 
+// Answers fetched ahead for a partition that is unassigned are dropped with it: assigned again,
+// the partition is fetched from its new position and its buffer accounting starts afresh.
+TEST(ConsumerFetch, ReassignAfterPrefetchReadsEverything) {
+  cluster admin(test::base_config());
+  const std::string topic = test::unique_name("reassign");
+  test::create_topic(admin, topic, 2);
+  for (int i = 0; i < 5; ++i)
+    test::produce(admin, topic, 0, test::numbered(3, "a" + std::to_string(i) + "-"));
+  // One batch per answer, one record per poll(): answers pile up in the prefetch buffer.
+  consumer c(test::base_config({{"auto.offset.reset", "earliest"},
+                                {"max.poll.records", "1"},
+                                {"max.partition.fetch.bytes", "1"}}));
+  const topic_partition p0{topic, 0}, p1{topic, 1};
+  c.assign({p0});
+  ASSERT_EQ(poll_for(c, 1).size(), 1u);
+  std::this_thread::sleep_for(300ms);  // bounds nothing: lets the fetches ahead arrive
+  c.assign({p1});
+  c.assign({p0});
+  const auto got = poll_for(c, 15);
+  ASSERT_EQ(got.size(), 15u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].partition(), 0);
+    EXPECT_EQ(got[i].offset(), static_cast<int64_t>(i));
+  }
+}
+
 TEST(ConsumerFetch, OffsetResetEarliestLatestNone) {
   cluster admin(test::base_config());
   const std::string topic = test::unique_name("reset");
